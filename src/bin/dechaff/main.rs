@@ -1,0 +1,376 @@
+//! The `dechaff` binary: parses arguments, runs the engine, prints, and maps
+//! outcomes to exit codes. All printing happens here.
+
+mod args;
+
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use clap::Parser;
+use dechaff::pipeline::{self, FileReport, Reporter};
+use dechaff::provenance::Status;
+use dechaff::{CleanerBuilder, RuleSet};
+
+use args::{CleanArgs, Cli, ColourChoice, Command, ExplainArgs, RuleArgs, RulesCommand};
+
+/// Exit codes, after BSD sysexits where one fits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Exit {
+    /// Every file cleaned.
+    Ok = 0,
+    /// Some file failed (or some rule example failed); the rest was done.
+    Failed = 1,
+    /// The command line or the run's layout is wrong.
+    Usage = 2,
+    /// A rule file is malformed (EX_CONFIG).
+    RuleData = 78,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let exit = match cli.command {
+        Command::Clean(args) => clean(&args),
+        Command::Explain(args) => explain(&args),
+        Command::Rules { command } => rules(command),
+    };
+    ExitCode::from(exit as u8)
+}
+
+/// Prints `dechaff: <error>` and returns the exit code it calls for.
+fn fail(error: &dechaff::Error) -> Exit {
+    eprintln!("dechaff: {error}");
+    if error.is_rule_error() {
+        Exit::RuleData
+    } else {
+        Exit::Usage
+    }
+}
+
+fn usage(message: &str) -> Exit {
+    eprintln!("dechaff: {message}");
+    Exit::Usage
+}
+
+fn load_rules(args: &RuleArgs) -> Result<RuleSet, Exit> {
+    args.rule_set().map_err(|e| fail(&e))
+}
+
+fn clean(args: &CleanArgs) -> Exit {
+    let (config, clean_config) = match (args.run_config(), args.cleaner.clean_config()) {
+        (Ok(config), Ok(clean_config)) => (config, clean_config),
+        (Err(message), _) | (_, Err(message)) => return usage(&message),
+    };
+    let rules = match load_rules(&args.cleaner.rules) {
+        Ok(rules) => rules,
+        Err(exit) => return exit,
+    };
+    let cleaner = match CleanerBuilder::new().config(clean_config).build(rules) {
+        Ok(cleaner) => cleaner,
+        Err(e) => return fail(&e),
+    };
+    let plan = match pipeline::plan(&config) {
+        Ok(plan) => plan,
+        Err(e) => return fail(&e),
+    };
+    let show_progress = !args.quiet && std::io::stderr().is_terminal();
+    let mut progress = Progress::new(plan.jobs.len(), show_progress);
+    let summary = match pipeline::run(&plan, &config, &cleaner, &mut progress) {
+        Ok(summary) => summary,
+        Err(e) => {
+            progress.clear();
+            eprintln!("dechaff: {e}");
+            return Exit::Failed;
+        }
+    };
+    progress.clear();
+    if !args.quiet {
+        let elapsed = progress.started.elapsed().as_secs_f64();
+        eprintln!(
+            "dechaff: {} files ({} ok, {} failed, {} skipped, {} with warnings), {} in, {} out, {} spans removed, {:.2}s",
+            summary.files,
+            summary.ok,
+            summary.failed,
+            summary.skipped,
+            summary.warned,
+            human_bytes(summary.bytes_in),
+            human_bytes(summary.bytes_out),
+            summary.removed_spans,
+            elapsed
+        );
+    }
+    if summary.failed > 0 {
+        Exit::Failed
+    } else {
+        Exit::Ok
+    }
+}
+
+/// The progress line on a terminal, and per-file messages everywhere.
+struct Progress {
+    total: usize,
+    done: usize,
+    bytes: u64,
+    started: Instant,
+    last_draw: Option<Instant>,
+    enabled: bool,
+}
+
+impl Progress {
+    fn new(total: usize, enabled: bool) -> Progress {
+        Progress {
+            total,
+            done: 0,
+            bytes: 0,
+            started: Instant::now(),
+            last_draw: None,
+            enabled,
+        }
+    }
+
+    fn clear(&mut self) {
+        if self.enabled && self.last_draw.is_some() {
+            eprint!("\r\x1b[2K");
+            self.last_draw = None;
+        }
+    }
+
+    fn draw(&mut self) {
+        let now = Instant::now();
+        if self
+            .last_draw
+            .is_some_and(|t| now - t < Duration::from_millis(100))
+        {
+            return;
+        }
+        self.last_draw = Some(now);
+        let seconds = self.started.elapsed().as_secs_f64().max(1e-3);
+        let rate = self.bytes as f64 / seconds;
+        eprint!(
+            "\r\x1b[2K{}/{} files, {}, {}/s",
+            self.done,
+            self.total,
+            human_bytes(self.bytes),
+            human_bytes(rate as u64)
+        );
+        let _ = std::io::stderr().flush();
+    }
+}
+
+impl Reporter for Progress {
+    fn file_done(&mut self, report: &FileReport) {
+        let record = &report.record;
+        self.done += 1;
+        self.bytes += record.input.as_ref().map_or(0, |i| i.bytes);
+        let message = match record.status {
+            Status::Ok => record.warnings.first().map(|w| format!("warning: {w}")),
+            Status::Error => record.error.clone(),
+            Status::Skipped => record.error.as_ref().map(|e| format!("skipped: {e}")),
+        };
+        if let Some(message) = message {
+            self.clear();
+            eprintln!("dechaff: {}: {message}", record.source);
+        }
+        if self.enabled {
+            self.draw();
+        }
+    }
+}
+
+fn human_bytes(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1000.0 && unit + 1 < UNITS.len() {
+        value /= 1000.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
+fn explain(args: &ExplainArgs) -> Exit {
+    let (clean_config, encoding) = match (args.cleaner.clean_config(), args.cleaner.encoding()) {
+        (Ok(c), Ok(e)) => (c, e),
+        (Err(message), _) | (_, Err(message)) => return usage(&message),
+    };
+    let rules = match load_rules(&args.cleaner.rules) {
+        Ok(rules) => rules,
+        Err(exit) => return exit,
+    };
+    let mut cleaner = match CleanerBuilder::new().config(clean_config).build(rules) {
+        Ok(cleaner) => cleaner,
+        Err(e) => return fail(&e),
+    };
+    let result = (|| -> anyhow::Result<String> {
+        let raw = std::fs::read(&args.file).with_context(|| args.file.display().to_string())?;
+        let decoded = dechaff::decode::decode(&raw, encoding)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", args.file.display()))?;
+        let rules = cleaner.shared_rules();
+        let cleaned = cleaner.clean(&decoded.text);
+        let colour = match args.color {
+            ColourChoice::Always => true,
+            ColourChoice::Never => false,
+            ColourChoice::Auto => {
+                std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+            }
+        };
+        Ok(dechaff::explain::render(
+            &decoded.text,
+            cleaned,
+            &rules,
+            colour,
+        ))
+    })();
+    match result {
+        Ok(rendered) => print_stdout(&rendered),
+        Err(e) => {
+            eprintln!("dechaff: {e:#}");
+            Exit::Failed
+        }
+    }
+}
+
+/// Writes to stdout; a closed pipe (`| head`) is not an error.
+fn print_stdout(text: &str) -> Exit {
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Ok(()) => Exit::Ok,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Exit::Ok,
+        Err(e) => {
+            eprintln!("dechaff: stdout: {e}");
+            Exit::Failed
+        }
+    }
+}
+
+fn rules(command: RulesCommand) -> Exit {
+    match command {
+        RulesCommand::List(args) => {
+            let rules = match load_rules(&args) {
+                Ok(rules) => rules,
+                Err(exit) => return exit,
+            };
+            let mut out = String::new();
+            for rule in rules.rules() {
+                out.push_str(&format!(
+                    "{}\t{}\t{}\t{}\n",
+                    rule.id,
+                    rule.pack,
+                    rule.kind.name(),
+                    rule.description
+                ));
+            }
+            print_stdout(&out)
+        }
+        RulesCommand::Check { path, rules } => {
+            let loaded = match load_for_path(path, &rules) {
+                Ok(loaded) => loaded,
+                Err(exit) => return exit,
+            };
+            if let Err(e) = CleanerBuilder::new().build(loaded.clone()) {
+                return fail(&e);
+            }
+            print_stdout(&format!(
+                "ok: {} packs, {} rules\n",
+                loaded.packs().len(),
+                loaded.rules().len()
+            ))
+        }
+        RulesCommand::Test { path, rules } => {
+            let loaded = match load_for_path(path, &rules) {
+                Ok(loaded) => loaded,
+                Err(exit) => return exit,
+            };
+            let failures = match loaded.test_examples() {
+                Ok(failures) => failures,
+                Err(e) => return fail(&e),
+            };
+            let examples: usize = loaded
+                .rules()
+                .iter()
+                .map(|r| r.must_match.len() + r.must_not_match.len())
+                .sum();
+            for failure in &failures {
+                eprintln!("dechaff: {}", failure.error);
+            }
+            if failures.is_empty() {
+                print_stdout(&format!(
+                    "ok: {} rules, {examples} examples passed\n",
+                    loaded.rules().len()
+                ))
+            } else {
+                eprintln!("dechaff: {} of {examples} examples failed", failures.len());
+                Exit::Failed
+            }
+        }
+        RulesCommand::Show { id, rules } => {
+            let loaded = match load_rules(&rules) {
+                Ok(loaded) => loaded,
+                Err(exit) => return exit,
+            };
+            match loaded.get(&id) {
+                Some(rule) => print_stdout(&describe_rule(rule)),
+                None => fail(&dechaff::Error::new(dechaff::ErrorKind::UnknownRule(id))),
+            }
+        }
+    }
+}
+
+/// With a PATH, only the packs there; without, the effective packs.
+fn load_for_path(path: Option<std::path::PathBuf>, args: &RuleArgs) -> Result<RuleSet, Exit> {
+    match path {
+        Some(path) => {
+            let args = RuleArgs {
+                rules: vec![path],
+                no_default_rules: true,
+                disable: args.disable.clone(),
+            };
+            load_rules(&args)
+        }
+        None => load_rules(args),
+    }
+}
+
+fn describe_rule(rule: &dechaff::rules::Rule) -> String {
+    use dechaff::rules::Trigger;
+    let mut out = format!(
+        "{}\n  pack: {}\n  kind: {}\n  defined at: {}\n  description: {}\n",
+        rule.id,
+        rule.pack,
+        rule.kind.name(),
+        rule.location,
+        rule.description
+    );
+    match &rule.trigger {
+        Trigger::Pattern(p) => out.push_str(&format!("  pattern: {p}\n")),
+        Trigger::Literals(l) => out.push_str(&format!("  literals: {l:?}\n")),
+        Trigger::Block { start, end } => out.push_str(&format!("  start: {start}\n  end: {end}\n")),
+    }
+    if let dechaff::rules::RuleKind::Block { max_lines } = rule.kind {
+        out.push_str(&format!("  max-lines: {max_lines}\n"));
+    }
+    if let Some(min) = rule.min_position {
+        out.push_str(&format!("  min-position: {min}\n"));
+    }
+    if let Some(max) = rule.max_position {
+        out.push_str(&format!("  max-position: {max}\n"));
+    }
+    if rule.case_sensitive {
+        out.push_str("  case-sensitive: true\n");
+    }
+    for example in &rule.must_match {
+        out.push_str(&format!("  must-match: {:?}\n", example.text));
+    }
+    for example in &rule.must_not_match {
+        out.push_str(&format!("  must-not-match: {:?}\n", example.text));
+    }
+    out
+}

@@ -1,0 +1,710 @@
+//! The cleaner: decoded text in, kept text and an account of every removed byte out.
+//!
+//! A [`Cleaner`] is built once from a [`RuleSet`] and then cloned per worker
+//! thread: the compiled matcher is shared behind an `Arc`, and each clone owns
+//! its scratch buffers (line table, key buffer, regex caches, the output), so
+//! cleaning a document allocates nothing once the buffers have grown.
+//!
+//! Cleaning runs in three passes over the line table:
+//! 1. *match*: each non-blank line's key is searched once by the whole-line
+//!    automaton (if short enough to match at all) and once by the inline one;
+//!    hits are recorded sparsely;
+//! 2. *decide*: the earliest tail marker cuts the rest of the document, then
+//!    blocks, then line rules, then inline spans, each only where its rule's
+//!    position window allows;
+//! 3. *emit*: kept lines are written trimmed, runs of blank lines collapse to
+//!    one, blank lines at the edges go. Every byte not written is accounted
+//!    for, either as a rule's [`Removal`] or as a whitespace span, so the
+//!    decoded input can be rebuilt from the output and the provenance.
+//!
+//! The output is the kept bytes of the input in order, nothing added: a
+//! document whose last kept line had no newline ends without one.
+
+use std::ops::Range;
+use std::sync::Arc;
+
+use regex_automata::meta;
+use regex_automata::{Anchored, Input, PatternSet};
+
+use crate::error::Result;
+use crate::fold;
+use crate::matcher::{Matcher, Role};
+use crate::rules::{Rule, RuleKind, RuleSet};
+
+/// Settings of the cleaning itself (not of the run around it).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CleanConfig {
+    /// The largest share of a document's decoded bytes the rules may remove
+    /// before the result is flagged (a warning, or an error with `--strict`).
+    pub removal_budget: f64,
+    /// Where a tail rule's marker may start at the earliest, as a share of the
+    /// document, unless the rule sets its own `min-position`.
+    pub tail_min_position: f64,
+}
+
+impl Default for CleanConfig {
+    fn default() -> Self {
+        CleanConfig {
+            removal_budget: 0.5,
+            tail_min_position: 0.5,
+        }
+    }
+}
+
+/// Builds a [`Cleaner`].
+#[derive(Debug, Clone)]
+pub struct CleanerBuilder {
+    config: CleanConfig,
+    ignore_positions: bool,
+}
+
+impl Default for CleanerBuilder {
+    fn default() -> Self {
+        CleanerBuilder::new()
+    }
+}
+
+impl CleanerBuilder {
+    /// Default settings.
+    pub fn new() -> CleanerBuilder {
+        CleanerBuilder {
+            config: CleanConfig::default(),
+            ignore_positions: false,
+        }
+    }
+
+    /// Replaces the settings.
+    pub fn config(mut self, config: CleanConfig) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// Applies every rule wherever its line stands. Only the example tests
+    /// want this: an example is a line out of context.
+    pub(crate) fn ignore_positions(mut self, yes: bool) -> Self {
+        self.ignore_positions = yes;
+        self
+    }
+
+    /// Compiles the rules. Fails only if the rules together are too large.
+    pub fn build(&self, rules: RuleSet) -> Result<Cleaner> {
+        let matcher = Matcher::compile(&rules)?;
+        let engine = Arc::new(Engine {
+            rules: Arc::new(rules),
+            matcher,
+            config: self.config,
+            ignore_positions: self.ignore_positions,
+        });
+        Ok(Cleaner {
+            scratch: Scratch::new(&engine),
+            engine,
+        })
+    }
+}
+
+#[derive(Debug)]
+struct Engine {
+    rules: Arc<RuleSet>,
+    matcher: Matcher,
+    config: CleanConfig,
+    ignore_positions: bool,
+}
+
+/// One span removed by a rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Removal {
+    /// Index of the rule in [`RuleSet::rules`].
+    pub rule: usize,
+    /// Byte range in the decoded input.
+    pub bytes: Range<usize>,
+    /// First line, 1-based.
+    pub line_start: usize,
+    /// Last line, 1-based, inclusive.
+    pub line_end: usize,
+}
+
+/// The result of cleaning one document; borrowed from the cleaner until the next call.
+#[derive(Debug, Default, Clone)]
+pub struct Cleaned {
+    /// The kept text.
+    pub text: String,
+    /// What the rules removed, in input order.
+    pub removals: Vec<Removal>,
+    /// Byte ranges of the decoded input dropped by whitespace normalisation, in order.
+    pub whitespace: Vec<Range<usize>>,
+    /// Lines in the input.
+    pub input_lines: usize,
+    /// Lines in the output.
+    pub output_lines: usize,
+    /// Bytes removed by rules (whitespace not counted).
+    pub removed_bytes: usize,
+    /// Share of the input's bytes removed by rules.
+    pub removed_share: f64,
+    /// True when `removed_share` is above the removal budget.
+    pub over_budget: bool,
+}
+
+/// A reusable cleaner. Clone it once per thread: clones share the compiled
+/// rules and own fresh scratch buffers.
+#[derive(Debug)]
+pub struct Cleaner {
+    engine: Arc<Engine>,
+    scratch: Scratch,
+}
+
+impl Clone for Cleaner {
+    fn clone(&self) -> Self {
+        Cleaner {
+            engine: Arc::clone(&self.engine),
+            scratch: Scratch::new(&self.engine),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Line {
+    start: usize,
+    /// End of the content, before `\n` (a `\r` stays in the content and is trimmed as blank).
+    content_end: usize,
+    /// End including the terminator.
+    end: usize,
+    /// Trimmed content, absolute offsets; empty range for a blank line.
+    trimmed: (usize, usize),
+}
+
+impl Line {
+    fn is_blank(&self) -> bool {
+        self.trimmed.0 == self.trimmed.1
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fate {
+    Kept,
+    Removed(u32),
+}
+
+#[derive(Debug)]
+struct InlineHit {
+    line: usize,
+    rule: u32,
+    bytes: Range<usize>,
+}
+
+#[derive(Debug)]
+struct Scratch {
+    lines: Vec<Line>,
+    fates: Vec<Fate>,
+    key: String,
+    line_hits: Vec<(usize, u32)>,
+    inline_hits: Vec<InlineHit>,
+    line_cache: Option<meta::Cache>,
+    inline_cache: Option<meta::Cache>,
+    patterns: PatternSet,
+    cleaned: Cleaned,
+}
+
+impl Scratch {
+    fn new(engine: &Engine) -> Scratch {
+        let matcher = &engine.matcher;
+        Scratch {
+            lines: Vec::new(),
+            fates: Vec::new(),
+            key: String::new(),
+            line_hits: Vec::new(),
+            inline_hits: Vec::new(),
+            line_cache: matcher.line_regex.as_ref().map(|r| r.create_cache()),
+            inline_cache: matcher.inline_regex.as_ref().map(|r| r.create_cache()),
+            patterns: PatternSet::new(matcher.line_patterns.len()),
+            cleaned: Cleaned::default(),
+        }
+    }
+}
+
+impl Cleaner {
+    /// A cleaner with the shipped rules and default settings.
+    pub fn with_shipped_rules() -> Result<Cleaner> {
+        CleanerBuilder::new().build(RuleSet::shipped()?)
+    }
+
+    /// The rules this cleaner applies.
+    pub fn rules(&self) -> &RuleSet {
+        &self.engine.rules
+    }
+
+    /// The rules, shared: for callers that keep them across [`Cleaner::clean`] calls.
+    pub fn shared_rules(&self) -> Arc<RuleSet> {
+        Arc::clone(&self.engine.rules)
+    }
+
+    /// The settings this cleaner was built with.
+    pub fn config(&self) -> CleanConfig {
+        self.engine.config
+    }
+
+    /// Cleans one decoded document.
+    pub fn clean(&mut self, text: &str) -> &Cleaned {
+        let engine = &*self.engine;
+        let scratch = &mut self.scratch;
+        split_lines(text, &mut scratch.lines);
+        find_hits(engine, text, scratch);
+        decide(engine, text, scratch);
+        emit(engine, text, scratch);
+        &scratch.cleaned
+    }
+}
+
+fn split_lines(text: &str, lines: &mut Vec<Line>) {
+    lines.clear();
+    let mut start = 0;
+    let bytes = text.as_bytes();
+    let mut push = |start: usize, content_end: usize, end: usize| {
+        lines.push(Line {
+            start,
+            content_end,
+            end,
+            trimmed: trim_blank(text, start, content_end),
+        });
+    };
+    for newline in memchr::memchr_iter(b'\n', bytes) {
+        push(start, newline, newline + 1);
+        start = newline + 1;
+    }
+    if start < text.len() {
+        push(start, text.len(), text.len());
+    }
+}
+
+/// The range of `text[start..end]` without blank characters at either end.
+fn trim_blank(text: &str, start: usize, end: usize) -> (usize, usize) {
+    let content = &text[start..end];
+    let bytes = content.as_bytes();
+    // Plain ASCII edges are the common case and need no char decoding.
+    let ascii_edges = bytes.first().is_some_and(|b| b.is_ascii_graphic())
+        && bytes.last().is_some_and(|b| b.is_ascii_graphic());
+    if ascii_edges {
+        return (start, end);
+    }
+    let Some(first) = content.char_indices().find(|&(_, c)| !fold::is_blank(c)) else {
+        return (start, start);
+    };
+    let last = content
+        .char_indices()
+        .rev()
+        .find(|&(_, c)| !fold::is_blank(c))
+        .map(|(i, c)| i + c.len_utf8());
+    (start + first.0, start + last.unwrap_or(content.len()))
+}
+
+fn find_hits(engine: &Engine, text: &str, scratch: &mut Scratch) {
+    let matcher = &engine.matcher;
+    let Scratch {
+        lines,
+        key,
+        line_hits,
+        inline_hits,
+        line_cache,
+        inline_cache,
+        patterns,
+        ..
+    } = scratch;
+    line_hits.clear();
+    inline_hits.clear();
+    let fold_limit = if matcher.inline_regex.is_some() {
+        usize::MAX
+    } else {
+        matcher.line_gate
+    };
+    for (index, line) in lines.iter().enumerate() {
+        if line.is_blank() {
+            continue;
+        }
+        let raw = &text[line.trimmed.0..line.trimmed.1];
+        let identity = fold::key_is_identity(raw.as_bytes());
+        let line_key: &str = if identity {
+            raw
+        } else if fold::fold_into(raw, key, fold_limit) {
+            key.as_str()
+        } else {
+            continue;
+        };
+
+        if let (Some(regex), Some(cache)) = (&matcher.line_regex, line_cache.as_mut()) {
+            if line_key.len() <= matcher.line_gate {
+                patterns.clear();
+                let input = Input::new(line_key).anchored(Anchored::Yes);
+                regex.which_overlapping_matches_with(cache, &input, patterns);
+                line_hits.extend(patterns.iter().map(|pattern| (index, pattern.as_u32())));
+            }
+        }
+        if let (Some(regex), Some(cache)) = (&matcher.inline_regex, inline_cache.as_mut()) {
+            let mut input = Input::new(line_key);
+            while let Some(found) = regex.search_with(cache, &input) {
+                let (key_start, key_end) = (found.start(), found.end());
+                if key_end > key_start {
+                    let (source_start, source_end) = if identity {
+                        (key_start, key_end)
+                    } else {
+                        fold::key_span_to_source(raw, key_start, key_end)
+                    };
+                    inline_hits.push(InlineHit {
+                        line: index,
+                        rule: matcher.inline_rules[found.pattern().as_usize()],
+                        bytes: line.trimmed.0 + source_start..line.trimmed.0 + source_end,
+                    });
+                }
+                // Step past the match (past one char for an empty one).
+                let next = if key_end > key_start {
+                    key_end
+                } else {
+                    key_end + line_key[key_end..].chars().next().map_or(1, char::len_utf8)
+                };
+                if next > line_key.len() {
+                    break;
+                }
+                input.set_start(next);
+            }
+        }
+    }
+}
+
+/// Whether `rule` may act on a line starting at byte `start` of a `len`-byte document.
+fn position_allows(engine: &Engine, rule: &Rule, start: usize, len: usize) -> bool {
+    if engine.ignore_positions {
+        return true;
+    }
+    let position = start as f64 / len.max(1) as f64;
+    let default_min = if rule.kind == RuleKind::Tail {
+        engine.config.tail_min_position
+    } else {
+        0.0
+    };
+    position >= rule.min_position.unwrap_or(default_min)
+        && position <= rule.max_position.unwrap_or(1.0)
+}
+
+fn decide(engine: &Engine, text: &str, scratch: &mut Scratch) {
+    let rules = engine.rules.rules();
+    let patterns = &engine.matcher.line_patterns;
+    let Scratch {
+        lines,
+        fates,
+        line_hits,
+        inline_hits,
+        ..
+    } = scratch;
+    fates.clear();
+    fates.resize(lines.len(), Fate::Kept);
+    let allows = |rule: u32, line: usize| {
+        position_allows(engine, &rules[rule as usize], lines[line].start, text.len())
+    };
+
+    // The earliest allowed tail marker ends the document.
+    let tail = line_hits.iter().find(|&&(line, pattern)| {
+        let p = patterns[pattern as usize];
+        p.role == Role::TailMarker && allows(p.rule, line)
+    });
+    let tail_start = tail.map_or(lines.len(), |&(line, _)| line);
+
+    // Blocks, in order; a start inside an earlier block is ignored.
+    for (hit_index, &(start_line, pattern)) in line_hits.iter().enumerate() {
+        let p = patterns[pattern as usize];
+        if p.role != Role::BlockStart || start_line >= tail_start || fates[start_line] != Fate::Kept
+        {
+            continue;
+        }
+        if !allows(p.rule, start_line) {
+            continue;
+        }
+        let RuleKind::Block { max_lines } = rules[p.rule as usize].kind else {
+            continue;
+        };
+        let last_allowed = (start_line + max_lines - 1).min(tail_start.saturating_sub(1));
+        let end = line_hits[hit_index + 1..]
+            .iter()
+            .take_while(|&&(line, _)| line <= last_allowed)
+            .find(|&&(line, other)| {
+                let o = patterns[other as usize];
+                line > start_line && o.rule == p.rule && o.role == Role::BlockEnd
+            });
+        if let Some(&(end_line, _)) = end {
+            fates[start_line..=end_line].fill(Fate::Removed(p.rule));
+        }
+    }
+
+    // Line rules: the first rule (in rule order) whose pattern matches wins.
+    for &(line, pattern) in line_hits.iter() {
+        let p = patterns[pattern as usize];
+        if p.role == Role::Whole
+            && line < tail_start
+            && fates[line] == Fate::Kept
+            && allows(p.rule, line)
+        {
+            fates[line] = Fate::Removed(p.rule);
+        }
+    }
+
+    if let Some(&(_, pattern)) = tail {
+        fates[tail_start..].fill(Fate::Removed(patterns[pattern as usize].rule));
+    }
+
+    // Inline hits survive only on kept lines where their rule may act. A line
+    // that has nothing but blanks left once its hits are cut goes whole.
+    inline_hits.retain(|hit| fates[hit.line] == Fate::Kept && allows(hit.rule, hit.line));
+    let mut index = 0;
+    while index < inline_hits.len() {
+        let line_index = inline_hits[index].line;
+        let mut end = index;
+        while end < inline_hits.len() && inline_hits[end].line == line_index {
+            end += 1;
+        }
+        let line = lines[line_index];
+        let mut cursor = line.trimmed.0;
+        let mut anything_left = false;
+        for hit in &inline_hits[index..end] {
+            anything_left |= text[cursor..hit.bytes.start]
+                .chars()
+                .any(|c| !fold::is_blank(c));
+            cursor = hit.bytes.end;
+        }
+        anything_left |= text[cursor..line.trimmed.1]
+            .chars()
+            .any(|c| !fold::is_blank(c));
+        if !anything_left {
+            fates[line_index] = Fate::Removed(inline_hits[index].rule);
+        }
+        index = end;
+    }
+    inline_hits.retain(|hit| fates[hit.line] == Fate::Kept);
+}
+
+fn emit(engine: &Engine, text: &str, scratch: &mut Scratch) {
+    let Scratch {
+        lines,
+        fates,
+        inline_hits,
+        cleaned,
+        ..
+    } = scratch;
+    cleaned.text.clear();
+    cleaned.removals.clear();
+    cleaned.whitespace.clear();
+    cleaned.input_lines = lines.len();
+    cleaned.output_lines = 0;
+
+    let is_content = |i: usize| fates[i] == Fate::Kept && !lines[i].is_blank();
+    let first_content = (0..lines.len()).find(|&i| is_content(i));
+    let last_content = (0..lines.len()).rev().find(|&i| is_content(i));
+
+    let mut whitespace = SpanList::default();
+    let mut removals: Vec<Removal> = Vec::new();
+    let push_removal =
+        |removals: &mut Vec<Removal>, rule: u32, bytes: Range<usize>, line: usize| {
+            if bytes.is_empty() {
+                return;
+            }
+            if let Some(last) = removals.last_mut() {
+                if last.rule == rule as usize
+                    && last.bytes.end == bytes.start
+                    && last.line_end + 1 >= line
+                {
+                    last.bytes.end = bytes.end;
+                    last.line_end = line;
+                    return;
+                }
+            }
+            removals.push(Removal {
+                rule: rule as usize,
+                bytes,
+                line_start: line,
+                line_end: line,
+            });
+        };
+
+    let mut previous_was_blank = true;
+    let mut inline_cursor = 0;
+    for (index, line) in lines.iter().enumerate() {
+        let number = index + 1;
+        match fates[index] {
+            Fate::Removed(rule) => push_removal(&mut removals, rule, line.start..line.end, number),
+            Fate::Kept if line.is_blank() => {
+                let inside = first_content.is_some_and(|f| index > f)
+                    && last_content.is_some_and(|l| index < l);
+                if inside && !previous_was_blank {
+                    whitespace.push(line.start..line.content_end);
+                    cleaned.text.push('\n');
+                    cleaned.output_lines += 1;
+                    previous_was_blank = true;
+                } else {
+                    whitespace.push(line.start..line.end);
+                }
+            }
+            Fate::Kept => {
+                whitespace.push(line.start..line.trimmed.0);
+                let mut cursor = line.trimmed.0;
+                while inline_cursor < inline_hits.len() && inline_hits[inline_cursor].line < index {
+                    inline_cursor += 1;
+                }
+                while inline_cursor < inline_hits.len() && inline_hits[inline_cursor].line == index
+                {
+                    let hit = &inline_hits[inline_cursor];
+                    let mut cut = hit.bytes.clone();
+                    // Cutting a word out of a sentence leaves two spaces; take one with it.
+                    let space_before = cut.start > cursor && text.as_bytes()[cut.start - 1] == b' ';
+                    let space_after = cut.end < line.trimmed.1 && text.as_bytes()[cut.end] == b' ';
+                    if space_after && (space_before || cut.start == line.trimmed.0) {
+                        cut.end += 1;
+                    } else if space_before && cut.end == line.trimmed.1 {
+                        cut.start -= 1;
+                    }
+                    cleaned.text.push_str(&text[cursor..cut.start]);
+                    push_removal(&mut removals, hit.rule, cut.clone(), number);
+                    cursor = cut.end;
+                    inline_cursor += 1;
+                }
+                cleaned.text.push_str(&text[cursor..line.trimmed.1]);
+                whitespace.push(line.trimmed.1..line.content_end);
+                if line.end > line.content_end {
+                    cleaned.text.push('\n');
+                }
+                cleaned.output_lines += 1;
+                previous_was_blank = false;
+            }
+        }
+    }
+    cleaned.removed_bytes = removals.iter().map(|r| r.bytes.len()).sum();
+    cleaned.removed_share = if text.is_empty() {
+        0.0
+    } else {
+        cleaned.removed_bytes as f64 / text.len() as f64
+    };
+    cleaned.over_budget = cleaned.removed_share > engine.config.removal_budget;
+    cleaned.removals = removals;
+    cleaned.whitespace = whitespace.spans;
+}
+
+/// Byte ranges in order, adjacent ones merged, empty ones dropped.
+#[derive(Default)]
+struct SpanList {
+    spans: Vec<Range<usize>>,
+}
+
+impl SpanList {
+    fn push(&mut self, span: Range<usize>) {
+        if span.is_empty() {
+            return;
+        }
+        match self.spans.last_mut() {
+            Some(last) if last.end == span.start => last.end = span.end,
+            _ => self.spans.push(span),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::RuleSetBuilder;
+
+    fn cleaner(pack: &str) -> Cleaner {
+        let rules = RuleSetBuilder::new()
+            .no_default_rules(true)
+            .add_text("test.toml", pack)
+            .build()
+            .unwrap();
+        CleanerBuilder::new().build(rules).unwrap()
+    }
+
+    const PACK: &str = r#"
+[pack]
+name = "t"
+version = "1"
+description = "test"
+
+[[rule]]
+id = "t.share"
+description = "share label"
+literals = ["Share This"]
+
+[[rule]]
+id = "t.email"
+kind = "inline"
+description = "cloudflare residue"
+pattern = '\[email protected\]'
+
+[[rule]]
+id = "t.box"
+kind = "block"
+description = "box"
+start = 'subscribe to .+'
+end = 'you have successfully subscribed!?'
+max-lines = 5
+
+[[rule]]
+id = "t.reply"
+kind = "tail"
+description = "comment form"
+literals = ["Leave a Reply"]
+"#;
+
+    /// Rebuilds the input from the output, the removals and the whitespace spans.
+    fn rebuild(input: &str, cleaned: &Cleaned) -> String {
+        let mut pieces: Vec<(usize, usize)> = cleaned
+            .removals
+            .iter()
+            .map(|r| (r.bytes.start, r.bytes.end))
+            .collect();
+        pieces.extend(cleaned.whitespace.iter().map(|w| (w.start, w.end)));
+        pieces.sort();
+        let mut rebuilt = String::new();
+        let mut output = cleaned.text.as_str();
+        let mut cursor = 0;
+        for (start, end) in pieces {
+            let kept = start - cursor;
+            rebuilt.push_str(&output[..kept]);
+            output = &output[kept..];
+            rebuilt.push_str(&input[start..end]);
+            cursor = end;
+        }
+        rebuilt.push_str(output);
+        rebuilt
+    }
+
+    #[test]
+    fn every_byte_is_kept_or_accounted_for() {
+        let input = "  Title \r\n\n\nBody with [email\u{a0}protected] inside.\nShare\u{a0}This\n\nSubscribe to X\n\nYou have successfully subscribed!\nMore body.\n\n\nLeave a Reply\nName";
+        let mut cleaner = cleaner(PACK);
+        let cleaned = cleaner.clean(input).clone();
+        assert_eq!(cleaned.text, "Title\n\nBody with inside.\n\nMore body.\n");
+        assert_eq!(rebuild(input, &cleaned), input);
+        let ids: Vec<&str> = cleaned
+            .removals
+            .iter()
+            .map(|r| cleaner.rules().rules()[r.rule].id.as_str())
+            .collect();
+        assert_eq!(ids, ["t.email", "t.share", "t.box", "t.reply"]);
+    }
+
+    #[test]
+    fn tail_marker_early_in_the_document_is_ignored() {
+        let input = "Leave a Reply\nbody one\nbody two\nbody three\n";
+        let mut cleaner = cleaner(PACK);
+        assert_eq!(cleaner.clean(input).text, input);
+    }
+
+    #[test]
+    fn unterminated_block_removes_nothing() {
+        let input = "a\nSubscribe to X\nb\nc\nd\ne\nf\nYou have successfully subscribed\n";
+        let mut cleaner = cleaner(PACK);
+        assert!(cleaner.clean(input).removals.is_empty());
+    }
+
+    #[test]
+    fn empty_and_blank_documents() {
+        let mut cleaner = cleaner(PACK);
+        assert_eq!(cleaner.clean("").text, "");
+        let cleaned = cleaner.clean(" \n\t\n").clone();
+        assert_eq!(cleaned.text, "");
+        assert_eq!(rebuild(" \n\t\n", &cleaned), " \n\t\n");
+    }
+}

@@ -1,0 +1,140 @@
+//! All rules compiled into two regex automata.
+//!
+//! Line, block and tail rules all ask the same question of a line: does its
+//! whole key match? So every such pattern (a line rule, a block's start and
+//! end, a tail marker) becomes one anchored pattern of a single multi-pattern
+//! `regex_automata::meta::Regex`, searched once per line with overlapping
+//! semantics so that one search reports every pattern that matches. Inline
+//! rules, which look for spans anywhere, form a second multi-pattern regex
+//! searched leftmost-first. Never one regex per rule per line.
+//!
+//! Whole-line patterns have a maximum length (from `regex-syntax`); the
+//! longest over all of them is the *gate*: a line whose key is longer cannot
+//! match any of them and is not searched at all.
+
+use regex_automata::meta::{self, Regex};
+use regex_automata::util::syntax;
+use regex_automata::MatchKind;
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::rules::{RuleKind, RuleSet, Trigger, MAX_COMPILED_PATTERN_BYTES};
+
+/// What a whole-line pattern stands for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Role {
+    /// A line rule: the line goes.
+    Whole,
+    /// The first line of a block rule.
+    BlockStart,
+    /// The last line of a block rule.
+    BlockEnd,
+    /// A tail rule's marker line.
+    TailMarker,
+}
+
+/// One whole-line pattern: which rule, in which role.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct LinePattern {
+    pub rule: u32,
+    pub role: Role,
+}
+
+/// The compiled rules.
+#[derive(Debug)]
+pub(crate) struct Matcher {
+    pub line_regex: Option<Regex>,
+    pub line_patterns: Vec<LinePattern>,
+    /// The longest key any whole-line pattern can match, in bytes.
+    pub line_gate: usize,
+    pub inline_regex: Option<Regex>,
+    /// Pattern index → rule index, for the inline regex.
+    pub inline_rules: Vec<u32>,
+}
+
+impl Matcher {
+    pub fn compile(rules: &RuleSet) -> Result<Matcher> {
+        let mut line_sources = Vec::new();
+        let mut line_patterns = Vec::new();
+        let mut inline_sources = Vec::new();
+        let mut inline_rules = Vec::new();
+        let mut line_gate = 0usize;
+        for (index, rule) in rules.rules().iter().enumerate() {
+            let index = index as u32;
+            let flags = if rule.case_sensitive { "" } else { "(?i)" };
+            let whole = |body: &str| format!("{flags}^(?:{body})$");
+            let mut push_line = |body: String, role: Role| -> Result<()> {
+                let pattern = whole(&body);
+                line_gate = line_gate.max(maximum_len(&pattern).unwrap_or(usize::MAX));
+                line_sources.push(pattern);
+                line_patterns.push(LinePattern { rule: index, role });
+                Ok(())
+            };
+            match (&rule.kind, &rule.trigger) {
+                (RuleKind::Inline, trigger) => {
+                    inline_sources.push(format!("{flags}(?:{})", trigger_body(trigger)));
+                    inline_rules.push(index);
+                }
+                (RuleKind::Block { .. }, Trigger::Block { start, end }) => {
+                    push_line(start.clone(), Role::BlockStart)?;
+                    push_line(end.clone(), Role::BlockEnd)?;
+                }
+                (RuleKind::Line, trigger) => push_line(trigger_body(trigger), Role::Whole)?,
+                (RuleKind::Tail, trigger) => push_line(trigger_body(trigger), Role::TailMarker)?,
+                (RuleKind::Block { .. }, _) => {
+                    unreachable!("validated: block rules have start and end")
+                }
+            }
+        }
+        Ok(Matcher {
+            line_regex: build(&line_sources, MatchKind::All)?,
+            line_patterns,
+            line_gate,
+            inline_regex: build(&inline_sources, MatchKind::LeftmostFirst)?,
+            inline_rules,
+        })
+    }
+}
+
+fn trigger_body(trigger: &Trigger) -> String {
+    match trigger {
+        Trigger::Pattern(pattern) => pattern.clone(),
+        Trigger::Literals(literals) => literals
+            .iter()
+            .map(|l| regex_syntax::escape(l))
+            .collect::<Vec<_>>()
+            .join("|"),
+        Trigger::Block { .. } => unreachable!("block triggers are split into start and end"),
+    }
+}
+
+fn maximum_len(pattern: &str) -> Option<usize> {
+    regex_syntax::parse(pattern)
+        .ok()?
+        .properties()
+        .maximum_len()
+}
+
+fn build(patterns: &[String], kind: MatchKind) -> Result<Option<Regex>> {
+    if patterns.is_empty() {
+        return Ok(None);
+    }
+    let limit = MAX_COMPILED_PATTERN_BYTES
+        .saturating_mul(patterns.len())
+        .min(512 << 20);
+    Regex::builder()
+        .syntax(syntax::Config::new().utf8(true))
+        .configure(
+            meta::Config::new()
+                .match_kind(kind)
+                .nfa_size_limit(Some(limit)),
+        )
+        .build_many(patterns)
+        .map(Some)
+        // Each pattern compiled alone at load time; failing together means the
+        // set as a whole is too large.
+        .map_err(|e| {
+            Error::new(ErrorKind::Config(format!(
+                "the rules together do not compile: {e}"
+            )))
+        })
+}

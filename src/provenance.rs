@@ -1,0 +1,313 @@
+//! The per-file provenance record.
+//!
+//! One JSON object per input file says what came in (hashes, encoding,
+//! lossiness), what went out, and every span that was removed, with byte
+//! offsets into the decoded input and the rule that removed it, in the spirit
+//! of dolma's attribute spans: the cleaning can be audited and redone. With
+//! [`ProvenanceText::Full`] the removed text and the whitespace dropped by
+//! normalisation are stored whole, so the decoded input can be rebuilt from
+//! the output and the record alone.
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::clean::Cleaned;
+use crate::decode::Decoded;
+use crate::rules::{hex, PackVersion, RuleSet};
+
+/// The schema version written in every record. Bump it when a field changes meaning.
+pub const SCHEMA: &str = "dechaff.provenance/1";
+
+/// How much removed text a record stores.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ProvenanceText {
+    /// The first characters of each removed span.
+    #[default]
+    Excerpt,
+    /// Every removed byte, and the text of whitespace spans.
+    Full,
+}
+
+/// Characters kept of a removed span in excerpt mode.
+const EXCERPT_CHARS: usize = 80;
+
+/// Whether a file was cleaned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// Cleaned and written.
+    Ok,
+    /// Not written; `error` says why.
+    Error,
+    /// Deliberately not read (a symbolic link without `--follow`); `error` says why.
+    Skipped,
+}
+
+/// One provenance record.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Record {
+    /// [`SCHEMA`].
+    pub schema: String,
+    /// The input path as given (directory argument joined with the file's relative path).
+    pub source: String,
+    /// The path written, when one was.
+    pub output: Option<String>,
+    /// `ok`, `error` or `skipped`.
+    pub status: Status,
+    /// Why the file failed or was skipped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// Things a person should look at although the file was written (removal budget).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+    /// The input, when it could be read.
+    pub input: Option<InputStats>,
+    /// The output, when one was written.
+    pub cleaned: Option<OutputStats>,
+    /// Spans removed by rules, in input order.
+    pub removed: Vec<RemovedSpan>,
+    /// Spans dropped by whitespace normalisation: `[byte_start, byte_end]`, or
+    /// `[byte_start, byte_end, text]` with full provenance text.
+    pub whitespace: Vec<WhitespaceSpan>,
+    /// The rules applied.
+    pub rules: RulesStamp,
+    /// The tool that applied them.
+    pub tool: ToolStamp,
+}
+
+/// What came in.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct InputStats {
+    /// Size in bytes as read.
+    pub bytes: u64,
+    /// SHA-256 of the bytes as read, hex.
+    pub sha256: String,
+    /// Encoding used to decode it.
+    pub encoding: Option<String>,
+    /// True when bytes had to be replaced while decoding.
+    pub lossy: bool,
+    /// Size of the decoded text in bytes: offsets in `removed` and `whitespace` point into it.
+    pub decoded_bytes: Option<u64>,
+    /// Lines in the decoded text.
+    pub lines: Option<u64>,
+}
+
+/// What went out.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct OutputStats {
+    /// Size in bytes.
+    pub bytes: u64,
+    /// Lines.
+    pub lines: u64,
+    /// SHA-256 of the bytes written, hex.
+    pub sha256: String,
+}
+
+/// One removal.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct RemovedSpan {
+    /// The rule id.
+    pub rule: String,
+    /// `drop-line`, `drop-block`, `drop-tail` or `cut-span`.
+    pub action: String,
+    /// First line, 1-based.
+    pub line_start: usize,
+    /// Last line, 1-based, inclusive.
+    pub line_end: usize,
+    /// Start, in bytes of the decoded input.
+    pub byte_start: usize,
+    /// End (exclusive), in bytes of the decoded input.
+    pub byte_end: usize,
+    /// The removed text, or its beginning followed by `…`.
+    pub text: String,
+}
+
+/// A whitespace span: `[start, end]` or `[start, end, text]`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(untagged)]
+pub enum WhitespaceSpan {
+    /// Offsets only.
+    Range(usize, usize),
+    /// Offsets and the dropped text.
+    WithText(usize, usize, String),
+}
+
+/// The rules behind a record.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RulesStamp {
+    /// [`RuleSet::fingerprint`].
+    pub fingerprint: String,
+    /// Each effective pack's name and version.
+    pub packs: Vec<PackVersionOwned>,
+}
+
+/// A pack's name and version (deserializable twin of [`PackVersion`]).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct PackVersionOwned {
+    /// Pack name.
+    pub name: String,
+    /// Pack version.
+    pub version: String,
+}
+
+/// The tool behind a record.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ToolStamp {
+    /// `dechaff`.
+    pub name: String,
+    /// The crate version.
+    pub version: String,
+}
+
+impl RulesStamp {
+    /// The stamp for a rule set.
+    pub fn of(rules: &RuleSet) -> RulesStamp {
+        RulesStamp {
+            fingerprint: rules.fingerprint().to_string(),
+            packs: rules
+                .pack_versions()
+                .into_iter()
+                .map(|PackVersion { name, version }| PackVersionOwned { name, version })
+                .collect(),
+        }
+    }
+}
+
+impl ToolStamp {
+    /// This build.
+    pub fn current() -> ToolStamp {
+        ToolStamp {
+            name: env!("CARGO_PKG_NAME").to_string(),
+            version: env!("CARGO_PKG_VERSION").to_string(),
+        }
+    }
+}
+
+/// SHA-256 of `bytes`, hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex(&Sha256::digest(bytes))
+}
+
+impl Record {
+    /// A record with nothing filled in but the source and the stamps.
+    pub fn new(source: String, rules: &RulesStamp) -> Record {
+        Record {
+            schema: SCHEMA.to_string(),
+            source,
+            output: None,
+            status: Status::Ok,
+            error: None,
+            warnings: Vec::new(),
+            input: None,
+            cleaned: None,
+            removed: Vec::new(),
+            whitespace: Vec::new(),
+            rules: rules.clone(),
+            tool: ToolStamp::current(),
+        }
+    }
+
+    /// Fills in what cleaning found: input stats, removals, whitespace, output stats.
+    pub fn describe_cleaning(
+        &mut self,
+        raw: &[u8],
+        decoded: &Decoded<'_>,
+        cleaned: &Cleaned,
+        rules: &RuleSet,
+        text_mode: ProvenanceText,
+    ) {
+        let text = decoded.text.as_ref();
+        self.input = Some(InputStats {
+            bytes: raw.len() as u64,
+            sha256: sha256_hex(raw),
+            encoding: Some(decoded.encoding.to_string()),
+            lossy: decoded.lossy,
+            decoded_bytes: Some(text.len() as u64),
+            lines: Some(cleaned.input_lines as u64),
+        });
+        self.removed = cleaned
+            .removals
+            .iter()
+            .map(|removal| {
+                let rule = &rules.rules()[removal.rule];
+                let removed = &text[removal.bytes.clone()];
+                RemovedSpan {
+                    rule: rule.id.clone(),
+                    action: rule.kind.action().to_string(),
+                    line_start: removal.line_start,
+                    line_end: removal.line_end,
+                    byte_start: removal.bytes.start,
+                    byte_end: removal.bytes.end,
+                    text: match text_mode {
+                        ProvenanceText::Full => removed.to_string(),
+                        ProvenanceText::Excerpt => excerpt(removed),
+                    },
+                }
+            })
+            .collect();
+        self.whitespace = cleaned
+            .whitespace
+            .iter()
+            .map(|span| match text_mode {
+                ProvenanceText::Full => {
+                    WhitespaceSpan::WithText(span.start, span.end, text[span.clone()].to_string())
+                }
+                ProvenanceText::Excerpt => WhitespaceSpan::Range(span.start, span.end),
+            })
+            .collect();
+        self.cleaned = Some(OutputStats {
+            bytes: cleaned.text.len() as u64,
+            lines: cleaned.output_lines as u64,
+            sha256: sha256_hex(cleaned.text.as_bytes()),
+        });
+    }
+
+    /// One JSON line, without the newline.
+    pub fn to_json_line(&self) -> String {
+        serde_json::to_string(self).expect("a record always serializes")
+    }
+}
+
+/// The start of `text`, trimmed, cut at a character boundary, `…` if cut.
+fn excerpt(text: &str) -> String {
+    let text = text.trim_end();
+    match text.char_indices().nth(EXCERPT_CHARS) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_string(),
+    }
+}
+
+/// Rebuilds the decoded input from the output text and a full-text record;
+/// `None` if the record lacks the text to do it. This is the check that a
+/// record accounts for every byte.
+pub fn rebuild_input(output: &str, record: &Record) -> Option<String> {
+    let mut pieces: Vec<(usize, usize, &str)> = record
+        .removed
+        .iter()
+        .map(|r| (r.byte_start, r.byte_end, r.text.as_str()))
+        .collect();
+    for span in &record.whitespace {
+        match span {
+            WhitespaceSpan::WithText(start, end, text) => {
+                pieces.push((*start, *end, text.as_str()))
+            }
+            WhitespaceSpan::Range(..) => return None,
+        }
+    }
+    pieces.sort_by_key(|&(start, _, _)| start);
+    let mut rebuilt = String::with_capacity(output.len() * 2);
+    let mut rest = output;
+    let mut cursor = 0;
+    for (start, end, text) in pieces {
+        let kept = start.checked_sub(cursor)?;
+        rebuilt.push_str(rest.get(..kept)?);
+        rest = &rest[kept..];
+        if text.len() != end - start {
+            return None;
+        }
+        rebuilt.push_str(text);
+        cursor = end;
+    }
+    rebuilt.push_str(rest);
+    Some(rebuilt)
+}

@@ -1,0 +1,369 @@
+//! The rule file as written: serde shapes and their validation.
+//!
+//! Everything a rule author can get wrong is caught here, while the file's text
+//! is at hand, so that each message carries `file:line:column` and the rule id:
+//! unknown fields (serde), a missing or superfluous field for the rule's kind,
+//! an id outside its pack, a regex that does not parse, a position outside
+//! `0..=1`. Regexes are parsed with `regex-syntax` so a syntax error points at
+//! the offending character inside the pattern, not at the pattern's start.
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use super::{Example, Pack, Rule, RuleKind, Trigger};
+use crate::error::{Error, Result, SourceLocation};
+
+/// Patterns longer than this are refused: a rule file is data a person reads.
+const MAX_PATTERN_BYTES: usize = 8 * 1024;
+/// The compiled size a single pattern may take; a `{1000}{1000}` bomb fails here.
+pub(crate) const MAX_COMPILED_PATTERN_BYTES: usize = 2 * 1024 * 1024;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct PackFile {
+    pack: PackMeta,
+    #[serde(default, rename = "rule")]
+    rules: Vec<RuleSpec>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct PackMeta {
+    name: Spanned<String>,
+    version: String,
+    description: String,
+    #[serde(default)]
+    license: Option<String>,
+}
+
+#[derive(Deserialize, Clone, Copy, PartialEq, Eq, Debug)]
+#[serde(rename_all = "kebab-case")]
+enum KindName {
+    Line,
+    Inline,
+    Block,
+    Tail,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RuleSpec {
+    id: Spanned<String>,
+    #[serde(default)]
+    kind: Option<Spanned<KindName>>,
+    description: Spanned<String>,
+    #[serde(default)]
+    pattern: Option<Spanned<String>>,
+    #[serde(default)]
+    literals: Option<Spanned<Vec<Spanned<String>>>>,
+    #[serde(default)]
+    start: Option<Spanned<String>>,
+    #[serde(default)]
+    end: Option<Spanned<String>>,
+    #[serde(default)]
+    max_lines: Option<Spanned<usize>>,
+    #[serde(default)]
+    min_position: Option<Spanned<f64>>,
+    #[serde(default)]
+    max_position: Option<Spanned<f64>>,
+    #[serde(default)]
+    case_sensitive: bool,
+    #[serde(default)]
+    must_match: Vec<Spanned<String>>,
+    #[serde(default)]
+    must_not_match: Vec<Spanned<String>>,
+}
+
+/// Where a pack's text came from, for messages.
+pub(crate) struct PackSource<'a> {
+    pub file: &'a str,
+    pub text: &'a str,
+}
+
+impl PackSource<'_> {
+    fn at(&self, offset: usize) -> SourceLocation {
+        SourceLocation::at(self.file, self.text, offset)
+    }
+
+    fn error(&self, offset: usize, rule: Option<&str>, message: impl Into<String>) -> Error {
+        Error::rule_file(self.at(offset), rule, message)
+    }
+}
+
+/// Parses and validates one pack. Rules keep their source locations so that
+/// `rules test` can point at a failing example.
+pub(crate) fn parse_pack(source: &PackSource<'_>) -> Result<Pack> {
+    let file: PackFile = toml::from_str(source.text).map_err(|e| {
+        let offset = e.span().map_or(0, |span| span.start);
+        source.error(offset, None, e.message().trim().to_string())
+    })?;
+    let pack_name = file.pack.name.get_ref().clone();
+    if !is_valid_id_segment(&pack_name) {
+        return Err(source.error(
+            file.pack.name.span().start,
+            None,
+            format!("pack name {pack_name:?} must be lowercase letters, digits and '-'"),
+        ));
+    }
+    let mut rules = Vec::with_capacity(file.rules.len());
+    let mut seen = std::collections::HashMap::new();
+    for spec in file.rules {
+        let rule = validate_rule(source, &pack_name, spec)?;
+        if let Some(first) = seen.insert(rule.id.clone(), rule.location.clone()) {
+            return Err(Error::rule_file(
+                rule.location.clone(),
+                Some(&rule.id),
+                format!("duplicate rule id (first defined at {first})"),
+            ));
+        }
+        rules.push(rule);
+    }
+    Ok(Pack {
+        name: pack_name,
+        version: file.pack.version,
+        description: file.pack.description,
+        license: file.pack.license,
+        origin: source.file.to_string(),
+        text: source.text.to_string(),
+        rules,
+    })
+}
+
+fn is_valid_id_segment(segment: &str) -> bool {
+    !segment.is_empty()
+        && segment
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !segment.starts_with('-')
+}
+
+fn validate_rule(source: &PackSource<'_>, pack: &str, spec: RuleSpec) -> Result<Rule> {
+    let id = spec.id.get_ref().clone();
+    let id_at = spec.id.span().start;
+    let err = |offset: usize, message: String| source.error(offset, Some(&id), message);
+    match id.split_once('.') {
+        Some((prefix, name)) if prefix == pack && is_valid_id_segment(name) => {}
+        _ => return Err(err(
+            id_at,
+            format!(
+                "id must be \"{pack}.<name>\" with lowercase letters, digits and '-' in the name"
+            ),
+        )),
+    }
+    let kind_name = spec.kind.as_ref().map_or(KindName::Line, |k| *k.get_ref());
+    let kind_at = spec.kind.as_ref().map_or(id_at, |k| k.span().start);
+    if spec.description.get_ref().trim().is_empty() {
+        return Err(err(
+            spec.description.span().start,
+            "description is empty".into(),
+        ));
+    }
+
+    let field_not_allowed = |name: &str, offset: usize| {
+        err(
+            offset,
+            format!(
+                "field '{name}' does not apply to a rule of kind '{}'",
+                kind_label(kind_name)
+            ),
+        )
+    };
+    let compile =
+        |pattern: &Spanned<String>| compile_check(source, &id, pattern, spec.case_sensitive);
+
+    let (kind, trigger) = match kind_name {
+        KindName::Line | KindName::Inline | KindName::Tail => {
+            if let Some(start) = &spec.start {
+                return Err(field_not_allowed("start", start.span().start));
+            }
+            if let Some(end) = &spec.end {
+                return Err(field_not_allowed("end", end.span().start));
+            }
+            if let Some(max_lines) = &spec.max_lines {
+                return Err(field_not_allowed("max-lines", max_lines.span().start));
+            }
+            let trigger = match (&spec.pattern, &spec.literals) {
+                (Some(pattern), None) => Trigger::Pattern(compile(pattern)?),
+                (None, Some(literals)) => {
+                    if literals.get_ref().is_empty() {
+                        return Err(err(literals.span().start, "'literals' is empty".into()));
+                    }
+                    let mut list = Vec::with_capacity(literals.get_ref().len());
+                    for literal in literals.get_ref() {
+                        let folded = crate::fold::fold_pattern(literal.get_ref().trim());
+                        if folded.is_empty() {
+                            return Err(err(literal.span().start, "empty literal".into()));
+                        }
+                        list.push(folded);
+                    }
+                    Trigger::Literals(list)
+                }
+                (Some(pattern), Some(_)) => {
+                    return Err(err(
+                        pattern.span().start,
+                        "give either 'pattern' or 'literals', not both".into(),
+                    ))
+                }
+                (None, None) => {
+                    return Err(err(
+                        kind_at,
+                        "a rule of this kind needs 'pattern' or 'literals'".into(),
+                    ))
+                }
+            };
+            let kind = match kind_name {
+                KindName::Line => RuleKind::Line,
+                KindName::Inline => RuleKind::Inline,
+                _ => RuleKind::Tail,
+            };
+            (kind, trigger)
+        }
+        KindName::Block => {
+            if let Some(pattern) = &spec.pattern {
+                return Err(field_not_allowed("pattern", pattern.span().start));
+            }
+            if let Some(literals) = &spec.literals {
+                return Err(field_not_allowed("literals", literals.span().start));
+            }
+            let (Some(start), Some(end)) = (&spec.start, &spec.end) else {
+                return Err(err(kind_at, "a block rule needs 'start' and 'end'".into()));
+            };
+            let max_lines = match &spec.max_lines {
+                Some(max) if *max.get_ref() < 2 || *max.get_ref() > 200 => {
+                    return Err(err(
+                        max.span().start,
+                        format!("max-lines {} is outside 2..=200", max.get_ref()),
+                    ))
+                }
+                Some(max) => *max.get_ref(),
+                None => super::DEFAULT_BLOCK_MAX_LINES,
+            };
+            (
+                RuleKind::Block { max_lines },
+                Trigger::Block {
+                    start: compile(start)?,
+                    end: compile(end)?,
+                },
+            )
+        }
+    };
+
+    let position = |value: &Option<Spanned<f64>>, name: &str| -> Result<Option<f64>> {
+        match value {
+            Some(v) if !(0.0..=1.0).contains(v.get_ref()) => Err(err(
+                v.span().start,
+                format!("{name} {} is outside 0..=1", v.get_ref()),
+            )),
+            Some(v) => Ok(Some(*v.get_ref())),
+            None => Ok(None),
+        }
+    };
+    let min_position = position(&spec.min_position, "min-position")?;
+    let max_position = position(&spec.max_position, "max-position")?;
+    if let (Some(min), Some(max)) = (min_position, max_position) {
+        if min > max {
+            return Err(err(
+                id_at,
+                format!("min-position {min} is above max-position {max}"),
+            ));
+        }
+    }
+    let examples = |list: Vec<Spanned<String>>| -> Vec<Example> {
+        list.into_iter()
+            .map(|example| Example {
+                location: source.at(example.span().start),
+                text: example.into_inner(),
+            })
+            .collect()
+    };
+    Ok(Rule {
+        location: source.at(id_at),
+        id,
+        pack: pack.to_string(),
+        description: spec.description.into_inner(),
+        kind,
+        trigger,
+        min_position,
+        max_position,
+        case_sensitive: spec.case_sensitive,
+        must_match: examples(spec.must_match),
+        must_not_match: examples(spec.must_not_match),
+    })
+}
+
+fn kind_label(kind: KindName) -> &'static str {
+    match kind {
+        KindName::Line => "line",
+        KindName::Inline => "inline",
+        KindName::Block => "block",
+        KindName::Tail => "tail",
+    }
+}
+
+/// Checks that `pattern` parses and compiles within the size limit, and returns
+/// it folded the way lines are. The error points at the bad character when the
+/// pattern is written as a one-line TOML string.
+fn compile_check(
+    source: &PackSource<'_>,
+    id: &str,
+    pattern: &Spanned<String>,
+    case_sensitive: bool,
+) -> Result<String> {
+    let text = pattern.get_ref();
+    let span = pattern.span();
+    if text.len() > MAX_PATTERN_BYTES {
+        return Err(source.error(
+            span.start,
+            Some(id),
+            format!(
+                "pattern is {} bytes, over the limit of {MAX_PATTERN_BYTES}",
+                text.len()
+            ),
+        ));
+    }
+    let folded = crate::fold::fold_pattern(text);
+    let mut parser = regex_syntax::ParserBuilder::new()
+        .case_insensitive(!case_sensitive)
+        .build();
+    if let Err(error) = parser.parse(&folded) {
+        let (message, inner) = match &error {
+            regex_syntax::Error::Parse(e) => (e.kind().to_string(), Some(e.span().start.offset)),
+            regex_syntax::Error::Translate(e) => {
+                (e.kind().to_string(), Some(e.span().start.offset))
+            }
+            other => (other.to_string(), None),
+        };
+        // In a literal string ('…') the pattern's characters stand verbatim after
+        // the opening quote, so the offset inside the pattern is an offset in the file.
+        let raw = &source.text[span.clone()];
+        let offset = match inner {
+            Some(inner)
+                if raw.starts_with('\'')
+                    && !raw.starts_with("'''")
+                    && folded.len() == text.len() =>
+            {
+                span.start + 1 + inner
+            }
+            _ => span.start,
+        };
+        return Err(source.error(offset, Some(id), format!("regex parse error: {message}")));
+    }
+    // Compile once to enforce the size limit here, where the location is known.
+    let built = regex_automata::meta::Regex::builder()
+        .syntax(regex_automata::util::syntax::Config::new().case_insensitive(!case_sensitive))
+        .configure(
+            regex_automata::meta::Regex::config()
+                .nfa_size_limit(Some(MAX_COMPILED_PATTERN_BYTES))
+                .hybrid_cache_capacity(1 << 20),
+        )
+        .build(&folded);
+    if let Err(e) = built {
+        let message = e.to_string().lines().next().unwrap_or("").to_string();
+        return Err(source.error(
+            span.start,
+            Some(id),
+            format!("regex too large or invalid: {message}"),
+        ));
+    }
+    Ok(folded)
+}

@@ -1,0 +1,362 @@
+//! Rule packs: what the noise looks like, as data.
+//!
+//! A pack is one TOML file for one family of noise (`rules/social.toml`). The
+//! shipped packs are compiled into the binary, so dechaff works with no files
+//! beside it; users add packs with [`RuleSetBuilder::add_path`], replace a
+//! shipped pack by giving one of the same name, and turn rules or whole packs
+//! off with [`RuleSetBuilder::disable`]. The result, a [`RuleSet`], is plain
+//! validated data with a fingerprint; [`crate::Cleaner`] compiles it into one
+//! matcher.
+
+mod format;
+mod selftest;
+mod shipped;
+
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, ErrorKind, Result, SourceLocation};
+pub use selftest::ExampleFailure;
+
+pub(crate) use format::MAX_COMPILED_PATTERN_BYTES;
+
+/// How many lines a block may span when its rule does not say.
+pub const DEFAULT_BLOCK_MAX_LINES: usize = 20;
+
+/// One pack, parsed and validated.
+#[derive(Debug, Clone)]
+pub struct Pack {
+    /// The pack's name; every rule id in it starts with `name.`.
+    pub name: String,
+    /// The pack's version, recorded in provenance.
+    pub version: String,
+    /// What family of noise the pack covers.
+    pub description: String,
+    /// The licence of the pack's data, when it says.
+    pub license: Option<String>,
+    /// Where it was loaded from: a path, or `<builtin>/NAME.toml`.
+    pub origin: String,
+    /// The file's text, which the fingerprint is taken over.
+    pub text: String,
+    /// The rules, in file order.
+    pub rules: Vec<Rule>,
+}
+
+/// What a rule removes once its trigger fires.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RuleKind {
+    /// The whole line.
+    Line,
+    /// The matching span inside a line; the rest of the line stays.
+    Inline,
+    /// From a start line through an end line at most `max_lines` further on.
+    Block {
+        /// The most lines the block may span, start and end included.
+        max_lines: usize,
+    },
+    /// From a marker line to the end of the document.
+    Tail,
+}
+
+impl RuleKind {
+    /// The name used in rule files.
+    pub fn name(self) -> &'static str {
+        match self {
+            RuleKind::Line => "line",
+            RuleKind::Inline => "inline",
+            RuleKind::Block { .. } => "block",
+            RuleKind::Tail => "tail",
+        }
+    }
+
+    /// The action recorded in provenance for a removal by a rule of this kind.
+    pub fn action(self) -> &'static str {
+        match self {
+            RuleKind::Line => "drop-line",
+            RuleKind::Inline => "cut-span",
+            RuleKind::Block { .. } => "drop-block",
+            RuleKind::Tail => "drop-tail",
+        }
+    }
+}
+
+/// What a rule looks for, already folded like the lines it will see.
+#[derive(Debug, Clone)]
+pub enum Trigger {
+    /// A regex: over the whole line for line and tail rules, anywhere in it for inline rules.
+    Pattern(String),
+    /// Literal phrases, matched as whole lines (line, tail) or anywhere (inline).
+    Literals(Vec<String>),
+    /// A block's first and last line.
+    Block {
+        /// Matches the whole first line.
+        start: String,
+        /// Matches the whole last line.
+        end: String,
+    },
+}
+
+/// One example text of a rule, with where it stands in its file.
+#[derive(Debug, Clone)]
+pub struct Example {
+    /// Where the example is written.
+    pub location: SourceLocation,
+    /// The example: a line, or several lines for block and tail rules.
+    pub text: String,
+}
+
+/// One rule, validated.
+#[derive(Debug, Clone)]
+pub struct Rule {
+    /// `pack.rule`.
+    pub id: String,
+    /// The pack's name.
+    pub pack: String,
+    /// What noise it removes and why that is safe.
+    pub description: String,
+    /// What it removes.
+    pub kind: RuleKind,
+    /// What it looks for.
+    pub trigger: Trigger,
+    /// The rule applies only to lines starting at or after this share of the document.
+    pub min_position: Option<f64>,
+    /// The rule applies only to lines starting at or before this share of the document.
+    pub max_position: Option<f64>,
+    /// Patterns see case as written instead of ignoring it.
+    pub case_sensitive: bool,
+    /// Texts the rule must remove.
+    pub must_match: Vec<Example>,
+    /// Texts the rule must leave alone.
+    pub must_not_match: Vec<Example>,
+    /// Where the rule's id is written.
+    pub location: SourceLocation,
+}
+
+/// The name and version of one effective pack, as provenance records it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct PackVersion {
+    /// Pack name.
+    pub name: String,
+    /// Pack version.
+    pub version: String,
+}
+
+/// The effective rules: shipped and added packs, minus disabled rules.
+#[derive(Debug, Clone)]
+pub struct RuleSet {
+    packs: Vec<Pack>,
+    rules: Vec<Rule>,
+    disabled: Vec<String>,
+    fingerprint: String,
+}
+
+impl RuleSet {
+    /// The shipped packs, all rules enabled.
+    pub fn shipped() -> Result<RuleSet> {
+        RuleSetBuilder::new().build()
+    }
+
+    /// The effective rules in pack order, then file order.
+    pub fn rules(&self) -> &[Rule] {
+        &self.rules
+    }
+
+    /// The packs that were loaded (including rules that were later disabled).
+    pub fn packs(&self) -> &[Pack] {
+        &self.packs
+    }
+
+    /// The rule with this id, if it is effective.
+    pub fn get(&self, id: &str) -> Option<&Rule> {
+        self.rules.iter().find(|rule| rule.id == id)
+    }
+
+    /// SHA-256, hex, over every pack's name, version and text and the list of
+    /// disabled ids: two runs with the same fingerprint applied the same rules.
+    pub fn fingerprint(&self) -> &str {
+        &self.fingerprint
+    }
+
+    /// Each effective pack's name and version.
+    pub fn pack_versions(&self) -> Vec<PackVersion> {
+        self.packs
+            .iter()
+            .map(|p| PackVersion {
+                name: p.name.clone(),
+                version: p.version.clone(),
+            })
+            .collect()
+    }
+
+    /// Runs every rule's `must-match` and `must-not-match` examples through
+    /// the real engine with that rule alone, and returns every disagreement.
+    pub fn test_examples(&self) -> Result<Vec<ExampleFailure>> {
+        selftest::run(self)
+    }
+}
+
+/// Assembles a [`RuleSet`] from the shipped packs and the user's.
+#[derive(Debug, Default)]
+pub struct RuleSetBuilder {
+    no_default_rules: bool,
+    extra: Vec<PathBuf>,
+    extra_texts: Vec<(String, String)>,
+    disabled: Vec<String>,
+}
+
+impl RuleSetBuilder {
+    /// Starts with the shipped packs.
+    pub fn new() -> RuleSetBuilder {
+        RuleSetBuilder::default()
+    }
+
+    /// Leaves the shipped packs out.
+    pub fn no_default_rules(mut self, yes: bool) -> Self {
+        self.no_default_rules = yes;
+        self
+    }
+
+    /// Adds a pack file, or every `*.toml` in a directory (sorted by name). A
+    /// pack with the name of one already loaded replaces it.
+    pub fn add_path(mut self, path: impl Into<PathBuf>) -> Self {
+        self.extra.push(path.into());
+        self
+    }
+
+    /// Adds a pack from text; `origin` names it in messages.
+    pub fn add_text(mut self, origin: impl Into<String>, text: impl Into<String>) -> Self {
+        self.extra_texts.push((origin.into(), text.into()));
+        self
+    }
+
+    /// Turns off a rule (`pack.rule`) or a whole pack (`pack`).
+    pub fn disable(mut self, id_or_pack: impl Into<String>) -> Self {
+        self.disabled.push(id_or_pack.into());
+        self
+    }
+
+    /// Loads, validates and checks everything; the first problem is returned.
+    pub fn build(self) -> Result<RuleSet> {
+        let mut packs: Vec<Pack> = Vec::new();
+        let add = |pack: Pack, packs: &mut Vec<Pack>| match packs
+            .iter_mut()
+            .find(|p| p.name == pack.name)
+        {
+            Some(existing) => *existing = pack,
+            None => packs.push(pack),
+        };
+        if !self.no_default_rules {
+            for (name, text) in shipped::PACKS {
+                let origin = format!("<builtin>/{name}");
+                let pack = format::parse_pack(&format::PackSource {
+                    file: &origin,
+                    text,
+                })?;
+                add(pack, &mut packs);
+            }
+        }
+        for path in &self.extra {
+            for file in pack_files(path)? {
+                let text = std::fs::read_to_string(&file).map_err(|e| Error::io(&file, e))?;
+                let origin = file.display().to_string();
+                add(
+                    format::parse_pack(&format::PackSource {
+                        file: &origin,
+                        text: &text,
+                    })?,
+                    &mut packs,
+                );
+            }
+        }
+        for (origin, text) in &self.extra_texts {
+            add(
+                format::parse_pack(&format::PackSource { file: origin, text })?,
+                &mut packs,
+            );
+        }
+
+        let mut disabled = self.disabled.clone();
+        disabled.sort();
+        disabled.dedup();
+        for id in &disabled {
+            let known = packs
+                .iter()
+                .any(|p| &p.name == id || p.rules.iter().any(|r| &r.id == id));
+            if !known {
+                return Err(Error::new(ErrorKind::UnknownRule(id.clone())));
+            }
+        }
+        let is_disabled = |rule: &Rule| disabled.iter().any(|d| *d == rule.id || *d == rule.pack);
+        let rules: Vec<Rule> = packs
+            .iter()
+            .flat_map(|p| p.rules.iter())
+            .filter(|r| !is_disabled(r))
+            .cloned()
+            .collect();
+        // Ids carry their pack's name, and pack names are unique, so ids are too.
+        let fingerprint = fingerprint(&packs, &disabled);
+        Ok(RuleSet {
+            packs,
+            rules,
+            disabled,
+            fingerprint,
+        })
+    }
+}
+
+impl RuleSet {
+    /// The ids and pack names that were disabled.
+    pub fn disabled(&self) -> &[String] {
+        &self.disabled
+    }
+}
+
+fn pack_files(path: &Path) -> Result<Vec<PathBuf>> {
+    let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
+    if !meta.is_dir() {
+        return Ok(vec![path.to_path_buf()]);
+    }
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(path).map_err(|e| Error::io(path, e))? {
+        let entry = entry.map_err(|e| Error::io(path, e))?;
+        let file = entry.path();
+        if file.extension().is_some_and(|ext| ext == "toml") && file.is_file() {
+            files.push(file);
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+fn fingerprint(packs: &[Pack], disabled: &[String]) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(b"dechaff-rules\0");
+    for pack in packs {
+        for part in [&pack.name, &pack.version, &pack.text] {
+            hasher.update((part.len() as u64).to_le_bytes());
+            hasher.update(part.as_bytes());
+        }
+    }
+    for id in disabled {
+        hasher.update((id.len() as u64).to_le_bytes());
+        hasher.update(id.as_bytes());
+    }
+    hex(&hasher.finalize())
+}
+
+/// Lowercase hex of a digest.
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
+}
+
+/// The shipped pack files, by file name, for invariant tests.
+pub fn shipped_pack_names() -> impl Iterator<Item = &'static str> {
+    shipped::PACKS.iter().map(|(name, _)| *name)
+}
