@@ -334,7 +334,16 @@ fn find_hits(engine: &Engine, text: &str, scratch: &mut Scratch) {
                 patterns.clear();
                 let input = Input::new(line_key).anchored(Anchored::Yes);
                 regex.which_overlapping_matches_with(cache, &input, patterns);
-                line_hits.extend(patterns.iter().map(|pattern| (index, pattern.as_u32())));
+                let key_len = line_key.len();
+                let fits = |pattern: &regex_automata::PatternID| {
+                    key_len <= matcher.line_patterns[pattern.as_usize()].max_len
+                };
+                line_hits.extend(
+                    patterns
+                        .iter()
+                        .filter(fits)
+                        .map(|pattern| (index, pattern.as_u32())),
+                );
             }
         }
         if let (Some(regex), Some(cache)) = (&matcher.inline_regex, inline_cache.as_mut()) {

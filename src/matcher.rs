@@ -8,11 +8,14 @@
 //! rules, which look for spans anywhere, form a second multi-pattern regex
 //! searched leftmost-first. Never one regex per rule per line.
 //!
-//! Whole-line patterns have a maximum length (from `regex-syntax`); the
-//! longest over all of them is the *gate*: a line whose key is longer cannot
-//! match any of them and is not searched at all.
+//! Whole-line patterns have a maximum length: the rule's `max-length`, or the
+//! regex's own maximum (from `regex-syntax`) when that is shorter. The longest
+//! over all of them is the *gate*: a line whose key is longer cannot match any
+//! of them and is not searched at all, and a hit of a pattern on a line longer
+//! than that pattern's own maximum is dropped.
 
 use regex_automata::meta::{self, Regex};
+use regex_automata::nfa::thompson::WhichCaptures;
 use regex_automata::util::syntax;
 use regex_automata::MatchKind;
 
@@ -37,6 +40,9 @@ pub(crate) enum Role {
 pub(crate) struct LinePattern {
     pub rule: u32,
     pub role: Role,
+    /// The longest key this pattern is tried on: the rule's `max-length`, or
+    /// the regex's own maximum when that is shorter.
+    pub max_len: usize,
 }
 
 /// The compiled rules.
@@ -64,9 +70,15 @@ impl Matcher {
             let whole = |body: &str| format!("{flags}^(?:{body})$");
             let mut push_line = |body: String, role: Role| -> Result<()> {
                 let pattern = whole(&body);
-                line_gate = line_gate.max(maximum_len(&pattern).unwrap_or(usize::MAX));
+                let max_len =
+                    maximum_len(&pattern).map_or(rule.max_length, |m| m.min(rule.max_length));
+                line_gate = line_gate.max(max_len);
                 line_sources.push(pattern);
-                line_patterns.push(LinePattern { rule: index, role });
+                line_patterns.push(LinePattern {
+                    rule: index,
+                    role,
+                    max_len,
+                });
                 Ok(())
             };
             match (&rule.kind, &rule.trigger) {
@@ -86,10 +98,14 @@ impl Matcher {
             }
         }
         Ok(Matcher {
-            line_regex: build(&line_sources, MatchKind::All)?,
+            line_regex: build(&line_sources, MatchKind::All, WhichCaptures::None)?,
             line_patterns,
             line_gate,
-            inline_regex: build(&inline_sources, MatchKind::LeftmostFirst)?,
+            inline_regex: build(
+                &inline_sources,
+                MatchKind::LeftmostFirst,
+                WhichCaptures::Implicit,
+            )?,
             inline_rules,
         })
     }
@@ -114,7 +130,10 @@ fn maximum_len(pattern: &str) -> Option<usize> {
         .maximum_len()
 }
 
-fn build(patterns: &[String], kind: MatchKind) -> Result<Option<Regex>> {
+/// Builds one multi-pattern regex. Capture slots cost memory per NFA state
+/// and pattern in every search cache, so the whole-line regex, which only
+/// needs to know which patterns matched, keeps none at all.
+fn build(patterns: &[String], kind: MatchKind, captures: WhichCaptures) -> Result<Option<Regex>> {
     if patterns.is_empty() {
         return Ok(None);
     }
@@ -126,6 +145,7 @@ fn build(patterns: &[String], kind: MatchKind) -> Result<Option<Regex>> {
         .configure(
             meta::Config::new()
                 .match_kind(kind)
+                .which_captures(captures)
                 .nfa_size_limit(Some(limit)),
         )
         .build_many(patterns)

@@ -16,7 +16,7 @@ use crate::error::{Error, Result, SourceLocation};
 /// Patterns longer than this are refused: a rule file is data a person reads.
 const MAX_PATTERN_BYTES: usize = 8 * 1024;
 /// The compiled size a single pattern may take; a `{1000}{1000}` bomb fails here.
-pub(crate) const MAX_COMPILED_PATTERN_BYTES: usize = 2 * 1024 * 1024;
+pub(crate) const MAX_COMPILED_PATTERN_BYTES: usize = 4 * 1024 * 1024;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
@@ -62,6 +62,8 @@ struct RuleSpec {
     end: Option<Spanned<String>>,
     #[serde(default)]
     max_lines: Option<Spanned<usize>>,
+    #[serde(default)]
+    max_length: Option<Spanned<usize>>,
     #[serde(default)]
     min_position: Option<Spanned<f64>>,
     #[serde(default)]
@@ -143,12 +145,14 @@ fn validate_rule(source: &PackSource<'_>, pack: &str, spec: RuleSpec) -> Result<
     let err = |offset: usize, message: String| source.error(offset, Some(&id), message);
     match id.split_once('.') {
         Some((prefix, name)) if prefix == pack && is_valid_id_segment(name) => {}
-        _ => return Err(err(
-            id_at,
-            format!(
+        _ => {
+            return Err(err(
+                id_at,
+                format!(
                 "id must be \"{pack}.<name>\" with lowercase letters, digits and '-' in the name"
             ),
-        )),
+            ))
+        }
     }
     let kind_name = spec.kind.as_ref().map_or(KindName::Line, |k| *k.get_ref());
     let kind_at = spec.kind.as_ref().map_or(id_at, |k| k.span().start);
@@ -258,6 +262,25 @@ fn validate_rule(source: &PackSource<'_>, pack: &str, spec: RuleSpec) -> Result<
             None => Ok(None),
         }
     };
+    let max_length = match &spec.max_length {
+        Some(length) if kind == RuleKind::Inline => {
+            return Err(field_not_allowed("max-length", length.span().start))
+        }
+        Some(length)
+            if *length.get_ref() == 0 || *length.get_ref() > super::MAX_LINE_LENGTH_LIMIT =>
+        {
+            return Err(err(
+                length.span().start,
+                format!(
+                    "max-length {} is outside 1..={}",
+                    length.get_ref(),
+                    super::MAX_LINE_LENGTH_LIMIT
+                ),
+            ))
+        }
+        Some(length) => *length.get_ref(),
+        None => super::DEFAULT_MAX_LINE_LENGTH,
+    };
     let min_position = position(&spec.min_position, "min-position")?;
     let max_position = position(&spec.max_position, "max-position")?;
     if let (Some(min), Some(max)) = (min_position, max_position) {
@@ -283,6 +306,7 @@ fn validate_rule(source: &PackSource<'_>, pack: &str, spec: RuleSpec) -> Result<
         description: spec.description.into_inner(),
         kind,
         trigger,
+        max_length,
         min_position,
         max_position,
         case_sensitive: spec.case_sensitive,
@@ -348,13 +372,14 @@ fn compile_check(
         };
         return Err(source.error(offset, Some(id), format!("regex parse error: {message}")));
     }
-    // Compile once to enforce the size limit here, where the location is known.
-    let built = regex_automata::meta::Regex::builder()
+    // Compile the NFA once to enforce the size limit here, where the location is known.
+    use regex_automata::nfa::thompson;
+    let built = thompson::Compiler::new()
         .syntax(regex_automata::util::syntax::Config::new().case_insensitive(!case_sensitive))
         .configure(
-            regex_automata::meta::Regex::config()
+            thompson::Config::new()
                 .nfa_size_limit(Some(MAX_COMPILED_PATTERN_BYTES))
-                .hybrid_cache_capacity(1 << 20),
+                .which_captures(thompson::WhichCaptures::None),
         )
         .build(&folded);
     if let Err(e) = built {

@@ -21,6 +21,13 @@ pub use selftest::ExampleFailure;
 
 pub(crate) use format::MAX_COMPILED_PATTERN_BYTES;
 
+/// The longest line (in bytes of its match key) a whole-line pattern is tried
+/// on when its rule does not say. Boilerplate lines are short; prose lines
+/// longer than this skip the whole-line automaton entirely.
+pub const DEFAULT_MAX_LINE_LENGTH: usize = 1000;
+/// The largest `max-length` a rule may ask for.
+pub const MAX_LINE_LENGTH_LIMIT: usize = 100_000;
+
 /// How many lines a block may span when its rule does not say.
 pub const DEFAULT_BLOCK_MAX_LINES: usize = 20;
 
@@ -119,6 +126,9 @@ pub struct Rule {
     pub kind: RuleKind,
     /// What it looks for.
     pub trigger: Trigger,
+    /// Whole-line patterns (line, tail, block) are not tried on lines whose
+    /// key is longer than this many bytes. Not used by inline rules.
+    pub max_length: usize,
     /// The rule applies only to lines starting at or after this share of the document.
     pub min_position: Option<f64>,
     /// The rule applies only to lines starting at or before this share of the document.

@@ -2,5 +2,27 @@
 //! `rules/*.toml` files are the same set.
 
 /// `(file name, text)` of every shipped pack, in the order they load.
-pub(super) const PACKS: &[(&str, &str)] =
-    &[("social.toml", include_str!("../../rules/social.toml"))];
+pub(super) const PACKS: &[(&str, &str)] = &[
+    ("ads.toml", include_str!("../../rules/ads.toml")),
+    ("bylines.toml", include_str!("../../rules/bylines.toml")),
+    ("comments.toml", include_str!("../../rules/comments.toml")),
+    ("contact.toml", include_str!("../../rules/contact.toml")),
+    ("donation.toml", include_str!("../../rules/donation.toml")),
+    ("legal.toml", include_str!("../../rules/legal.toml")),
+    ("masthead.toml", include_str!("../../rules/masthead.toml")),
+    (
+        "navigation.toml",
+        include_str!("../../rules/navigation.toml"),
+    ),
+    (
+        "photo-credits.toml",
+        include_str!("../../rules/photo-credits.toml"),
+    ),
+    ("related.toml", include_str!("../../rules/related.toml")),
+    ("social.toml", include_str!("../../rules/social.toml")),
+    ("subscribe.toml", include_str!("../../rules/subscribe.toml")),
+    (
+        "syndication.toml",
+        include_str!("../../rules/syndication.toml"),
+    ),
+];
