@@ -198,6 +198,7 @@ struct Scratch {
     key: String,
     line_hits: Vec<(usize, u32)>,
     inline_hits: Vec<InlineHit>,
+    screen_cache: Option<meta::Cache>,
     line_cache: Option<meta::Cache>,
     inline_cache: Option<meta::Cache>,
     patterns: PatternSet,
@@ -213,6 +214,7 @@ impl Scratch {
             key: String::new(),
             line_hits: Vec::new(),
             inline_hits: Vec::new(),
+            screen_cache: matcher.line_screen.as_ref().map(|r| r.create_cache()),
             line_cache: matcher.line_regex.as_ref().map(|r| r.create_cache()),
             inline_cache: matcher.inline_regex.as_ref().map(|r| r.create_cache()),
             patterns: PatternSet::new(matcher.line_patterns.len()),
@@ -280,8 +282,8 @@ fn trim_blank(text: &str, start: usize, end: usize) -> (usize, usize) {
     let content = &text[start..end];
     let bytes = content.as_bytes();
     // Plain ASCII edges are the common case and need no char decoding.
-    let ascii_edges = bytes.first().is_some_and(|b| b.is_ascii_graphic())
-        && bytes.last().is_some_and(|b| b.is_ascii_graphic());
+    let ascii_edges =
+        bytes.first().is_some_and(|b| b.is_ascii_graphic()) && bytes.last().is_some_and(|b| b.is_ascii_graphic());
     if ascii_edges {
         return (start, end);
     }
@@ -303,6 +305,7 @@ fn find_hits(engine: &Engine, text: &str, scratch: &mut Scratch) {
         key,
         line_hits,
         inline_hits,
+        screen_cache,
         line_cache,
         inline_cache,
         patterns,
@@ -329,27 +332,39 @@ fn find_hits(engine: &Engine, text: &str, scratch: &mut Scratch) {
             continue;
         };
 
-        if let (Some(regex), Some(cache)) = (&matcher.line_regex, line_cache.as_mut()) {
-            if line_key.len() <= matcher.line_gate {
+        let screen = matcher.line_screen.as_ref().zip(screen_cache.as_mut());
+        if let (Some((screen, screen_cache)), Some(regex), Some(cache)) =
+            (screen, &matcher.line_regex, line_cache.as_mut())
+        {
+            let input = Input::new(line_key).anchored(Anchored::Yes);
+            if line_key.len() <= matcher.line_gate
+                && screen
+                    .search_half_with(screen_cache, &input.clone().earliest(true))
+                    .is_some()
+            {
                 patterns.clear();
-                let input = Input::new(line_key).anchored(Anchored::Yes);
                 regex.which_overlapping_matches_with(cache, &input, patterns);
                 let key_len = line_key.len();
-                let fits = |pattern: &regex_automata::PatternID| {
-                    key_len <= matcher.line_patterns[pattern.as_usize()].max_len
-                };
-                line_hits.extend(
-                    patterns
-                        .iter()
-                        .filter(fits)
-                        .map(|pattern| (index, pattern.as_u32())),
-                );
+                let fits =
+                    |pattern: &regex_automata::PatternID| key_len <= matcher.line_patterns[pattern.as_usize()].max_len;
+                line_hits.extend(patterns.iter().filter(fits).map(|pattern| (index, pattern.as_u32())));
             }
         }
         if let (Some(regex), Some(cache)) = (&matcher.inline_regex, inline_cache.as_mut()) {
             let mut input = Input::new(line_key);
             while let Some(found) = regex.search_with(cache, &input) {
                 let (key_start, key_end) = (found.start(), found.end());
+                let rule = matcher.inline_rules[found.pattern().as_usize()];
+                if !position_allows(engine, &engine.rules.rules()[rule as usize], line.start, text.len()) {
+                    // This rule may not act here; another may match at or after the
+                    // same place, so search again one character further on.
+                    let next = key_start + line_key[key_start..].chars().next().map_or(1, char::len_utf8);
+                    if next > line_key.len() {
+                        break;
+                    }
+                    input.set_start(next);
+                    continue;
+                }
                 if key_end > key_start {
                     let (source_start, source_end) = if identity {
                         (key_start, key_end)
@@ -358,7 +373,7 @@ fn find_hits(engine: &Engine, text: &str, scratch: &mut Scratch) {
                     };
                     inline_hits.push(InlineHit {
                         line: index,
-                        rule: matcher.inline_rules[found.pattern().as_usize()],
+                        rule,
                         bytes: line.trimmed.0 + source_start..line.trimmed.0 + source_end,
                     });
                 }
@@ -388,8 +403,7 @@ fn position_allows(engine: &Engine, rule: &Rule, start: usize, len: usize) -> bo
     } else {
         0.0
     };
-    position >= rule.min_position.unwrap_or(default_min)
-        && position <= rule.max_position.unwrap_or(1.0)
+    position >= rule.min_position.unwrap_or(default_min) && position <= rule.max_position.unwrap_or(1.0)
 }
 
 fn decide(engine: &Engine, text: &str, scratch: &mut Scratch) {
@@ -404,9 +418,7 @@ fn decide(engine: &Engine, text: &str, scratch: &mut Scratch) {
     } = scratch;
     fates.clear();
     fates.resize(lines.len(), Fate::Kept);
-    let allows = |rule: u32, line: usize| {
-        position_allows(engine, &rules[rule as usize], lines[line].start, text.len())
-    };
+    let allows = |rule: u32, line: usize| position_allows(engine, &rules[rule as usize], lines[line].start, text.len());
 
     // The earliest allowed tail marker ends the document.
     let tail = line_hits.iter().find(|&&(line, pattern)| {
@@ -418,8 +430,7 @@ fn decide(engine: &Engine, text: &str, scratch: &mut Scratch) {
     // Blocks, in order; a start inside an earlier block is ignored.
     for (hit_index, &(start_line, pattern)) in line_hits.iter().enumerate() {
         let p = patterns[pattern as usize];
-        if p.role != Role::BlockStart || start_line >= tail_start || fates[start_line] != Fate::Kept
-        {
+        if p.role != Role::BlockStart || start_line >= tail_start || fates[start_line] != Fate::Kept {
             continue;
         }
         if !allows(p.rule, start_line) {
@@ -444,11 +455,7 @@ fn decide(engine: &Engine, text: &str, scratch: &mut Scratch) {
     // Line rules: the first rule (in rule order) whose pattern matches wins.
     for &(line, pattern) in line_hits.iter() {
         let p = patterns[pattern as usize];
-        if p.role == Role::Whole
-            && line < tail_start
-            && fates[line] == Fate::Kept
-            && allows(p.rule, line)
-        {
+        if p.role == Role::Whole && line < tail_start && fates[line] == Fate::Kept && allows(p.rule, line) {
             fates[line] = Fate::Removed(p.rule);
         }
     }
@@ -459,7 +466,7 @@ fn decide(engine: &Engine, text: &str, scratch: &mut Scratch) {
 
     // Inline hits survive only on kept lines where their rule may act. A line
     // that has nothing but blanks left once its hits are cut goes whole.
-    inline_hits.retain(|hit| fates[hit.line] == Fate::Kept && allows(hit.rule, hit.line));
+    inline_hits.retain(|hit| fates[hit.line] == Fate::Kept);
     let mut index = 0;
     while index < inline_hits.len() {
         let line_index = inline_hits[index].line;
@@ -471,14 +478,10 @@ fn decide(engine: &Engine, text: &str, scratch: &mut Scratch) {
         let mut cursor = line.trimmed.0;
         let mut anything_left = false;
         for hit in &inline_hits[index..end] {
-            anything_left |= text[cursor..hit.bytes.start]
-                .chars()
-                .any(|c| !fold::is_blank(c));
+            anything_left |= text[cursor..hit.bytes.start].chars().any(|c| !fold::is_blank(c));
             cursor = hit.bytes.end;
         }
-        anything_left |= text[cursor..line.trimmed.1]
-            .chars()
-            .any(|c| !fold::is_blank(c));
+        anything_left |= text[cursor..line.trimmed.1].chars().any(|c| !fold::is_blank(c));
         if !anything_left {
             fates[line_index] = Fate::Removed(inline_hits[index].rule);
         }
@@ -507,28 +510,24 @@ fn emit(engine: &Engine, text: &str, scratch: &mut Scratch) {
 
     let mut whitespace = SpanList::default();
     let mut removals: Vec<Removal> = Vec::new();
-    let push_removal =
-        |removals: &mut Vec<Removal>, rule: u32, bytes: Range<usize>, line: usize| {
-            if bytes.is_empty() {
+    let push_removal = |removals: &mut Vec<Removal>, rule: u32, bytes: Range<usize>, line: usize| {
+        if bytes.is_empty() {
+            return;
+        }
+        if let Some(last) = removals.last_mut() {
+            if last.rule == rule as usize && last.bytes.end == bytes.start && last.line_end + 1 >= line {
+                last.bytes.end = bytes.end;
+                last.line_end = line;
                 return;
             }
-            if let Some(last) = removals.last_mut() {
-                if last.rule == rule as usize
-                    && last.bytes.end == bytes.start
-                    && last.line_end + 1 >= line
-                {
-                    last.bytes.end = bytes.end;
-                    last.line_end = line;
-                    return;
-                }
-            }
-            removals.push(Removal {
-                rule: rule as usize,
-                bytes,
-                line_start: line,
-                line_end: line,
-            });
-        };
+        }
+        removals.push(Removal {
+            rule: rule as usize,
+            bytes,
+            line_start: line,
+            line_end: line,
+        });
+    };
 
     let mut previous_was_blank = true;
     let mut inline_cursor = 0;
@@ -537,8 +536,7 @@ fn emit(engine: &Engine, text: &str, scratch: &mut Scratch) {
         match fates[index] {
             Fate::Removed(rule) => push_removal(&mut removals, rule, line.start..line.end, number),
             Fate::Kept if line.is_blank() => {
-                let inside = first_content.is_some_and(|f| index > f)
-                    && last_content.is_some_and(|l| index < l);
+                let inside = first_content.is_some_and(|f| index > f) && last_content.is_some_and(|l| index < l);
                 if inside && !previous_was_blank {
                     whitespace.push(line.start..line.content_end);
                     cleaned.text.push('\n');
@@ -554,8 +552,7 @@ fn emit(engine: &Engine, text: &str, scratch: &mut Scratch) {
                 while inline_cursor < inline_hits.len() && inline_hits[inline_cursor].line < index {
                     inline_cursor += 1;
                 }
-                while inline_cursor < inline_hits.len() && inline_hits[inline_cursor].line == index
-                {
+                while inline_cursor < inline_hits.len() && inline_hits[inline_cursor].line == index {
                     let hit = &inline_hits[inline_cursor];
                     let mut cut = hit.bytes.clone();
                     // Cutting a word out of a sentence leaves two spaces; take one with it.
@@ -658,11 +655,7 @@ literals = ["Leave a Reply"]
 
     /// Rebuilds the input from the output, the removals and the whitespace spans.
     fn rebuild(input: &str, cleaned: &Cleaned) -> String {
-        let mut pieces: Vec<(usize, usize)> = cleaned
-            .removals
-            .iter()
-            .map(|r| (r.bytes.start, r.bytes.end))
-            .collect();
+        let mut pieces: Vec<(usize, usize)> = cleaned.removals.iter().map(|r| (r.bytes.start, r.bytes.end)).collect();
         pieces.extend(cleaned.whitespace.iter().map(|w| (w.start, w.end)));
         pieces.sort();
         let mut rebuilt = String::new();

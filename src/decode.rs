@@ -115,10 +115,7 @@ mod tests {
             .chain("hi".encode_utf16().flat_map(u16::to_le_bytes))
             .collect();
         let decoded = decode(&utf16, EncodingChoice::Detect).unwrap();
-        assert_eq!(
-            (decoded.text.as_ref(), decoded.encoding),
-            ("hi", "UTF-16LE")
-        );
+        assert_eq!((decoded.text.as_ref(), decoded.encoding), ("hi", "UTF-16LE"));
     }
 
     #[test]

@@ -73,6 +73,15 @@ pub enum ErrorKind {
     },
     /// `--disable` or `rules show` named a rule or pack that does not exist.
     UnknownRule(String),
+    /// A rule file or directory given with `--rules` could not be read.
+    RulePath {
+        /// The path.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// Every rule is valid alone but together they exceed the matcher's size limit.
+    RulesTooLarge(String),
     /// An I/O error on a named path.
     Io {
         /// The path.
@@ -121,15 +130,15 @@ impl Error {
     pub fn is_rule_error(&self) -> bool {
         matches!(
             self.kind,
-            ErrorKind::RuleFile { .. } | ErrorKind::RuleExample { .. } | ErrorKind::UnknownRule(_)
+            ErrorKind::RuleFile { .. }
+                | ErrorKind::RuleExample { .. }
+                | ErrorKind::UnknownRule(_)
+                | ErrorKind::RulePath { .. }
+                | ErrorKind::RulesTooLarge(_)
         )
     }
 
-    pub(crate) fn rule_file(
-        location: SourceLocation,
-        rule: Option<&str>,
-        message: impl Into<String>,
-    ) -> Error {
+    pub(crate) fn rule_file(location: SourceLocation, rule: Option<&str>, message: impl Into<String>) -> Error {
         Error::new(ErrorKind::RuleFile {
             location,
             rule: rule.map(str::to_string),
@@ -148,16 +157,34 @@ impl Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.kind {
-            ErrorKind::RuleFile { location, rule: Some(rule), message } => {
+            ErrorKind::RuleFile {
+                location,
+                rule: Some(rule),
+                message,
+            } => {
                 write!(f, "{location}: rule {rule}: {message}")
             }
-            ErrorKind::RuleFile { location, rule: None, message } => write!(f, "{location}: {message}"),
-            ErrorKind::RuleExample { location, rule, message } => write!(f, "{location}: rule {rule}: {message}"),
+            ErrorKind::RuleFile {
+                location,
+                rule: None,
+                message,
+            } => write!(f, "{location}: {message}"),
+            ErrorKind::RuleExample {
+                location,
+                rule,
+                message,
+            } => write!(f, "{location}: rule {rule}: {message}"),
             ErrorKind::UnknownRule(id) => write!(f, "no rule or pack named {id:?}"),
+            ErrorKind::RulePath { path, source } => write!(f, "{}: cannot read rules: {source}", path.display()),
+            ErrorKind::RulesTooLarge(message) => write!(f, "the rules together do not compile: {message}"),
             ErrorKind::Io { path, source } => write!(f, "{}: {source}", path.display()),
             ErrorKind::Decode { path, message } => write!(f, "{}: {message}", path.display()),
             ErrorKind::Config(message) => f.write_str(message),
-            ErrorKind::OverBudget { path, removed_share, budget } => write!(
+            ErrorKind::OverBudget {
+                path,
+                removed_share,
+                budget,
+            } => write!(
                 f,
                 "{}: cleaning would remove {:.1}% of the text, over the removal budget of {:.1}% (--strict)",
                 path.display(),
@@ -171,7 +198,7 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match &self.kind {
-            ErrorKind::Io { source, .. } => Some(source),
+            ErrorKind::Io { source, .. } | ErrorKind::RulePath { source, .. } => Some(source),
             _ => None,
         }
     }

@@ -6,7 +6,9 @@
 //! rule id; an inline cut is shown in place as `[-text-]{rule}`.
 
 use crate::clean::Cleaned;
-use crate::rules::RuleSet;
+use std::ops::Range;
+
+use crate::rules::{RuleKind, RuleSet};
 
 const RED: &str = "\x1b[31m";
 const DIM: &str = "\x1b[2m";
@@ -14,32 +16,28 @@ const RESET: &str = "\x1b[0m";
 
 /// Renders `text` with the removals of `cleaned` marked.
 pub fn render(text: &str, cleaned: &Cleaned, rules: &RuleSet, colour: bool) -> String {
-    let (red, dim, reset) = if colour {
-        (RED, DIM, RESET)
-    } else {
-        ("", "", "")
-    };
+    let (red, dim, reset) = if colour { (RED, DIM, RESET) } else { ("", "", "") };
     let mut out = String::with_capacity(text.len() + 64 * cleaned.removals.len());
     let mut cursor = 0;
     for removal in &cleaned.removals {
-        let id = &rules.rules()[removal.rule].id;
+        let rule = &rules.rules()[removal.rule];
         let start = removal.bytes.start.max(cursor);
         out.push_str(&text[cursor..start]);
         let removed = &text[start..removal.bytes.end];
-        let whole_lines = start == 0 || text.as_bytes()[start - 1] == b'\n';
-        if whole_lines {
+        if rule.kind == RuleKind::Inline && !covers_whole_lines(text, &removal.bytes) {
+            out.push_str(&format!("{red}[-{removed}-]{reset}{dim}{{{}}}{reset}", rule.id));
+        } else {
             let body = removed.strip_suffix('\n').unwrap_or(removed);
-            let body = body.strip_suffix('\r').unwrap_or(body);
             for (i, line) in body.split('\n').enumerate() {
+                // A CR left in would return the cursor and hide the line under its tag.
+                let line = line.strip_suffix('\r').unwrap_or(line);
                 let tag = if i == 0 {
-                    format!("  {dim}[{id}]{reset}")
+                    format!("  {dim}[{}]{reset}", rule.id)
                 } else {
                     String::new()
                 };
                 out.push_str(&format!("{red}- {line}{reset}{tag}\n"));
             }
-        } else {
-            out.push_str(&format!("{red}[-{removed}-]{reset}{dim}{{{id}}}{reset}"));
         }
         cursor = removal.bytes.end;
     }
@@ -48,4 +46,12 @@ pub fn render(text: &str, cleaned: &Cleaned, rules: &RuleSet, colour: bool) -> S
         out.push('\n');
     }
     out
+}
+
+/// True when `span` starts at a line start and ends at a line end: an inline
+/// rule that left nothing of its line removed the line whole.
+fn covers_whole_lines(text: &str, span: &Range<usize>) -> bool {
+    let starts_line = span.start == 0 || text.as_bytes()[span.start - 1] == b'\n';
+    let ends_line = span.end == text.len() || text.as_bytes()[span.end - 1] == b'\n';
+    starts_line && ends_line
 }

@@ -13,11 +13,12 @@
 //!
 //! let rules = RuleSet::shipped()?;
 //! let mut cleaner = CleanerBuilder::new().build(rules)?;
+//! let rules = cleaner.shared_rules();
 //! let page = "Haftar visits Moscow\n\nThe general met the minister on Tuesday.\n\nShare This\n";
 //! let cleaned = cleaner.clean(page);
 //! assert_eq!(cleaned.text, "Haftar visits Moscow\n\nThe general met the minister on Tuesday.\n");
-//! let rule = &cleaner.rules().rules()[cleaned.removals[0].rule];
-//! assert_eq!(rule.pack, "social");
+//! let rule = &rules.rules()[cleaned.removals[0].rule];
+//! assert_eq!(rule.id, "social.share-label");
 //! # Ok::<(), dechaff::Error>(())
 //! ```
 //!

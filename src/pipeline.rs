@@ -182,13 +182,10 @@ fn walk_directory(root: &Path, config: &RunConfig, jobs: &mut Vec<Job>) {
                 let relative = entry.path().strip_prefix(root).unwrap_or(entry.path());
                 let output = config.out.join(relative);
                 let problem = entry.path_is_symlink().then(|| {
-                    Problem::Skipped(
-                        "symbolic link, not followed (pass --follow to follow links)".to_string(),
-                    )
+                    Problem::Skipped("symbolic link, not followed (pass --follow to follow links)".to_string())
                 });
                 let problem = problem.or_else(|| {
-                    (!entry.file_type().is_file())
-                        .then(|| Problem::Skipped("not a regular file".to_string()))
+                    (!entry.file_type().is_file()).then(|| Problem::Skipped("not a regular file".to_string()))
                 });
                 jobs.push(Job {
                     source: entry.path().to_path_buf(),
@@ -197,9 +194,7 @@ fn walk_directory(root: &Path, config: &RunConfig, jobs: &mut Vec<Job>) {
                 });
             }
             Err(error) => {
-                let source = error
-                    .path()
-                    .map_or_else(|| root.to_path_buf(), Path::to_path_buf);
+                let source = error.path().map_or_else(|| root.to_path_buf(), Path::to_path_buf);
                 let cause = match (error.loop_ancestor(), error.io_error()) {
                     (Some(ancestor), _) => {
                         format!("symbolic link loop back to {}", ancestor.display())
@@ -207,9 +202,15 @@ fn walk_directory(root: &Path, config: &RunConfig, jobs: &mut Vec<Job>) {
                     (None, Some(io)) => io.to_string(),
                     (None, None) => error.to_string(),
                 };
+                // An entry inside the tree still has an output path, so that an
+                // older run's output for it can be removed.
+                let output = match source.strip_prefix(root) {
+                    Ok(relative) if !relative.as_os_str().is_empty() => config.out.join(relative),
+                    _ => PathBuf::new(),
+                };
                 jobs.push(Job {
                     source,
-                    output: PathBuf::new(),
+                    output,
                     problem: Some(Problem::Error(cause)),
                 });
             }
@@ -250,9 +251,7 @@ fn absolute_resolved(path: &Path) -> Result<PathBuf> {
     let absolute = if path.is_absolute() {
         path.to_path_buf()
     } else {
-        std::env::current_dir()
-            .map_err(|e| Error::io(".", e))?
-            .join(path)
+        std::env::current_dir().map_err(|e| Error::io(".", e))?.join(path)
     };
     let mut existing = absolute.clone();
     let mut missing = Vec::new();
@@ -297,17 +296,12 @@ struct Finished {
 /// Cleans every job of `plan`; writes outputs and `provenance.jsonl`.
 /// Per-file failures are recorded and reported, never returned: the error
 /// result is for failures of the run itself (the output directory).
-pub fn run(
-    plan: &Plan,
-    config: &RunConfig,
-    cleaner: &Cleaner,
-    reporter: &mut dyn Reporter,
-) -> Result<Summary> {
+pub fn run(plan: &Plan, config: &RunConfig, cleaner: &Cleaner, reporter: &mut dyn Reporter) -> Result<Summary> {
     fs::create_dir_all(&plan.out).map_err(|e| Error::io(&plan.out, e))?;
     let partial_path = plan.out.join(PROVENANCE_PARTIAL);
     let partial = fs::File::create(&partial_path).map_err(|e| Error::io(&partial_path, e))?;
     let mut provenance = std::io::BufWriter::new(partial);
-    let stamp = RulesStamp::of(cleaner.rules());
+    let stamp = RulesStamp::of(cleaner.rules(), cleaner.config());
     let jobs = config.jobs.max(1);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(jobs)
@@ -384,13 +378,7 @@ fn tally(summary: &mut Summary, record: &Record) {
 }
 
 /// Cleans one file into a record; writes its output when all went well.
-fn clean_one(
-    job: &Job,
-    config: &RunConfig,
-    cleaner: &mut Cleaner,
-    rules: &RuleSet,
-    stamp: &RulesStamp,
-) -> Record {
+fn clean_one(job: &Job, config: &RunConfig, cleaner: &mut Cleaner, rules: &RuleSet, stamp: &RulesStamp) -> Record {
     let mut record = Record::new(job.source.to_string_lossy().into_owned(), stamp);
     let fail = |mut record: Record, status: Status, message: String| {
         record.status = status;
@@ -402,8 +390,14 @@ fn clean_one(
         record
     };
     match &job.problem {
-        Some(Problem::Error(message)) => return fail(record, Status::Error, message.clone()),
-        Some(Problem::Skipped(message)) => return fail(record, Status::Skipped, message.clone()),
+        Some(Problem::Error(message)) => {
+            remove_stale(&job.output);
+            return fail(record, Status::Error, message.clone());
+        }
+        Some(Problem::Skipped(message)) => {
+            remove_stale(&job.output);
+            return fail(record, Status::Skipped, message.clone());
+        }
         None => {}
     }
     let raw = match fs::read(&job.source) {

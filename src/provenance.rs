@@ -11,7 +11,7 @@
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::clean::Cleaned;
+use crate::clean::{CleanConfig, Cleaned};
 use crate::decode::Decoded;
 use crate::rules::{hex, PackVersion, RuleSet};
 
@@ -135,10 +135,23 @@ pub enum WhitespaceSpan {
 /// The rules behind a record.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RulesStamp {
-    /// [`RuleSet::fingerprint`].
+    /// SHA-256 over the rule set's fingerprint ([`RuleSet::fingerprint`]: packs
+    /// and disabled ids) and the cleaning settings: two records with the same
+    /// fingerprint were cleaned by the same rules in the same way.
     pub fingerprint: String,
     /// Each effective pack's name and version.
     pub packs: Vec<PackVersionOwned>,
+    /// The cleaning settings that change what the rules remove.
+    pub settings: CleanSettings,
+}
+
+/// The settings recorded with the rules.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
+pub struct CleanSettings {
+    /// `--removal-budget`.
+    pub removal_budget: f64,
+    /// `--tail-min-position`.
+    pub tail_min_position: f64,
 }
 
 /// A pack's name and version (deserializable twin of [`PackVersion`]).
@@ -160,10 +173,19 @@ pub struct ToolStamp {
 }
 
 impl RulesStamp {
-    /// The stamp for a rule set.
-    pub fn of(rules: &RuleSet) -> RulesStamp {
+    /// The stamp for a rule set applied with `config`.
+    pub fn of(rules: &RuleSet, config: CleanConfig) -> RulesStamp {
+        let settings = CleanSettings {
+            removal_budget: config.removal_budget,
+            tail_min_position: config.tail_min_position,
+        };
+        let mut hasher = Sha256::new();
+        hasher.update(rules.fingerprint().as_bytes());
+        hasher.update(config.removal_budget.to_le_bytes());
+        hasher.update(config.tail_min_position.to_le_bytes());
         RulesStamp {
-            fingerprint: rules.fingerprint().to_string(),
+            settings,
+            fingerprint: hex(&hasher.finalize()),
             packs: rules
                 .pack_versions()
                 .into_iter()
@@ -249,9 +271,7 @@ impl Record {
             .whitespace
             .iter()
             .map(|span| match text_mode {
-                ProvenanceText::Full => {
-                    WhitespaceSpan::WithText(span.start, span.end, text[span.clone()].to_string())
-                }
+                ProvenanceText::Full => WhitespaceSpan::WithText(span.start, span.end, text[span.clone()].to_string()),
                 ProvenanceText::Excerpt => WhitespaceSpan::Range(span.start, span.end),
             })
             .collect();
@@ -288,9 +308,7 @@ pub fn rebuild_input(output: &str, record: &Record) -> Option<String> {
         .collect();
     for span in &record.whitespace {
         match span {
-            WhitespaceSpan::WithText(start, end, text) => {
-                pieces.push((*start, *end, text.as_str()))
-            }
+            WhitespaceSpan::WithText(start, end, text) => pieces.push((*start, *end, text.as_str())),
             WhitespaceSpan::Range(..) => return None,
         }
     }

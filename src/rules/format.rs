@@ -97,7 +97,8 @@ impl PackSource<'_> {
 pub(crate) fn parse_pack(source: &PackSource<'_>) -> Result<Pack> {
     let file: PackFile = toml::from_str(source.text).map_err(|e| {
         let offset = e.span().map_or(0, |span| span.start);
-        source.error(offset, None, e.message().trim().to_string())
+        let rule = enclosing_rule_id(source.text, offset);
+        source.error(offset, rule.as_deref(), e.message().trim().to_string())
     })?;
     let pack_name = file.pack.name.get_ref().clone();
     if !is_valid_id_segment(&pack_name) {
@@ -131,6 +132,25 @@ pub(crate) fn parse_pack(source: &PackSource<'_>) -> Result<Pack> {
     })
 }
 
+/// The id of the `[[rule]]` table that holds byte `offset`, read from the raw
+/// text: serde's error for an unknown or mistyped field comes before the
+/// rule has been built, but the message should still name it.
+fn enclosing_rule_id(text: &str, offset: usize) -> Option<String> {
+    let mut end = offset.min(text.len());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let before = &text[..end];
+    let header = before.rfind("[[rule]]")?;
+    let table_end = text[header + 8..].find("\n[").map_or(text.len(), |i| header + 8 + i);
+    text[header..table_end].lines().find_map(|line| {
+        let value = line.trim().strip_prefix("id")?.trim_start().strip_prefix('=')?.trim();
+        let quoted = value.strip_prefix('"').and_then(|v| v.split('"').next());
+        let literal = value.strip_prefix('\'').and_then(|v| v.split('\'').next());
+        quoted.or(literal).map(str::to_string)
+    })
+}
+
 fn is_valid_id_segment(segment: &str) -> bool {
     !segment.is_empty()
         && segment
@@ -148,19 +168,14 @@ fn validate_rule(source: &PackSource<'_>, pack: &str, spec: RuleSpec) -> Result<
         _ => {
             return Err(err(
                 id_at,
-                format!(
-                "id must be \"{pack}.<name>\" with lowercase letters, digits and '-' in the name"
-            ),
+                format!("id must be \"{pack}.<name>\" with lowercase letters, digits and '-' in the name"),
             ))
         }
     }
     let kind_name = spec.kind.as_ref().map_or(KindName::Line, |k| *k.get_ref());
     let kind_at = spec.kind.as_ref().map_or(id_at, |k| k.span().start);
     if spec.description.get_ref().trim().is_empty() {
-        return Err(err(
-            spec.description.span().start,
-            "description is empty".into(),
-        ));
+        return Err(err(spec.description.span().start, "description is empty".into()));
     }
 
     let field_not_allowed = |name: &str, offset: usize| {
@@ -172,8 +187,7 @@ fn validate_rule(source: &PackSource<'_>, pack: &str, spec: RuleSpec) -> Result<
             ),
         )
     };
-    let compile =
-        |pattern: &Spanned<String>| compile_check(source, &id, pattern, spec.case_sensitive);
+    let compile = |pattern: &Spanned<String>| compile_check(source, &id, pattern, spec.case_sensitive);
 
     let (kind, trigger) = match kind_name {
         KindName::Line | KindName::Inline | KindName::Tail => {
@@ -194,7 +208,9 @@ fn validate_rule(source: &PackSource<'_>, pack: &str, spec: RuleSpec) -> Result<
                     }
                     let mut list = Vec::with_capacity(literals.get_ref().len());
                     for literal in literals.get_ref() {
-                        let folded = crate::fold::fold_pattern(literal.get_ref().trim());
+                        // A literal is a line: fold it into a key exactly as lines are.
+                        let mut folded = String::new();
+                        crate::fold::fold_into(literal.get_ref(), &mut folded, usize::MAX);
                         if folded.is_empty() {
                             return Err(err(literal.span().start, "empty literal".into()));
                         }
@@ -208,12 +224,7 @@ fn validate_rule(source: &PackSource<'_>, pack: &str, spec: RuleSpec) -> Result<
                         "give either 'pattern' or 'literals', not both".into(),
                     ))
                 }
-                (None, None) => {
-                    return Err(err(
-                        kind_at,
-                        "a rule of this kind needs 'pattern' or 'literals'".into(),
-                    ))
-                }
+                (None, None) => return Err(err(kind_at, "a rule of this kind needs 'pattern' or 'literals'".into())),
             };
             let kind = match kind_name {
                 KindName::Line => RuleKind::Line,
@@ -254,21 +265,16 @@ fn validate_rule(source: &PackSource<'_>, pack: &str, spec: RuleSpec) -> Result<
 
     let position = |value: &Option<Spanned<f64>>, name: &str| -> Result<Option<f64>> {
         match value {
-            Some(v) if !(0.0..=1.0).contains(v.get_ref()) => Err(err(
-                v.span().start,
-                format!("{name} {} is outside 0..=1", v.get_ref()),
-            )),
+            Some(v) if !(0.0..=1.0).contains(v.get_ref()) => {
+                Err(err(v.span().start, format!("{name} {} is outside 0..=1", v.get_ref())))
+            }
             Some(v) => Ok(Some(*v.get_ref())),
             None => Ok(None),
         }
     };
     let max_length = match &spec.max_length {
-        Some(length) if kind == RuleKind::Inline => {
-            return Err(field_not_allowed("max-length", length.span().start))
-        }
-        Some(length)
-            if *length.get_ref() == 0 || *length.get_ref() > super::MAX_LINE_LENGTH_LIMIT =>
-        {
+        Some(length) if kind == RuleKind::Inline => return Err(field_not_allowed("max-length", length.span().start)),
+        Some(length) if *length.get_ref() == 0 || *length.get_ref() > super::MAX_LINE_LENGTH_LIMIT => {
             return Err(err(
                 length.span().start,
                 format!(
@@ -285,10 +291,7 @@ fn validate_rule(source: &PackSource<'_>, pack: &str, spec: RuleSpec) -> Result<
     let max_position = position(&spec.max_position, "max-position")?;
     if let (Some(min), Some(max)) = (min_position, max_position) {
         if min > max {
-            return Err(err(
-                id_at,
-                format!("min-position {min} is above max-position {max}"),
-            ));
+            return Err(err(id_at, format!("min-position {min} is above max-position {max}")));
         }
     }
     let examples = |list: Vec<Spanned<String>>| -> Vec<Example> {
@@ -327,22 +330,14 @@ fn kind_label(kind: KindName) -> &'static str {
 /// Checks that `pattern` parses and compiles within the size limit, and returns
 /// it folded the way lines are. The error points at the bad character when the
 /// pattern is written as a one-line TOML string.
-fn compile_check(
-    source: &PackSource<'_>,
-    id: &str,
-    pattern: &Spanned<String>,
-    case_sensitive: bool,
-) -> Result<String> {
+fn compile_check(source: &PackSource<'_>, id: &str, pattern: &Spanned<String>, case_sensitive: bool) -> Result<String> {
     let text = pattern.get_ref();
     let span = pattern.span();
     if text.len() > MAX_PATTERN_BYTES {
         return Err(source.error(
             span.start,
             Some(id),
-            format!(
-                "pattern is {} bytes, over the limit of {MAX_PATTERN_BYTES}",
-                text.len()
-            ),
+            format!("pattern is {} bytes, over the limit of {MAX_PATTERN_BYTES}", text.len()),
         ));
     }
     let folded = crate::fold::fold_pattern(text);
@@ -352,20 +347,14 @@ fn compile_check(
     if let Err(error) = parser.parse(&folded) {
         let (message, inner) = match &error {
             regex_syntax::Error::Parse(e) => (e.kind().to_string(), Some(e.span().start.offset)),
-            regex_syntax::Error::Translate(e) => {
-                (e.kind().to_string(), Some(e.span().start.offset))
-            }
+            regex_syntax::Error::Translate(e) => (e.kind().to_string(), Some(e.span().start.offset)),
             other => (other.to_string(), None),
         };
         // In a literal string ('…') the pattern's characters stand verbatim after
         // the opening quote, so the offset inside the pattern is an offset in the file.
         let raw = &source.text[span.clone()];
         let offset = match inner {
-            Some(inner)
-                if raw.starts_with('\'')
-                    && !raw.starts_with("'''")
-                    && folded.len() == text.len() =>
-            {
+            Some(inner) if raw.starts_with('\'') && !raw.starts_with("'''") && folded.len() == text.len() => {
                 span.start + 1 + inner
             }
             _ => span.start,
@@ -384,11 +373,7 @@ fn compile_check(
         .build(&folded);
     if let Err(e) = built {
         let message = e.to_string().lines().next().unwrap_or("").to_string();
-        return Err(source.error(
-            span.start,
-            Some(id),
-            format!("regex too large or invalid: {message}"),
-        ));
+        return Err(source.error(span.start, Some(id), format!("regex too large or invalid: {message}")));
     }
     Ok(folded)
 }

@@ -249,41 +249,48 @@ impl RuleSetBuilder {
     /// Loads, validates and checks everything; the first problem is returned.
     pub fn build(self) -> Result<RuleSet> {
         let mut packs: Vec<Pack> = Vec::new();
-        let add = |pack: Pack, packs: &mut Vec<Pack>| match packs
-            .iter_mut()
-            .find(|p| p.name == pack.name)
-        {
-            Some(existing) => *existing = pack,
-            None => packs.push(pack),
-        };
         if !self.no_default_rules {
             for (name, text) in shipped::PACKS {
                 let origin = format!("<builtin>/{name}");
-                let pack = format::parse_pack(&format::PackSource {
-                    file: &origin,
-                    text,
-                })?;
-                add(pack, &mut packs);
+                packs.push(format::parse_pack(&format::PackSource { file: &origin, text })?);
             }
         }
+        let shipped_count = packs.len();
+        // A user pack named like a shipped one replaces it; two user packs with
+        // one name are a mistake, since one would silently hide the other.
+        let mut add = |pack: Pack| -> Result<()> {
+            match packs.iter().position(|p| p.name == pack.name) {
+                Some(index)
+                    if index >= shipped_count || packs[index].origin != format!("<builtin>/{}.toml", pack.name) =>
+                {
+                    Err(Error::rule_file(
+                        SourceLocation::at(&pack.origin, &pack.text, 0),
+                        None,
+                        format!("pack {:?} is already defined in {}", pack.name, packs[index].origin),
+                    ))
+                }
+                Some(index) => {
+                    packs[index] = pack;
+                    Ok(())
+                }
+                None => {
+                    packs.push(pack);
+                    Ok(())
+                }
+            }
+        };
         for path in &self.extra {
             for file in pack_files(path)? {
-                let text = std::fs::read_to_string(&file).map_err(|e| Error::io(&file, e))?;
+                let text = std::fs::read_to_string(&file).map_err(|e| rule_path_error(&file, e))?;
                 let origin = file.display().to_string();
-                add(
-                    format::parse_pack(&format::PackSource {
-                        file: &origin,
-                        text: &text,
-                    })?,
-                    &mut packs,
-                );
+                add(format::parse_pack(&format::PackSource {
+                    file: &origin,
+                    text: &text,
+                })?)?;
             }
         }
         for (origin, text) in &self.extra_texts {
-            add(
-                format::parse_pack(&format::PackSource { file: origin, text })?,
-                &mut packs,
-            );
+            add(format::parse_pack(&format::PackSource { file: origin, text })?)?;
         }
 
         let mut disabled = self.disabled.clone();
@@ -323,13 +330,13 @@ impl RuleSet {
 }
 
 fn pack_files(path: &Path) -> Result<Vec<PathBuf>> {
-    let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
+    let meta = std::fs::metadata(path).map_err(|e| rule_path_error(path, e))?;
     if !meta.is_dir() {
         return Ok(vec![path.to_path_buf()]);
     }
     let mut files = Vec::new();
-    for entry in std::fs::read_dir(path).map_err(|e| Error::io(path, e))? {
-        let entry = entry.map_err(|e| Error::io(path, e))?;
+    for entry in std::fs::read_dir(path).map_err(|e| rule_path_error(path, e))? {
+        let entry = entry.map_err(|e| rule_path_error(path, e))?;
         let file = entry.path();
         if file.extension().is_some_and(|ext| ext == "toml") && file.is_file() {
             files.push(file);
@@ -337,6 +344,13 @@ fn pack_files(path: &Path) -> Result<Vec<PathBuf>> {
     }
     files.sort();
     Ok(files)
+}
+
+fn rule_path_error(path: &Path, source: std::io::Error) -> Error {
+    Error::new(ErrorKind::RulePath {
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 fn fingerprint(packs: &[Pack], disabled: &[String]) -> String {
@@ -358,12 +372,10 @@ fn fingerprint(packs: &[Pack], disabled: &[String]) -> String {
 /// Lowercase hex of a digest.
 pub(crate) fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write;
-    bytes
-        .iter()
-        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
-        })
+    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
 }
 
 /// The shipped pack files, by file name, for invariant tests.

@@ -10,19 +10,10 @@ pub(super) const PACKS: &[(&str, &str)] = &[
     ("donation.toml", include_str!("../../rules/donation.toml")),
     ("legal.toml", include_str!("../../rules/legal.toml")),
     ("masthead.toml", include_str!("../../rules/masthead.toml")),
-    (
-        "navigation.toml",
-        include_str!("../../rules/navigation.toml"),
-    ),
-    (
-        "photo-credits.toml",
-        include_str!("../../rules/photo-credits.toml"),
-    ),
+    ("navigation.toml", include_str!("../../rules/navigation.toml")),
+    ("photo-credits.toml", include_str!("../../rules/photo-credits.toml")),
     ("related.toml", include_str!("../../rules/related.toml")),
     ("social.toml", include_str!("../../rules/social.toml")),
     ("subscribe.toml", include_str!("../../rules/subscribe.toml")),
-    (
-        "syndication.toml",
-        include_str!("../../rules/syndication.toml"),
-    ),
+    ("syndication.toml", include_str!("../../rules/syndication.toml")),
 ];

@@ -124,8 +124,9 @@ impl CleanerArgs {
     pub fn encoding(&self) -> Result<EncodingChoice, String> {
         match &self.encoding {
             None => Ok(EncodingChoice::Detect),
-            Some(label) => EncodingChoice::from_label(label)
-                .ok_or_else(|| format!("--encoding {label:?} is not an encoding label (try utf-8, windows-1252, shift_jis)")),
+            Some(label) => EncodingChoice::from_label(label).ok_or_else(|| {
+                format!("--encoding {label:?} is not an encoding label (try utf-8, windows-1252, shift_jis)")
+            }),
         }
     }
 }

@@ -138,10 +138,7 @@ impl Progress {
 
     fn draw(&mut self) {
         let now = Instant::now();
-        if self
-            .last_draw
-            .is_some_and(|t| now - t < Duration::from_millis(100))
-        {
+        if self.last_draw.is_some_and(|t| now - t < Duration::from_millis(100)) {
             return;
         }
         self.last_draw = Some(now);
@@ -208,23 +205,16 @@ fn explain(args: &ExplainArgs) -> Exit {
     };
     let result = (|| -> anyhow::Result<String> {
         let raw = std::fs::read(&args.file).with_context(|| args.file.display().to_string())?;
-        let decoded = dechaff::decode::decode(&raw, encoding)
-            .map_err(|e| anyhow::anyhow!("{}: {e}", args.file.display()))?;
+        let decoded =
+            dechaff::decode::decode(&raw, encoding).map_err(|e| anyhow::anyhow!("{}: {e}", args.file.display()))?;
         let rules = cleaner.shared_rules();
         let cleaned = cleaner.clean(&decoded.text);
         let colour = match args.color {
             ColourChoice::Always => true,
             ColourChoice::Never => false,
-            ColourChoice::Auto => {
-                std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
-            }
+            ColourChoice::Auto => std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
         };
-        Ok(dechaff::explain::render(
-            &decoded.text,
-            cleaned,
-            &rules,
-            colour,
-        ))
+        Ok(dechaff::explain::render(&decoded.text, cleaned, &rules, colour))
     })();
     match result {
         Ok(rendered) => print_stdout(&rendered),
@@ -238,10 +228,7 @@ fn explain(args: &ExplainArgs) -> Exit {
 /// Writes to stdout; a closed pipe (`| head`) is not an error.
 fn print_stdout(text: &str) -> Exit {
     let mut stdout = std::io::stdout().lock();
-    match stdout
-        .write_all(text.as_bytes())
-        .and_then(|()| stdout.flush())
-    {
+    match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
         Ok(()) => Exit::Ok,
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Exit::Ok,
         Err(e) => {
@@ -353,6 +340,9 @@ fn describe_rule(rule: &dechaff::rules::Rule) -> String {
         Trigger::Pattern(p) => out.push_str(&format!("  pattern: {p}\n")),
         Trigger::Literals(l) => out.push_str(&format!("  literals: {l:?}\n")),
         Trigger::Block { start, end } => out.push_str(&format!("  start: {start}\n  end: {end}\n")),
+    }
+    if rule.kind != dechaff::rules::RuleKind::Inline {
+        out.push_str(&format!("  max-length: {}\n", rule.max_length));
     }
     if let dechaff::rules::RuleKind::Block { max_lines } = rule.kind {
         out.push_str(&format!("  max-lines: {max_lines}\n"));
