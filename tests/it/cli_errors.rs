@@ -408,8 +408,30 @@ fn broken_link_followed_fails_alone() {
     assert_fails_alone(dir.path(), "b.txt", &cause, &["--follow"]);
 }
 
-// A mode-000 file is no test here: CI runs as root, which reads through it.
-// The read-failure path is the one the broken-link and binary cases above take.
+/// A file that opens but cannot be read. Mode 000 is no test here (CI runs as
+/// root, which reads through it), so the test reads `/proc/self/mem`: the
+/// reading process's own memory at offset 0, which is never mapped, so every
+/// user gets EIO.
+#[test]
+fn unreadable_file_fails_alone() {
+    let dir = temp_dir();
+    let input = dir.path().join("in");
+    write(&input.join("a.txt"), "First file.\n");
+    let run = dechaff_in(dir.path(), ["clean", "in", "/proc/self/mem", "--out", "out"]);
+    run.assert_code(1);
+    run.assert_stderr_line("dechaff: /proc/self/mem: Input/output error (os error 5)");
+    let out = dir.path().join("out");
+    assert_eq!(fs::read_to_string(out.join("a.txt")).unwrap(), "First file.\n");
+    assert!(
+        fs::symlink_metadata(out.join("mem")).is_err(),
+        "an output was written for the unreadable file"
+    );
+    let records = provenance(&out);
+    let record = record_for(&records, "/proc/self/mem");
+    assert_eq!(record["status"], "error");
+    assert_eq!(record["error"], "Input/output error (os error 5)");
+    assert_eq!(record_for(&records, "in/a.txt")["status"], "ok");
+}
 
 /// A file that fails must not leave an older run's output under its name,
 /// looking current. Regression: failures found while walking (a link that
