@@ -1,10 +1,11 @@
-//! One worker or eight, the bytes written are the same.
+//! Every path through dechaff writes the same bytes.
 //!
 //! Workers finish files in any order; the pipeline promises that outputs and
 //! provenance do not show it. Two runs over the seeds and the generated
 //! corpus, `-j1` and `-j8`, into different output directories, must agree
 //! byte for byte once the output directory's own path is taken out of the
-//! provenance lines.
+//! provenance lines; and the library, one cleaner reused over every file in
+//! process, must give each output and each removal that the binary wrote.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -68,6 +69,46 @@ fn one_worker_and_eight_workers_write_the_same_bytes() {
         normalized1 == normalized8,
         "provenance.jsonl differs between -j1 and -j8 (line count or final newline)"
     );
+}
+
+#[test]
+fn the_library_reused_over_every_file_gives_the_binary_s_bytes() {
+    let dir = temp_dir();
+    let generated = dir.path().join("gen");
+    corpus::generate(&generated);
+    let pack = dir.path().join("it.toml");
+    write(&pack, corpus::TEST_PACK);
+    let out = dir.path().join("out");
+    clean(&[seeds_dir(), generated], &out, 2, &pack);
+
+    let rules = dechaff::RuleSetBuilder::new().add_path(&pack).build().unwrap();
+    let mut cleaner = dechaff::CleanerBuilder::new().build(rules).unwrap();
+    let rules = cleaner.shared_rules();
+    let mut compared = 0;
+    for record in provenance(&out).iter().filter(|r| r["status"] == "ok") {
+        let raw = fs::read(record["source"].as_str().unwrap()).unwrap();
+        let decoded = dechaff::decode::decode(&raw, dechaff::decode::EncodingChoice::Detect).unwrap();
+        let cleaned = cleaner.clean(&decoded.text);
+        let written = fs::read(record["output"].as_str().unwrap()).unwrap();
+        assert!(cleaned.text.as_bytes() == written, "{}: the library and the binary differ", record["source"]);
+        let removals: Vec<(String, u64, u64)> = cleaned
+            .removals
+            .iter()
+            .map(|r| (rules.rules()[r.rule].id.clone(), r.bytes.start as u64, r.bytes.end as u64))
+            .collect();
+        let recorded: Vec<(String, u64, u64)> = record["removed"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                let id = r["rule"].as_str().unwrap().to_string();
+                (id, r["byte_start"].as_u64().unwrap(), r["byte_end"].as_u64().unwrap())
+            })
+            .collect();
+        assert_eq!(removals, recorded, "{}: removals differ", record["source"]);
+        compared += 1;
+    }
+    assert!(compared >= 200, "compared {compared} files");
 }
 
 #[test]
