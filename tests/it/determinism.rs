@@ -90,11 +90,21 @@ fn the_library_reused_over_every_file_gives_the_binary_s_bytes() {
         let decoded = dechaff::decode::decode(&raw, dechaff::decode::EncodingChoice::Detect).unwrap();
         let cleaned = cleaner.clean(&decoded.text);
         let written = fs::read(record["output"].as_str().unwrap()).unwrap();
-        assert!(cleaned.text.as_bytes() == written, "{}: the library and the binary differ", record["source"]);
+        assert!(
+            cleaned.text.as_bytes() == written,
+            "{}: the library and the binary differ",
+            record["source"]
+        );
         let removals: Vec<(String, u64, u64)> = cleaned
             .removals
             .iter()
-            .map(|r| (rules.rules()[r.rule].id.clone(), r.bytes.start as u64, r.bytes.end as u64))
+            .map(|r| {
+                (
+                    rules.rules()[r.rule].id.clone(),
+                    r.bytes.start as u64,
+                    r.bytes.end as u64,
+                )
+            })
             .collect();
         let recorded: Vec<(String, u64, u64)> = record["removed"]
             .as_array()
