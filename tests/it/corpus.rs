@@ -290,6 +290,33 @@ pub fn generate(root: &Path) -> usize {
     count
 }
 
+/// A generated corpus and the test pack, written under one directory: what
+/// most tests clean, next to the seeds.
+pub struct Fixture {
+    /// The generated tree.
+    pub generated: PathBuf,
+    /// The test pack's file, for `--rules`.
+    pub pack: PathBuf,
+    /// How many files `generate` wrote.
+    pub files: usize,
+}
+
+impl Fixture {
+    /// Writes the corpus to `DIR/gen` and the pack to `DIR/it.toml`.
+    pub fn new(dir: &Path) -> Fixture {
+        let generated = dir.join("gen");
+        let files = generate(&generated);
+        let pack = dir.join("it.toml");
+        write(&pack, TEST_PACK);
+        Fixture { generated, pack, files }
+    }
+
+    /// The inputs most tests clean: the seeds, then the generated tree.
+    pub fn inputs(&self) -> [PathBuf; 2] {
+        [crate::util::seeds_dir(), self.generated.clone()]
+    }
+}
+
 /// The files under each input in the order dechaff promises: inputs in
 /// command-line order, each directory walked depth-first with its entries
 /// sorted by file name as bytes.

@@ -11,7 +11,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use crate::corpus;
-use crate::util::{dechaff, files_under, provenance, seeds_dir, temp_dir, write};
+use crate::util::{dechaff, files_under, provenance, temp_dir};
 
 /// Cleans `inputs` into `out` with `jobs` workers and the test pack added.
 fn clean(inputs: &[PathBuf], out: &Path, jobs: usize, pack: &Path) {
@@ -32,12 +32,9 @@ fn clean(inputs: &[PathBuf], out: &Path, jobs: usize, pack: &Path) {
 #[test]
 fn one_worker_and_eight_workers_write_the_same_bytes() {
     let dir = temp_dir();
-    let generated = dir.path().join("gen");
-    let files = corpus::generate(&generated);
-    assert!(files >= 200, "the corpus has {files} files");
-    let pack = dir.path().join("it.toml");
-    write(&pack, corpus::TEST_PACK);
-    let inputs = [seeds_dir(), generated];
+    let fixture = corpus::Fixture::new(dir.path());
+    assert!(fixture.files >= 200, "the corpus has {} files", fixture.files);
+    let (inputs, pack) = (fixture.inputs(), fixture.pack);
     let (out1, out8) = (dir.path().join("out-j1"), dir.path().join("out-j8"));
     clean(&inputs, &out1, 1, &pack);
     clean(&inputs, &out8, 8, &pack);
@@ -74,12 +71,10 @@ fn one_worker_and_eight_workers_write_the_same_bytes() {
 #[test]
 fn the_library_reused_over_every_file_gives_the_binary_s_bytes() {
     let dir = temp_dir();
-    let generated = dir.path().join("gen");
-    corpus::generate(&generated);
-    let pack = dir.path().join("it.toml");
-    write(&pack, corpus::TEST_PACK);
+    let fixture = corpus::Fixture::new(dir.path());
+    let (inputs, pack) = (fixture.inputs(), fixture.pack);
     let out = dir.path().join("out");
-    clean(&[seeds_dir(), generated], &out, 2, &pack);
+    clean(&inputs, &out, 2, &pack);
 
     let rules = dechaff::RuleSetBuilder::new().add_path(&pack).build().unwrap();
     let mut cleaner = dechaff::CleanerBuilder::new().build(rules).unwrap();
@@ -124,11 +119,8 @@ fn the_library_reused_over_every_file_gives_the_binary_s_bytes() {
 #[test]
 fn provenance_records_come_in_sorted_walk_order() {
     let dir = temp_dir();
-    let generated = dir.path().join("gen");
-    corpus::generate(&generated);
-    let pack = dir.path().join("it.toml");
-    write(&pack, corpus::TEST_PACK);
-    let inputs = [seeds_dir(), generated];
+    let fixture = corpus::Fixture::new(dir.path());
+    let (inputs, pack) = (fixture.inputs(), fixture.pack);
     let out = dir.path().join("out");
     clean(&inputs, &out, 8, &pack);
 

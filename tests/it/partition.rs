@@ -9,14 +9,13 @@
 //! writer and the library's reader cannot hide.
 
 use std::fs;
-use std::path::PathBuf;
 
 use dechaff::decode::{decode, EncodingChoice};
 use dechaff::provenance::{rebuild_input, Record};
 use serde_json::Value;
 
 use crate::corpus;
-use crate::util::{dechaff, provenance, seeds_dir, sha256_hex, temp_dir, write};
+use crate::util::{dechaff, provenance, sha256_hex, temp_dir};
 
 /// Rebuilds the input from the output and the record's JSON: the kept output
 /// bytes fill the gaps between the removed and whitespace spans, in offset
@@ -108,12 +107,9 @@ fn input_text(raw: &[u8]) -> String {
 #[test]
 fn every_input_byte_is_kept_or_recorded() {
     let dir = temp_dir();
-    let generated = dir.path().join("gen");
-    corpus::generate(&generated);
-    let pack = dir.path().join("it.toml");
-    write(&pack, corpus::TEST_PACK);
+    let fixture = corpus::Fixture::new(dir.path());
+    let (inputs, pack) = (fixture.inputs(), fixture.pack);
     let out = dir.path().join("out");
-    let inputs: [PathBuf; 2] = [seeds_dir(), generated];
     let mut args: Vec<String> = vec!["clean".into(), "--quiet".into()];
     args.extend(inputs.iter().map(|p| p.display().to_string()));
     args.extend(["--out", &out.display().to_string(), "--rules"].map(String::from));
