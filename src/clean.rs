@@ -198,8 +198,8 @@ struct Scratch {
     key: String,
     line_hits: Vec<(usize, u32)>,
     inline_hits: Vec<InlineHit>,
-    screen_cache: Option<meta::Cache>,
-    line_cache: Option<meta::Cache>,
+    /// Caches of the screen and the overlapping line automaton.
+    line_caches: Option<(meta::Cache, meta::Cache)>,
     inline_cache: Option<meta::Cache>,
     patterns: PatternSet,
     cleaned: Cleaned,
@@ -214,8 +214,10 @@ impl Scratch {
             key: String::new(),
             line_hits: Vec::new(),
             inline_hits: Vec::new(),
-            screen_cache: matcher.line_screen.as_ref().map(|r| r.create_cache()),
-            line_cache: matcher.line_regex.as_ref().map(|r| r.create_cache()),
+            line_caches: matcher
+                .line
+                .as_ref()
+                .map(|l| (l.screen.create_cache(), l.all.create_cache())),
             inline_cache: matcher.inline_regex.as_ref().map(|r| r.create_cache()),
             patterns: PatternSet::new(matcher.line_patterns.len()),
             cleaned: Cleaned::default(),
@@ -305,8 +307,7 @@ fn find_hits(engine: &Engine, text: &str, scratch: &mut Scratch) {
         key,
         line_hits,
         inline_hits,
-        screen_cache,
-        line_cache,
+        line_caches,
         inline_cache,
         patterns,
         ..
@@ -332,18 +333,16 @@ fn find_hits(engine: &Engine, text: &str, scratch: &mut Scratch) {
             continue;
         };
 
-        let screen = matcher.line_screen.as_ref().zip(screen_cache.as_mut());
-        if let (Some((screen, screen_cache)), Some(regex), Some(cache)) =
-            (screen, &matcher.line_regex, line_cache.as_mut())
-        {
+        if let (Some(automata), Some((screen_cache, all_cache))) = (&matcher.line, line_caches.as_mut()) {
             let input = Input::new(line_key).anchored(Anchored::Yes);
-            if line_key.len() <= matcher.line_gate
-                && screen
+            let any_match = line_key.len() <= matcher.line_gate
+                && automata
+                    .screen
                     .search_half_with(screen_cache, &input.clone().earliest(true))
-                    .is_some()
-            {
+                    .is_some();
+            if any_match {
                 patterns.clear();
-                regex.which_overlapping_matches_with(cache, &input, patterns);
+                automata.all.which_overlapping_matches_with(all_cache, &input, patterns);
                 let key_len = line_key.len();
                 let fits =
                     |pattern: &regex_automata::PatternID| key_len <= matcher.line_patterns[pattern.as_usize()].max_len;
@@ -358,11 +357,10 @@ fn find_hits(engine: &Engine, text: &str, scratch: &mut Scratch) {
                 if !position_allows(engine, &engine.rules.rules()[rule as usize], line.start, text.len()) {
                     // This rule may not act here; another may match at or after the
                     // same place, so search again one character further on.
-                    let next = key_start + line_key[key_start..].chars().next().map_or(1, char::len_utf8);
-                    if next > line_key.len() {
-                        break;
+                    match next_char(line_key, key_start) {
+                        Some(next) => input.set_start(next),
+                        None => break,
                     }
-                    input.set_start(next);
                     continue;
                 }
                 if key_end > key_start {
@@ -379,17 +377,22 @@ fn find_hits(engine: &Engine, text: &str, scratch: &mut Scratch) {
                 }
                 // Step past the match (past one char for an empty one).
                 let next = if key_end > key_start {
-                    key_end
+                    Some(key_end)
                 } else {
-                    key_end + line_key[key_end..].chars().next().map_or(1, char::len_utf8)
+                    next_char(line_key, key_end)
                 };
-                if next > line_key.len() {
-                    break;
+                match next {
+                    Some(next) => input.set_start(next),
+                    None => break,
                 }
-                input.set_start(next);
             }
         }
     }
+}
+
+/// The offset one character past `at` in `key`, or `None` at its end.
+fn next_char(key: &str, at: usize) -> Option<usize> {
+    key[at..].chars().next().map(|c| at + c.len_utf8())
 }
 
 /// Whether `rule` may act on a line starting at byte `start` of a `len`-byte document.
@@ -502,14 +505,18 @@ fn emit(engine: &Engine, text: &str, scratch: &mut Scratch) {
     cleaned.removals.clear();
     cleaned.whitespace.clear();
     cleaned.input_lines = lines.len();
-    cleaned.output_lines = 0;
+    let mut output_lines = 0;
 
     let is_content = |i: usize| fates[i] == Fate::Kept && !lines[i].is_blank();
     let first_content = (0..lines.len()).find(|&i| is_content(i));
     let last_content = (0..lines.len()).rev().find(|&i| is_content(i));
 
-    let mut whitespace = SpanList::default();
-    let mut removals: Vec<Removal> = Vec::new();
+    let Cleaned {
+        text: output,
+        removals,
+        whitespace,
+        ..
+    } = cleaned;
     let push_removal = |removals: &mut Vec<Removal>, rule: u32, bytes: Range<usize>, line: usize| {
         if bytes.is_empty() {
             return;
@@ -534,20 +541,20 @@ fn emit(engine: &Engine, text: &str, scratch: &mut Scratch) {
     for (index, line) in lines.iter().enumerate() {
         let number = index + 1;
         match fates[index] {
-            Fate::Removed(rule) => push_removal(&mut removals, rule, line.start..line.end, number),
+            Fate::Removed(rule) => push_removal(removals, rule, line.start..line.end, number),
             Fate::Kept if line.is_blank() => {
                 let inside = first_content.is_some_and(|f| index > f) && last_content.is_some_and(|l| index < l);
                 if inside && !previous_was_blank {
-                    whitespace.push(line.start..line.content_end);
-                    cleaned.text.push('\n');
-                    cleaned.output_lines += 1;
+                    push_span(whitespace, line.start..line.content_end);
+                    output.push('\n');
+                    output_lines += 1;
                     previous_was_blank = true;
                 } else {
-                    whitespace.push(line.start..line.end);
+                    push_span(whitespace, line.start..line.end);
                 }
             }
             Fate::Kept => {
-                whitespace.push(line.start..line.trimmed.0);
+                push_span(whitespace, line.start..line.trimmed.0);
                 let mut cursor = line.trimmed.0;
                 while inline_cursor < inline_hits.len() && inline_hits[inline_cursor].line < index {
                     inline_cursor += 1;
@@ -563,47 +570,40 @@ fn emit(engine: &Engine, text: &str, scratch: &mut Scratch) {
                     } else if space_before && cut.end == line.trimmed.1 {
                         cut.start -= 1;
                     }
-                    cleaned.text.push_str(&text[cursor..cut.start]);
-                    push_removal(&mut removals, hit.rule, cut.clone(), number);
+                    output.push_str(&text[cursor..cut.start]);
+                    push_removal(removals, hit.rule, cut.clone(), number);
                     cursor = cut.end;
                     inline_cursor += 1;
                 }
-                cleaned.text.push_str(&text[cursor..line.trimmed.1]);
-                whitespace.push(line.trimmed.1..line.content_end);
+                output.push_str(&text[cursor..line.trimmed.1]);
+                push_span(whitespace, line.trimmed.1..line.content_end);
                 if line.end > line.content_end {
-                    cleaned.text.push('\n');
+                    output.push('\n');
                 }
-                cleaned.output_lines += 1;
+                output_lines += 1;
                 previous_was_blank = false;
             }
         }
     }
-    cleaned.removed_bytes = removals.iter().map(|r| r.bytes.len()).sum();
+    cleaned.output_lines = output_lines;
+    cleaned.removed_bytes = cleaned.removals.iter().map(|r| r.bytes.len()).sum();
     cleaned.removed_share = if text.is_empty() {
         0.0
     } else {
         cleaned.removed_bytes as f64 / text.len() as f64
     };
     cleaned.over_budget = cleaned.removed_share > engine.config.removal_budget;
-    cleaned.removals = removals;
-    cleaned.whitespace = whitespace.spans;
 }
 
-/// Byte ranges in order, adjacent ones merged, empty ones dropped.
-#[derive(Default)]
-struct SpanList {
-    spans: Vec<Range<usize>>,
-}
-
-impl SpanList {
-    fn push(&mut self, span: Range<usize>) {
-        if span.is_empty() {
-            return;
-        }
-        match self.spans.last_mut() {
-            Some(last) if last.end == span.start => last.end = span.end,
-            _ => self.spans.push(span),
-        }
+/// Appends `span` to ranges kept in order, merging it into the last one when
+/// they touch and dropping it when empty.
+fn push_span(spans: &mut Vec<Range<usize>>, span: Range<usize>) {
+    if span.is_empty() {
+        return;
+    }
+    match spans.last_mut() {
+        Some(last) if last.end == span.start => last.end = span.end,
+        _ => spans.push(span),
     }
 }
 
@@ -655,21 +655,13 @@ literals = ["Leave a Reply"]
 
     /// Rebuilds the input from the output, the removals and the whitespace spans.
     fn rebuild(input: &str, cleaned: &Cleaned) -> String {
-        let mut pieces: Vec<(usize, usize)> = cleaned.removals.iter().map(|r| (r.bytes.start, r.bytes.end)).collect();
-        pieces.extend(cleaned.whitespace.iter().map(|w| (w.start, w.end)));
-        pieces.sort();
-        let mut rebuilt = String::new();
-        let mut output = cleaned.text.as_str();
-        let mut cursor = 0;
-        for (start, end) in pieces {
-            let kept = start - cursor;
-            rebuilt.push_str(&output[..kept]);
-            output = &output[kept..];
-            rebuilt.push_str(&input[start..end]);
-            cursor = end;
-        }
-        rebuilt.push_str(output);
-        rebuilt
+        let spans = cleaned
+            .removals
+            .iter()
+            .map(|r| r.bytes.clone())
+            .chain(cleaned.whitespace.iter().cloned());
+        let pieces = spans.map(|span| (span.start, span.end, &input[span])).collect();
+        crate::provenance::interleave(&cleaned.text, pieces).expect("spans fit the output")
     }
 
     #[test]

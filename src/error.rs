@@ -89,24 +89,8 @@ pub enum ErrorKind {
         /// The cause.
         source: std::io::Error,
     },
-    /// The input is not text (NUL bytes), or an encoding label is unknown.
-    Decode {
-        /// The path, or `-`.
-        path: PathBuf,
-        /// Why it could not be decoded.
-        message: String,
-    },
     /// The configuration is inconsistent (output inside input, colliding outputs).
     Config(String),
-    /// Cleaning would remove more than the budget allows and `--strict` is on.
-    OverBudget {
-        /// The path.
-        path: PathBuf,
-        /// The share of decoded bytes the rules would remove.
-        removed_share: f64,
-        /// The allowed share.
-        budget: f64,
-    },
 }
 
 /// The error type of the library.
@@ -178,19 +162,7 @@ impl fmt::Display for Error {
             ErrorKind::RulePath { path, source } => write!(f, "{}: cannot read rules: {source}", path.display()),
             ErrorKind::RulesTooLarge(message) => write!(f, "the rules together do not compile: {message}"),
             ErrorKind::Io { path, source } => write!(f, "{}: {source}", path.display()),
-            ErrorKind::Decode { path, message } => write!(f, "{}: {message}", path.display()),
             ErrorKind::Config(message) => f.write_str(message),
-            ErrorKind::OverBudget {
-                path,
-                removed_share,
-                budget,
-            } => write!(
-                f,
-                "{}: cleaning would remove {:.1}% of the text, over the removal budget of {:.1}% (--strict)",
-                path.display(),
-                removed_share * 100.0,
-                budget * 100.0
-            ),
         }
     }
 }

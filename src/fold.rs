@@ -127,9 +127,10 @@ pub fn key_span_to_source(line: &str, key_start: usize, key_end: usize) -> (usiz
     (source_start.unwrap_or(line.len()), line.len())
 }
 
-/// Folds a pattern or literal written in a rule file the same way lines are
+/// Folds a regex written in a rule file character by character, as lines are
 /// folded, so that a rule author who types a curly quote or an NBSP still
 /// matches. Runs of spaces are kept: inside a regex they may be meaningful.
+/// (Literals are lines, and are folded with [`fold_into`].)
 pub fn fold_pattern(pattern: &str) -> String {
     pattern
         .chars()

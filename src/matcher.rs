@@ -45,15 +45,22 @@ pub(crate) struct LinePattern {
     pub max_len: usize,
 }
 
+/// The whole-line patterns, compiled twice.
+#[derive(Debug)]
+pub(crate) struct LineAutomata {
+    /// Leftmost-first: answers "does any pattern match?" in one lazy-DFA
+    /// pass, which is all most lines need.
+    pub screen: Regex,
+    /// Overlapping: asked only for lines the screen passed, to learn every
+    /// pattern that matches.
+    pub all: Regex,
+}
+
 /// The compiled rules.
 #[derive(Debug)]
 pub(crate) struct Matcher {
-    /// Every whole-line pattern, leftmost-first: answers "does any match?"
-    /// in one lazy-DFA pass, which is all most lines need.
-    pub line_screen: Option<Regex>,
-    /// The same patterns with overlapping semantics: asked only for lines the
-    /// screen passed, to learn every pattern that matches.
-    pub line_regex: Option<Regex>,
+    /// `None` when no rule is a whole-line rule.
+    pub line: Option<LineAutomata>,
     pub line_patterns: Vec<LinePattern>,
     /// The longest key any whole-line pattern can match, in bytes.
     pub line_gate: usize,
@@ -102,8 +109,13 @@ impl Matcher {
             }
         }
         Ok(Matcher {
-            line_screen: build(&line_hirs, MatchKind::LeftmostFirst, WhichCaptures::Implicit)?,
-            line_regex: build(&line_hirs, MatchKind::All, WhichCaptures::None)?,
+            line: match build(&line_hirs, MatchKind::LeftmostFirst, WhichCaptures::Implicit)? {
+                Some(screen) => Some(LineAutomata {
+                    screen,
+                    all: build(&line_hirs, MatchKind::All, WhichCaptures::None)?.expect("same patterns"),
+                }),
+                None => None,
+            },
             line_patterns,
             line_gate,
             inline_regex: build(&inline_hirs, MatchKind::LeftmostFirst, WhichCaptures::Implicit)?,

@@ -24,7 +24,7 @@ use std::sync::mpsc;
 use crate::clean::Cleaner;
 use crate::decode::{decode, EncodingChoice};
 use crate::error::{Error, ErrorKind, Result};
-use crate::provenance::{ProvenanceText, Record, RulesStamp, Status};
+use crate::provenance::{InputStats, ProvenanceText, Record, RulesStamp, Status};
 use crate::rules::RuleSet;
 
 /// The provenance file's name inside `--out`.
@@ -411,14 +411,7 @@ fn clean_one(job: &Job, config: &RunConfig, cleaner: &mut Cleaner, rules: &RuleS
         Ok(decoded) => decoded,
         Err(e) => {
             remove_stale(&job.output);
-            record.input = Some(crate::provenance::InputStats {
-                bytes: raw.len() as u64,
-                sha256: crate::provenance::sha256_hex(&raw),
-                encoding: None,
-                lossy: false,
-                decoded_bytes: None,
-                lines: None,
-            });
+            record.input = Some(InputStats::undecoded(&raw));
             return fail(record, Status::Error, e.to_string());
         }
     };

@@ -92,6 +92,20 @@ pub struct InputStats {
     pub lines: Option<u64>,
 }
 
+impl InputStats {
+    /// What is known of bytes that were read but not decoded: size and hash.
+    pub fn undecoded(raw: &[u8]) -> InputStats {
+        InputStats {
+            bytes: raw.len() as u64,
+            sha256: sha256_hex(raw),
+            encoding: None,
+            lossy: false,
+            decoded_bytes: None,
+            lines: None,
+        }
+    }
+}
+
 /// What went out.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct OutputStats {
@@ -240,12 +254,11 @@ impl Record {
     ) {
         let text = decoded.text.as_ref();
         self.input = Some(InputStats {
-            bytes: raw.len() as u64,
-            sha256: sha256_hex(raw),
             encoding: Some(decoded.encoding.to_string()),
             lossy: decoded.lossy,
             decoded_bytes: Some(text.len() as u64),
             lines: Some(cleaned.input_lines as u64),
+            ..InputStats::undecoded(raw)
         });
         self.removed = cleaned
             .removals
@@ -312,6 +325,13 @@ pub fn rebuild_input(output: &str, record: &Record) -> Option<String> {
             WhitespaceSpan::Range(..) => return None,
         }
     }
+    interleave(output, pieces)
+}
+
+/// Puts dropped pieces `(byte_start, byte_end, text)` back between the kept
+/// bytes of `output`; `None` if the pieces overlap, run past the output, or
+/// a text's length disagrees with its offsets.
+pub(crate) fn interleave(output: &str, mut pieces: Vec<(usize, usize, &str)>) -> Option<String> {
     pieces.sort_by_key(|&(start, _, _)| start);
     let mut rebuilt = String::with_capacity(output.len() * 2);
     let mut rest = output;

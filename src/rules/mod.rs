@@ -228,7 +228,8 @@ impl RuleSetBuilder {
     }
 
     /// Adds a pack file, or every `*.toml` in a directory (sorted by name). A
-    /// pack with the name of one already loaded replaces it.
+    /// pack with the name of a shipped pack replaces it; two added packs with
+    /// one name are an error.
     pub fn add_path(mut self, path: impl Into<PathBuf>) -> Self {
         self.extra.push(path.into());
         self
@@ -255,29 +256,24 @@ impl RuleSetBuilder {
                 packs.push(format::parse_pack(&format::PackSource { file: &origin, text })?);
             }
         }
-        let shipped_count = packs.len();
         // A user pack named like a shipped one replaces it; two user packs with
         // one name are a mistake, since one would silently hide the other.
+        let mut user_packs: Vec<usize> = Vec::new();
         let mut add = |pack: Pack| -> Result<()> {
-            match packs.iter().position(|p| p.name == pack.name) {
-                Some(index)
-                    if index >= shipped_count || packs[index].origin != format!("<builtin>/{}.toml", pack.name) =>
-                {
-                    Err(Error::rule_file(
-                        SourceLocation::at(&pack.origin, &pack.text, 0),
-                        None,
-                        format!("pack {:?} is already defined in {}", pack.name, packs[index].origin),
-                    ))
-                }
-                Some(index) => {
-                    packs[index] = pack;
-                    Ok(())
-                }
-                None => {
-                    packs.push(pack);
-                    Ok(())
-                }
+            let index = packs.iter().position(|p| p.name == pack.name);
+            if let Some(earlier) = index.filter(|i| user_packs.contains(i)) {
+                return Err(Error::rule_file(
+                    SourceLocation::at(&pack.origin, &pack.text, 0),
+                    None,
+                    format!("pack {:?} is already defined in {}", pack.name, packs[earlier].origin),
+                ));
             }
+            match index {
+                Some(shipped) => packs[shipped] = pack,
+                None => packs.push(pack),
+            }
+            user_packs.push(index.unwrap_or(packs.len() - 1));
+            Ok(())
         };
         for path in &self.extra {
             for file in pack_files(path)? {
