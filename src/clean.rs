@@ -111,7 +111,7 @@ struct Engine {
 }
 
 /// One span removed by a rule.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Removal {
     /// Index of the rule in [`RuleSet::rules`].
     pub rule: usize,
@@ -121,6 +121,9 @@ pub struct Removal {
     pub line_start: usize,
     /// Last line, 1-based, inclusive.
     pub line_end: usize,
+    /// How strongly the rule judged the span to be boilerplate, for rules that
+    /// score (heuristics, corpus counts); `None` for phrase rules, which match or not.
+    pub score: Option<f32>,
 }
 
 /// The result of cleaning one document; borrowed from the cleaner until the next call.
@@ -533,6 +536,7 @@ fn emit(engine: &Engine, text: &str, scratch: &mut Scratch) {
             bytes,
             line_start: line,
             line_end: line,
+            score: None,
         });
     };
 

@@ -118,7 +118,7 @@ pub struct OutputStats {
 }
 
 /// One removal.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct RemovedSpan {
     /// The rule id.
     pub rule: String,
@@ -132,6 +132,9 @@ pub struct RemovedSpan {
     pub byte_start: usize,
     /// End (exclusive), in bytes of the decoded input.
     pub byte_end: usize,
+    /// The rule's score for this span, for rules that score (heuristics, corpus counts).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub score: Option<f32>,
     /// The removed text, or its beginning followed by `…`.
     pub text: String,
 }
@@ -273,6 +276,7 @@ impl Record {
                     line_end: removal.line_end,
                     byte_start: removal.bytes.start,
                     byte_end: removal.bytes.end,
+                    score: removal.score,
                     text: match text_mode {
                         ProvenanceText::Full => removed.to_string(),
                         ProvenanceText::Excerpt => excerpt(removed),
