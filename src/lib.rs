@@ -29,6 +29,7 @@
 pub mod clean;
 pub mod decode;
 pub mod error;
+pub mod eval;
 pub mod explain;
 mod fold;
 mod matcher;

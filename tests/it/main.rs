@@ -9,6 +9,7 @@
 mod cli_errors;
 mod corpus;
 mod determinism;
+mod eval;
 mod explain;
 mod golden;
 mod partition;

@@ -26,6 +26,8 @@ pub enum Command {
     Clean(CleanArgs),
     /// Print a document with each removal marked and the rule that made it
     Explain(ExplainArgs),
+    /// Score the cleaner against human gold text (DIR/input/<id>.txt, DIR/gold/<id>.txt)
+    Eval(EvalArgs),
     /// List, check, test or show rules
     Rules {
         #[command(subcommand)]
@@ -168,11 +170,7 @@ pub struct CleanArgs {
 
 impl CleanArgs {
     pub fn run_config(&self) -> Result<RunConfig, String> {
-        let jobs = match self.jobs {
-            Some(0) => return Err("--jobs must be at least 1".to_string()),
-            Some(n) => n,
-            None => std::thread::available_parallelism().map_or(1, |n| n.get()),
-        };
+        let jobs = jobs(self.jobs)?;
         Ok(RunConfig {
             inputs: self.inputs.clone(),
             out: self.out.clone(),
@@ -204,4 +202,36 @@ pub struct ExplainArgs {
     pub color: ColourChoice,
     #[command(flatten)]
     pub cleaner: CleanerArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct EvalArgs {
+    /// A folder with input/<id>.txt (scraped pages) and gold/<id>.txt (their main text)
+    pub data_dir: PathBuf,
+    /// Worker threads [default: all cores]
+    #[arg(short, long, value_name = "N")]
+    pub jobs: Option<usize>,
+    /// Also print a table of every rule that fired: hits, tokens removed, error rate
+    #[arg(long)]
+    pub by_rule: bool,
+    /// Print the figures as one JSON object instead of tables
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub cleaner: CleanerArgs,
+}
+
+impl EvalArgs {
+    pub fn jobs(&self) -> Result<usize, String> {
+        jobs(self.jobs)
+    }
+}
+
+/// `--jobs`, or every core.
+fn jobs(requested: Option<usize>) -> Result<usize, String> {
+    match requested {
+        Some(0) => Err("--jobs must be at least 1".to_string()),
+        Some(n) => Ok(n),
+        None => Ok(std::thread::available_parallelism().map_or(1, |n| n.get())),
+    }
 }

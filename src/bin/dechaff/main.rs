@@ -9,11 +9,12 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use clap::Parser;
+use dechaff::eval;
 use dechaff::pipeline::{self, FileReport, Reporter};
 use dechaff::provenance::Status;
 use dechaff::{CleanerBuilder, RuleSet};
 
-use args::{CleanArgs, Cli, ColourChoice, Command, ExplainArgs, RuleArgs, RulesCommand};
+use args::{CleanArgs, Cli, ColourChoice, Command, EvalArgs, ExplainArgs, RuleArgs, RulesCommand};
 
 /// Exit codes, after BSD sysexits where one fits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,6 +34,7 @@ fn main() -> ExitCode {
     let exit = match cli.command {
         Command::Clean(args) => clean(&args),
         Command::Explain(args) => explain(&args),
+        Command::Eval(args) => eval(&args),
         Command::Rules { command } => rules(command),
     };
     ExitCode::from(exit as u8)
@@ -223,6 +225,135 @@ fn explain(args: &ExplainArgs) -> Exit {
             Exit::Failed
         }
     }
+}
+
+fn eval(args: &EvalArgs) -> Exit {
+    let (clean_config, encoding, jobs) = match (args.cleaner.clean_config(), args.cleaner.encoding(), args.jobs()) {
+        (Ok(c), Ok(e), Ok(j)) => (c, e, j),
+        (Err(message), _, _) | (_, Err(message), _) | (_, _, Err(message)) => return usage(&message),
+    };
+    let rules = match load_rules(&args.cleaner.rules) {
+        Ok(rules) => rules,
+        Err(exit) => return exit,
+    };
+    let cleaner = match CleanerBuilder::new().config(clean_config).build(rules) {
+        Ok(cleaner) => cleaner,
+        Err(e) => return fail(&e),
+    };
+    let set = match eval::load_set(&args.data_dir) {
+        Ok(set) => set,
+        Err(e) => return fail(&e),
+    };
+    let report = match eval::evaluate(&set, &cleaner, encoding, jobs) {
+        Ok(report) => report,
+        Err(e) => {
+            eprintln!("dechaff: {e}");
+            return Exit::Failed;
+        }
+    };
+    let text = if args.json {
+        eval_json(&report, args.by_rule)
+    } else {
+        eval_tables(&report, args.by_rule)
+    };
+    print_stdout(&text)
+}
+
+fn eval_tables(report: &eval::Report, by_rule: bool) -> String {
+    use std::fmt::Write as _;
+    let s = &report.summary;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{:>5} | {:>6} {:>6} {:>6} | {:>6} {:>6} {:>6} | {:>6} {:>6} {:>6} {:>5}",
+        "docs", "mic-P", "mic-R", "mic-F1", "mac-P", "mac-R", "mac-F1", "BPrem", "BPremM", "kept", "empty"
+    );
+    let _ = writeln!(
+        out,
+        "{:>5} | {:6.3} {:6.3} {:6.3} | {:6.3} {:6.3} {:6.3} | {:6.3} {:6.3} {:6.3} {:>5}",
+        s.documents,
+        s.micro_precision,
+        s.micro_recall,
+        s.micro_f1,
+        s.macro_precision,
+        s.macro_recall,
+        s.macro_f1,
+        s.boilerplate_removed,
+        s.boilerplate_removed_macro,
+        s.kept,
+        s.empty_outputs
+    );
+    if by_rule {
+        let width = report
+            .rules
+            .iter()
+            .map(|r| r.rule.len())
+            .max()
+            .unwrap_or(0)
+            .max("(all rules)".len());
+        let _ = writeln!(out);
+        let _ = writeln!(out, "{:width$} {:>7} {:>9} {:>7}", "rule", "hits", "tokens", "error");
+        for rule in &report.rules {
+            let _ = writeln!(
+                out,
+                "{:width$} {:>7} {:>9} {:>7.3}",
+                rule.rule,
+                rule.hits,
+                rule.tokens_removed,
+                rule.error_rate()
+            );
+        }
+        let removed: u64 = report.rules.iter().map(|r| r.tokens_removed).sum();
+        let gold: u64 = report.rules.iter().map(|r| r.gold_tokens_removed).sum();
+        let _ = writeln!(
+            out,
+            "{:width$} {:>7} {:>9} {:>7.3}",
+            "(all rules)",
+            report.rules.iter().map(|r| r.hits).sum::<u64>(),
+            removed,
+            if removed == 0 {
+                0.0
+            } else {
+                gold as f64 / removed as f64
+            }
+        );
+    }
+    out
+}
+
+fn eval_json(report: &eval::Report, by_rule: bool) -> String {
+    let s = &report.summary;
+    let mut value = serde_json::json!({
+        "documents": s.documents,
+        "micro": {"precision": s.micro_precision, "recall": s.micro_recall, "f1": s.micro_f1},
+        "macro": {"precision": s.macro_precision, "recall": s.macro_recall, "f1": s.macro_f1},
+        "boilerplate_removed": s.boilerplate_removed,
+        "boilerplate_removed_macro": s.boilerplate_removed_macro,
+        "kept": s.kept,
+        "empty_outputs": s.empty_outputs,
+        "tokens": {
+            "input": s.tokens.input,
+            "gold": s.tokens.gold,
+            "output": s.tokens.output,
+            "true_positives": s.tokens.true_positives,
+        },
+    });
+    if by_rule {
+        value["rules"] = report
+            .rules
+            .iter()
+            .map(|r| {
+                serde_json::json!({
+                    "rule": r.rule,
+                    "hits": r.hits,
+                    "tokens_removed": r.tokens_removed,
+                    "gold_tokens_removed": r.gold_tokens_removed,
+                    "error_rate": r.error_rate(),
+                })
+            })
+            .collect();
+    }
+    format!("{value}\n")
 }
 
 /// Writes to stdout; a closed pipe (`| head`) is not an error.
