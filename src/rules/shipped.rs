@@ -3,6 +3,7 @@
 
 /// `(file name, text)` of every shipped pack, in the order they load.
 pub(super) const PACKS: &[(&str, &str)] = &[
+    ("account.toml", include_str!("../../rules/account.toml")),
     ("ads.toml", include_str!("../../rules/ads.toml")),
     ("bylines.toml", include_str!("../../rules/bylines.toml")),
     ("comments.toml", include_str!("../../rules/comments.toml")),
@@ -16,4 +17,5 @@ pub(super) const PACKS: &[(&str, &str)] = &[
     ("social.toml", include_str!("../../rules/social.toml")),
     ("subscribe.toml", include_str!("../../rules/subscribe.toml")),
     ("syndication.toml", include_str!("../../rules/syndication.toml")),
+    ("toolbar.toml", include_str!("../../rules/toolbar.toml")),
 ];
