@@ -181,7 +181,6 @@ const SEEDS: &[SeedExpectation] = &[
     SeedExpectation {
         name: "003_e648919bf8b38ba9.txt",
         removed: &[
-            ("By Bel Trew\n", "bylines."),
             ("BenghaziABDULLAH DOMA/GETTY IMAGES", "photo-credits."),
             ("injured comrade ABDULLAH DOMA/GETTY IMAGES", "photo-credits."),
             ("Bel TrewCairo-based Middle East reporter for The Times.", "bylines."),
@@ -190,6 +189,9 @@ const SEEDS: &[SeedExpectation] = &[
         ],
         kept: &[
             "Russia is planning to arm a Libyan general",
+            // A plain byline stays: human gold counts it as part of the
+            // article (bylines.byline takes only bylines fused with metadata).
+            "By Bel Trew\n",
             "It said that Islamist militias that had attempted a takeover last week had failed.\n",
         ],
     },
