@@ -813,6 +813,80 @@ literals = ["Leave a Reply"]
         assert!(cleaner.clean(input).removals.is_empty());
     }
 
+    /// Counts of a made-up group, by normalised line.
+    struct Counts(&'static [(&'static str, u32)]);
+
+    impl LineEvidence for Counts {
+        fn recurrence(&self, line: &str) -> u32 {
+            let key = crate::corpus::normalize(line);
+            self.0.iter().find(|(l, _)| *l == key).map_or(0, |&(_, n)| n)
+        }
+    }
+
+    fn corpus_cleaner(max_doc_share: f64) -> Cleaner {
+        let settings = crate::corpus::CorpusSettings {
+            max_doc_share,
+            ..Default::default()
+        };
+        let rules = RuleSetBuilder::new()
+            .no_default_rules(true)
+            .add_text("test.toml", PACK)
+            .corpus(settings)
+            .build()
+            .unwrap();
+        CleanerBuilder::new().build(rules).unwrap()
+    }
+
+    #[test]
+    fn recurring_lines_go_after_the_phrase_rules_with_their_counts() {
+        let input = "Site Menu\nShare This\nA story of its own.\nsite menu!\nFooter 2012\nOnce elsewhere\n";
+        let counts = Counts(&[
+            ("site menu", 40),
+            ("share this", 40),
+            ("footer 0", 7),
+            ("once elsewhere", 2),
+        ]);
+        let mut cleaner = corpus_cleaner(0.9);
+        let cleaned = cleaner.clean_with(input, &counts).clone();
+        assert_eq!(cleaned.text, "A story of its own.\nOnce elsewhere\n");
+        assert_eq!(rebuild(input, &cleaned), input);
+        let rules = cleaner.rules();
+        let removed: Vec<(&str, Option<f32>, usize)> = cleaned
+            .removals
+            .iter()
+            .map(|r| (rules.rules()[r.rule].id.as_str(), r.score, r.line_start))
+            .collect();
+        // The share label is the phrase rule's; both copies of the menu go.
+        assert_eq!(
+            removed,
+            [
+                ("corpus.recurring", Some(40.0), 1),
+                ("t.share", None, 2),
+                ("corpus.recurring", Some(40.0), 4),
+                ("corpus.recurring", Some(7.0), 5),
+            ]
+        );
+        // Without evidence, corpus mode removes nothing.
+        assert_eq!(cleaner.clean(input).removals.len(), 1);
+    }
+
+    #[test]
+    fn the_document_share_cap_stops_at_the_first_count_level_that_does_not_fit() {
+        // 4 + 59 of 67 bytes would pass 90 %: the menu goes, the paragraph stays.
+        let input = "Menu\nA duplicated paragraph, long enough to be most of the page.\nOurs\n";
+        let counts = Counts(&[
+            ("menu", 50),
+            ("a duplicated paragraph long enough to be most of the page", 3),
+        ]);
+        let mut cleaner = corpus_cleaner(0.9);
+        assert_eq!(
+            cleaner.clean_with(input, &counts).text,
+            "A duplicated paragraph, long enough to be most of the page.\nOurs\n"
+        );
+        let mut uncapped = corpus_cleaner(1.0);
+        assert_eq!(uncapped.clean_with(input, &counts).text, "Ours\n");
+    }
+
     #[test]
     fn empty_and_blank_documents() {
         let mut cleaner = cleaner(PACK);
