@@ -11,7 +11,8 @@
 //!    hits are recorded sparsely;
 //! 2. *decide*: the earliest tail marker cuts the rest of the document, then
 //!    blocks, then line rules, then inline spans, each only where its rule's
-//!    position window allows;
+//!    position window allows; then, in corpus mode, lines that recur across
+//!    the documents of this one's group ([`LineEvidence`]);
 //! 3. *emit*: kept lines are written trimmed, runs of blank lines collapse to
 //!    one, blank lines at the edges go. Every byte not written is accounted
 //!    for, either as a rule's [`Removal`] or as a whitespace span, so the
@@ -89,7 +90,16 @@ impl CleanerBuilder {
     /// Compiles the rules. Fails only if the rules together are too large.
     pub fn build(&self, rules: RuleSet) -> Result<Cleaner> {
         let matcher = Matcher::compile(&rules)?;
+        let corpus = rules.corpus().and_then(|settings| {
+            let rule = rules.rules().iter().position(|r| r.kind == RuleKind::Corpus)?;
+            Some(CorpusStep {
+                rule: rule as u32,
+                min_docs: settings.min_docs,
+                max_doc_share: settings.max_doc_share,
+            })
+        });
         let engine = Arc::new(Engine {
+            corpus,
             rules: Arc::new(rules),
             matcher,
             config: self.config,
@@ -108,6 +118,39 @@ struct Engine {
     matcher: Matcher,
     config: CleanConfig,
     ignore_positions: bool,
+    /// Present when the rules hold corpus mode's synthetic rule.
+    corpus: Option<CorpusStep>,
+}
+
+/// Corpus mode's part of the decide pass.
+#[derive(Debug, Clone, Copy)]
+struct CorpusStep {
+    /// Index of `corpus.recurring` in the rules.
+    rule: u32,
+    min_docs: u32,
+    max_doc_share: f64,
+}
+
+/// What is known about a document's lines from outside the document.
+///
+/// In corpus mode the first pass counts, per group of documents, how many
+/// documents hold each line; the cleaner asks for one document's lines
+/// through this trait, so that it needs neither the counts' layout nor the
+/// document's group.
+pub trait LineEvidence {
+    /// How many documents of this document's group hold `line` after corpus
+    /// normalisation ([`crate::corpus::normalize`]); 0 when unknown.
+    fn recurrence(&self, line: &str) -> u32;
+}
+
+/// No evidence: every line is unknown to the rest of the corpus.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoEvidence;
+
+impl LineEvidence for NoEvidence {
+    fn recurrence(&self, _line: &str) -> u32 {
+        0
+    }
 }
 
 /// One span removed by a rule.
@@ -198,6 +241,12 @@ struct InlineHit {
 struct Scratch {
     lines: Vec<Line>,
     fates: Vec<Fate>,
+    /// Per line: the score of the rule that removed it, for rules that score.
+    scores: Vec<Option<f32>>,
+    /// Per line: documents of the group holding it (corpus mode; 0 otherwise).
+    recurrence: Vec<u32>,
+    /// Corpus mode's candidates: (documents holding the line, line index).
+    recurring: Vec<(u32, usize)>,
     key: String,
     line_hits: Vec<(usize, u32)>,
     inline_hits: Vec<InlineHit>,
@@ -214,6 +263,9 @@ impl Scratch {
         Scratch {
             lines: Vec::new(),
             fates: Vec::new(),
+            scores: Vec::new(),
+            recurrence: Vec::new(),
+            recurring: Vec::new(),
             key: String::new(),
             line_hits: Vec::new(),
             inline_hits: Vec::new(),
@@ -251,11 +303,17 @@ impl Cleaner {
 
     /// Cleans one decoded document.
     pub fn clean(&mut self, text: &str) -> &Cleaned {
+        self.clean_with(text, &NoEvidence)
+    }
+
+    /// Cleans one decoded document, with what the rest of the corpus says
+    /// about its lines (corpus mode: see [`crate::corpus`]).
+    pub fn clean_with(&mut self, text: &str, evidence: &dyn LineEvidence) -> &Cleaned {
         let engine = &*self.engine;
         let scratch = &mut self.scratch;
         split_lines(text, &mut scratch.lines);
         find_hits(engine, text, scratch);
-        decide(engine, text, scratch);
+        decide(engine, text, scratch, evidence);
         emit(engine, text, scratch);
         &scratch.cleaned
     }
@@ -412,7 +470,7 @@ fn position_allows(engine: &Engine, rule: &Rule, start: usize, len: usize) -> bo
     position >= rule.min_position.unwrap_or(default_min) && position <= rule.max_position.unwrap_or(1.0)
 }
 
-fn decide(engine: &Engine, text: &str, scratch: &mut Scratch) {
+fn decide(engine: &Engine, text: &str, scratch: &mut Scratch, evidence: &dyn LineEvidence) {
     let rules = engine.rules.rules();
     let patterns = &engine.matcher.line_patterns;
     let Scratch {
@@ -424,6 +482,8 @@ fn decide(engine: &Engine, text: &str, scratch: &mut Scratch) {
     } = scratch;
     fates.clear();
     fates.resize(lines.len(), Fate::Kept);
+    scratch.scores.clear();
+    scratch.scores.resize(lines.len(), None);
     let allows = |rule: u32, line: usize| position_allows(engine, &rules[rule as usize], lines[line].start, text.len());
 
     // The earliest allowed tail marker ends the document.
@@ -493,13 +553,67 @@ fn decide(engine: &Engine, text: &str, scratch: &mut Scratch) {
         }
         index = end;
     }
-    inline_hits.retain(|hit| fates[hit.line] == Fate::Kept);
+    remove_recurring(engine, text, scratch, evidence);
+    scratch.inline_hits.retain(|hit| scratch.fates[hit.line] == Fate::Kept);
+}
+
+/// Corpus mode: removes every kept line held by at least `min-docs` documents
+/// of the group, all copies. A document may lose at most `max-doc-share` of
+/// its remaining bytes this way; lines go from the most widely shared down,
+/// a whole count level at a time, and the first level that does not fit
+/// stops it. A site's footer (on every page) goes first; a document whose
+/// own text recurs (a syndicated or duplicated article) keeps that text.
+fn remove_recurring(engine: &Engine, text: &str, scratch: &mut Scratch, evidence: &dyn LineEvidence) {
+    let Some(step) = engine.corpus else {
+        return;
+    };
+    let Scratch {
+        lines,
+        fates,
+        scores,
+        recurrence,
+        recurring,
+        ..
+    } = scratch;
+    recurrence.clear();
+    recurrence.resize(lines.len(), 0);
+    recurring.clear();
+    let mut kept_bytes = 0usize;
+    for (index, line) in lines.iter().enumerate() {
+        if line.is_blank() || fates[index] != Fate::Kept {
+            continue;
+        }
+        kept_bytes += line.trimmed.1 - line.trimmed.0;
+        let count = evidence.recurrence(&text[line.trimmed.0..line.trimmed.1]);
+        recurrence[index] = count;
+        if count >= step.min_docs {
+            recurring.push((count, index));
+        }
+    }
+    recurring.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    let allowance = step.max_doc_share * kept_bytes as f64;
+    let mut removed = 0usize;
+    for level in recurring.chunk_by(|a, b| a.0 == b.0) {
+        let bytes: usize = level
+            .iter()
+            .map(|&(_, i)| lines[i].trimmed.1 - lines[i].trimmed.0)
+            .sum();
+        if (removed + bytes) as f64 > allowance {
+            break;
+        }
+        removed += bytes;
+        for &(count, index) in level {
+            fates[index] = Fate::Removed(step.rule);
+            scores[index] = Some(count as f32);
+        }
+    }
 }
 
 fn emit(engine: &Engine, text: &str, scratch: &mut Scratch) {
     let Scratch {
         lines,
         fates,
+        scores,
         inline_hits,
         cleaned,
         ..
@@ -520,32 +634,34 @@ fn emit(engine: &Engine, text: &str, scratch: &mut Scratch) {
         whitespace,
         ..
     } = cleaned;
-    let push_removal = |removals: &mut Vec<Removal>, rule: u32, bytes: Range<usize>, line: usize| {
-        if bytes.is_empty() {
-            return;
-        }
-        if let Some(last) = removals.last_mut() {
-            if last.rule == rule as usize && last.bytes.end == bytes.start && last.line_end + 1 >= line {
-                last.bytes.end = bytes.end;
-                last.line_end = line;
+    let push_removal =
+        |removals: &mut Vec<Removal>, rule: u32, bytes: Range<usize>, line: usize, score: Option<f32>| {
+            if bytes.is_empty() {
                 return;
             }
-        }
-        removals.push(Removal {
-            rule: rule as usize,
-            bytes,
-            line_start: line,
-            line_end: line,
-            score: None,
-        });
-    };
+            if let Some(last) = removals.last_mut() {
+                let same = last.rule == rule as usize && last.score == score;
+                if same && last.bytes.end == bytes.start && last.line_end + 1 >= line {
+                    last.bytes.end = bytes.end;
+                    last.line_end = line;
+                    return;
+                }
+            }
+            removals.push(Removal {
+                rule: rule as usize,
+                bytes,
+                line_start: line,
+                line_end: line,
+                score,
+            });
+        };
 
     let mut previous_was_blank = true;
     let mut inline_cursor = 0;
     for (index, line) in lines.iter().enumerate() {
         let number = index + 1;
         match fates[index] {
-            Fate::Removed(rule) => push_removal(removals, rule, line.start..line.end, number),
+            Fate::Removed(rule) => push_removal(removals, rule, line.start..line.end, number, scores[index]),
             Fate::Kept if line.is_blank() => {
                 let inside = first_content.is_some_and(|f| index > f) && last_content.is_some_and(|l| index < l);
                 if inside && !previous_was_blank {
@@ -575,7 +691,7 @@ fn emit(engine: &Engine, text: &str, scratch: &mut Scratch) {
                         cut.start -= 1;
                     }
                     output.push_str(&text[cursor..cut.start]);
-                    push_removal(removals, hit.rule, cut.clone(), number);
+                    push_removal(removals, hit.rule, cut.clone(), number, None);
                     cursor = cut.end;
                     inline_cursor += 1;
                 }
@@ -695,6 +811,80 @@ literals = ["Leave a Reply"]
         let input = "a\nSubscribe to X\nb\nc\nd\ne\nf\nYou have successfully subscribed\n";
         let mut cleaner = cleaner(PACK);
         assert!(cleaner.clean(input).removals.is_empty());
+    }
+
+    /// Counts of a made-up group, by normalised line.
+    struct Counts(&'static [(&'static str, u32)]);
+
+    impl LineEvidence for Counts {
+        fn recurrence(&self, line: &str) -> u32 {
+            let key = crate::corpus::normalize(line);
+            self.0.iter().find(|(l, _)| *l == key).map_or(0, |&(_, n)| n)
+        }
+    }
+
+    fn corpus_cleaner(max_doc_share: f64) -> Cleaner {
+        let settings = crate::corpus::CorpusSettings {
+            max_doc_share,
+            ..Default::default()
+        };
+        let rules = RuleSetBuilder::new()
+            .no_default_rules(true)
+            .add_text("test.toml", PACK)
+            .corpus(settings)
+            .build()
+            .unwrap();
+        CleanerBuilder::new().build(rules).unwrap()
+    }
+
+    #[test]
+    fn recurring_lines_go_after_the_phrase_rules_with_their_counts() {
+        let input = "Site Menu\nShare This\nA story of its own.\nsite menu!\nFooter 2012\nOnce elsewhere\n";
+        let counts = Counts(&[
+            ("site menu", 40),
+            ("share this", 40),
+            ("footer 0", 7),
+            ("once elsewhere", 2),
+        ]);
+        let mut cleaner = corpus_cleaner(0.9);
+        let cleaned = cleaner.clean_with(input, &counts).clone();
+        assert_eq!(cleaned.text, "A story of its own.\nOnce elsewhere\n");
+        assert_eq!(rebuild(input, &cleaned), input);
+        let rules = cleaner.rules();
+        let removed: Vec<(&str, Option<f32>, usize)> = cleaned
+            .removals
+            .iter()
+            .map(|r| (rules.rules()[r.rule].id.as_str(), r.score, r.line_start))
+            .collect();
+        // The share label is the phrase rule's; both copies of the menu go.
+        assert_eq!(
+            removed,
+            [
+                ("corpus.recurring", Some(40.0), 1),
+                ("t.share", None, 2),
+                ("corpus.recurring", Some(40.0), 4),
+                ("corpus.recurring", Some(7.0), 5),
+            ]
+        );
+        // Without evidence, corpus mode removes nothing.
+        assert_eq!(cleaner.clean(input).removals.len(), 1);
+    }
+
+    #[test]
+    fn the_document_share_cap_stops_at_the_first_count_level_that_does_not_fit() {
+        // 4 + 59 of 67 bytes would pass 90 %: the menu goes, the paragraph stays.
+        let input = "Menu\nA duplicated paragraph, long enough to be most of the page.\nOurs\n";
+        let counts = Counts(&[
+            ("menu", 50),
+            ("a duplicated paragraph long enough to be most of the page", 3),
+        ]);
+        let mut cleaner = corpus_cleaner(0.9);
+        assert_eq!(
+            cleaner.clean_with(input, &counts).text,
+            "A duplicated paragraph, long enough to be most of the page.\nOurs\n"
+        );
+        let mut uncapped = corpus_cleaner(1.0);
+        assert_eq!(uncapped.clean_with(input, &counts).text, "Ours\n");
     }
 
     #[test]

@@ -27,6 +27,7 @@
 #![deny(missing_docs)]
 
 pub mod clean;
+pub mod corpus;
 pub mod decode;
 pub mod error;
 pub mod eval;
@@ -37,6 +38,6 @@ pub mod pipeline;
 pub mod provenance;
 pub mod rules;
 
-pub use clean::{CleanConfig, Cleaned, Cleaner, CleanerBuilder, Removal};
+pub use clean::{CleanConfig, Cleaned, Cleaner, CleanerBuilder, LineEvidence, NoEvidence, Removal};
 pub use error::{Error, ErrorKind, Result};
 pub use rules::{RuleSet, RuleSetBuilder};

@@ -105,6 +105,8 @@ impl Matcher {
                 }
                 (RuleKind::Line, trigger) => push_line(trigger_body(trigger), Role::Whole)?,
                 (RuleKind::Tail, trigger) => push_line(trigger_body(trigger), Role::TailMarker)?,
+                // Decided by the line's recurrence in the corpus, not by its text.
+                (RuleKind::Corpus, _) => {}
                 (RuleKind::Block { .. }, _) => unreachable!("validated: block rules have start and end"),
             }
         }
@@ -133,6 +135,7 @@ fn trigger_body(trigger: &Trigger) -> String {
             .collect::<Vec<_>>()
             .join("|"),
         Trigger::Block { .. } => unreachable!("block triggers are split into start and end"),
+        Trigger::Recurrence => unreachable!("corpus rules are not compiled"),
     }
 }
 

@@ -13,6 +13,10 @@
 //! provenance lines go to a partial file that is renamed when the run ends, so
 //! a killed run never leaves a half-written file under a final name. The bytes
 //! written do not depend on the number of workers.
+//!
+//! In corpus mode ([`crate::corpus`]) [`run`] first reads and decodes every
+//! file once more to count recurring lines per group
+//! ([`count_recurring_lines`]); the documents are not kept between the passes.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -21,7 +25,10 @@ use std::path::{Component, Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 
-use crate::clean::Cleaner;
+use rayon::prelude::*;
+
+use crate::clean::{Cleaner, LineEvidence};
+use crate::corpus::{CorpusCounter, CorpusCounts, CorpusSettings, DocumentMeta, GroupKey};
 use crate::decode::{decode, EncodingChoice};
 use crate::error::{Error, ErrorKind, Result};
 use crate::provenance::{InputStats, ProvenanceText, Record, RulesStamp, Status};
@@ -122,7 +129,21 @@ pub struct Summary {
 
 /// Walks the inputs and maps every file to its output; refuses unsafe layouts.
 pub fn plan(config: &RunConfig) -> Result<Plan> {
-    let out_abs = absolute_resolved(&config.out)?;
+    plan_walk(config, true)
+}
+
+/// Walks the inputs as [`plan`] does, for a command that only reads them
+/// (`induce`): `config.out` is not looked at, and the jobs' outputs mean nothing.
+pub fn plan_for_reading(config: &RunConfig) -> Result<Plan> {
+    plan_walk(config, false)
+}
+
+fn plan_walk(config: &RunConfig, writes: bool) -> Result<Plan> {
+    let out_abs = if writes {
+        absolute_resolved(&config.out)?
+    } else {
+        PathBuf::new()
+    };
     let mut jobs = Vec::new();
     for input in &config.inputs {
         let Ok(input_abs) = fs::canonicalize(input) else {
@@ -136,14 +157,14 @@ pub fn plan(config: &RunConfig) -> Result<Plan> {
             });
             continue;
         };
-        if out_abs.starts_with(&input_abs) {
+        if writes && out_abs.starts_with(&input_abs) {
             return Err(config_error(format!(
                 "--out {} is inside the input {}; dechaff never writes inside an input",
                 config.out.display(),
                 input.display()
             )));
         }
-        if input_abs.starts_with(&out_abs) {
+        if writes && input_abs.starts_with(&out_abs) {
             return Err(config_error(format!(
                 "the input {} is inside --out {}; its outputs could overwrite it",
                 input.display(),
@@ -164,7 +185,9 @@ pub fn plan(config: &RunConfig) -> Result<Plan> {
             });
         }
     }
-    check_collisions(&jobs, &config.out)?;
+    if writes {
+        check_collisions(&jobs, &config.out)?;
+    }
     Ok(Plan {
         jobs,
         out: config.out.clone(),
@@ -309,6 +332,11 @@ pub fn run(plan: &Plan, config: &RunConfig, cleaner: &Cleaner, reporter: &mut dy
         .build()
         .map_err(|e| config_error(format!("cannot start {jobs} worker threads: {e}")))?;
 
+    let corpus = match cleaner.rules().corpus() {
+        Some(settings) => Some(pool.install(|| count_recurring_lines(plan, config, settings))?),
+        None => None,
+    };
+
     let next = AtomicUsize::new(0);
     let (sender, receiver) = mpsc::sync_channel::<Finished>(jobs * 4);
     let mut summary = Summary {
@@ -322,13 +350,18 @@ pub fn run(plan: &Plan, config: &RunConfig, cleaner: &Cleaner, reporter: &mut dy
             let sender = sender.clone();
             let mut cleaner = cleaner.clone();
             let rules = cleaner.shared_rules();
-            let (next, stamp) = (&next, &stamp);
+            let (next, stamp, corpus) = (&next, &stamp, &corpus);
             scope.spawn(move |_| loop {
                 let index = next.fetch_add(1, Ordering::Relaxed);
                 let Some(job) = plan.jobs.get(index) else {
                     break;
                 };
-                let record = clean_one(job, config, &mut cleaner, &rules, stamp);
+                let evidence = corpus.as_ref().map(|c| c.counts.evidence(c.groups[index]));
+                let evidence: &dyn LineEvidence = match &evidence {
+                    Some(evidence) => evidence,
+                    None => &crate::clean::NoEvidence,
+                };
+                let record = clean_one(job, config, &mut cleaner, &rules, stamp, evidence);
                 if sender.send(Finished { index, record }).is_err() {
                     break;
                 }
@@ -378,7 +411,14 @@ fn tally(summary: &mut Summary, record: &Record) {
 }
 
 /// Cleans one file into a record; writes its output when all went well.
-fn clean_one(job: &Job, config: &RunConfig, cleaner: &mut Cleaner, rules: &RuleSet, stamp: &RulesStamp) -> Record {
+fn clean_one(
+    job: &Job,
+    config: &RunConfig,
+    cleaner: &mut Cleaner,
+    rules: &RuleSet,
+    stamp: &RulesStamp,
+    evidence: &dyn LineEvidence,
+) -> Record {
     let mut record = Record::new(job.source.to_string_lossy().into_owned(), stamp);
     let fail = |mut record: Record, status: Status, message: String| {
         record.status = status;
@@ -416,7 +456,7 @@ fn clean_one(job: &Job, config: &RunConfig, cleaner: &mut Cleaner, rules: &RuleS
         }
     };
     let budget = cleaner.config().removal_budget;
-    let cleaned = cleaner.clean(&decoded.text);
+    let cleaned = cleaner.clean_with(&decoded.text, evidence);
     record.describe_cleaning(&raw, &decoded, cleaned, rules, config.provenance_text);
     if cleaned.over_budget {
         let message = format!(
@@ -435,6 +475,77 @@ fn clean_one(job: &Job, config: &RunConfig, cleaner: &mut Cleaner, rules: &RuleS
     }
     record.output = Some(job.output.to_string_lossy().into_owned());
     record
+}
+
+/// The first pass of corpus mode: the counts, and each job's group.
+#[derive(Debug)]
+pub struct PlanCounts {
+    /// Documents per group and normalised line.
+    pub counts: CorpusCounts,
+    /// The group of each job of the plan, by index; `None` for a job that
+    /// cannot be read.
+    pub groups: Vec<Option<GroupKey>>,
+    /// The name of each group, in plan order of first appearance.
+    pub group_names: Vec<(GroupKey, String)>,
+}
+
+/// Reads and decodes every job of `plan` on the current rayon pool and counts,
+/// per group, the documents holding each line. A file that cannot be read
+/// or decoded is left out here; the cleaning pass reports it.
+pub fn count_recurring_lines(plan: &Plan, config: &RunConfig, settings: &CorpusSettings) -> Result<PlanCounts> {
+    if !settings.group_by.works_on_plain_text() {
+        return Err(config_error(format!(
+            "--group-by {} needs documents that carry a URL or fields (JSONL or WARC input); \
+             plain-text files have only their path: use --group-by dir",
+            settings.group_by
+        )));
+    }
+    let mut group_names: Vec<(GroupKey, String)> = Vec::new();
+    let groups: Vec<Option<GroupKey>> = plan
+        .jobs
+        .iter()
+        .map(|job| {
+            let meta = DocumentMeta {
+                source: &job.source,
+                url: None,
+                fields: None,
+            };
+            let name = settings.group_by.group_of(&meta)?;
+            let key = GroupKey::of(&name);
+            if !group_names.iter().any(|(k, _)| *k == key) {
+                group_names.push((key, name));
+            }
+            Some(key)
+        })
+        .collect();
+    let counter = CorpusCounter::new(settings.min_chars);
+    plan.jobs
+        .par_iter()
+        .zip(&groups)
+        .for_each_init(Vec::new, |keys, (job, group)| {
+            if let Some(group) = group {
+                with_document(job, config, |text| counter.add_document(*group, text, keys));
+            }
+        });
+    Ok(PlanCounts {
+        counts: counter.finish(),
+        groups,
+        group_names,
+    })
+}
+
+/// Calls `use_text` with the decoded text of a job, decoded as the cleaning
+/// pass decodes it; does nothing when the job cannot be read or decoded.
+pub(crate) fn with_document(job: &Job, config: &RunConfig, use_text: impl FnOnce(&str)) {
+    if job.problem.is_some() {
+        return;
+    }
+    let Ok(raw) = fs::read(&job.source) else {
+        return;
+    };
+    if let Ok(decoded) = decode(&raw, config.encoding) {
+        use_text(&decoded.text);
+    }
 }
 
 /// A failed file must not leave an older run's output looking current.

@@ -163,12 +163,28 @@ pub struct RulesStamp {
 }
 
 /// The settings recorded with the rules.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct CleanSettings {
     /// `--removal-budget`.
     pub removal_budget: f64,
     /// `--tail-min-position`.
     pub tail_min_position: f64,
+    /// Corpus mode's settings, when it was on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub corpus: Option<CorpusStamp>,
+}
+
+/// Corpus mode's settings as recorded (`dechaff clean --corpus`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct CorpusStamp {
+    /// `--min-docs`.
+    pub min_docs: u32,
+    /// `--min-chars`.
+    pub min_chars: usize,
+    /// `--max-doc-share`.
+    pub max_doc_share: f64,
+    /// `--group-by`: `dir`, `host` or `field:NAME`.
+    pub group_by: String,
 }
 
 /// A pack's name and version (deserializable twin of [`PackVersion`]).
@@ -192,9 +208,17 @@ pub struct ToolStamp {
 impl RulesStamp {
     /// The stamp for a rule set applied with `config`.
     pub fn of(rules: &RuleSet, config: CleanConfig) -> RulesStamp {
+        // The corpus settings need no hashing of their own: they are the text
+        // of the synthetic pack `corpus`, which the rules' fingerprint covers.
         let settings = CleanSettings {
             removal_budget: config.removal_budget,
             tail_min_position: config.tail_min_position,
+            corpus: rules.corpus().map(|corpus| CorpusStamp {
+                min_docs: corpus.min_docs,
+                min_chars: corpus.min_chars,
+                max_doc_share: corpus.max_doc_share,
+                group_by: corpus.group_by.to_string(),
+            }),
         };
         let mut hasher = Sha256::new();
         hasher.update(rules.fingerprint().as_bytes());

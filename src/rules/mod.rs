@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
+use crate::corpus::CorpusSettings;
 use crate::error::{Error, ErrorKind, Result, SourceLocation};
 pub use selftest::ExampleFailure;
 
@@ -64,6 +65,9 @@ pub enum RuleKind {
     },
     /// From a marker line to the end of the document.
     Tail,
+    /// A line that recurs across the documents of its group: corpus mode's
+    /// synthetic rule `corpus.recurring`, which packs cannot declare.
+    Corpus,
 }
 
 impl RuleKind {
@@ -74,6 +78,7 @@ impl RuleKind {
             RuleKind::Inline => "inline",
             RuleKind::Block { .. } => "block",
             RuleKind::Tail => "tail",
+            RuleKind::Corpus => "corpus",
         }
     }
 
@@ -84,6 +89,7 @@ impl RuleKind {
             RuleKind::Inline => "cut-span",
             RuleKind::Block { .. } => "drop-block",
             RuleKind::Tail => "drop-tail",
+            RuleKind::Corpus => "drop-recurring",
         }
     }
 }
@@ -102,6 +108,8 @@ pub enum Trigger {
         /// Matches the whole last line.
         end: String,
     },
+    /// No text to look for: the line's recurrence across its group decides (corpus mode).
+    Recurrence,
 }
 
 /// One example text of a rule, with where it stands in its file.
@@ -159,6 +167,7 @@ pub struct RuleSet {
     rules: Vec<Rule>,
     disabled: Vec<String>,
     fingerprint: String,
+    corpus: Option<CorpusSettings>,
 }
 
 impl RuleSet {
@@ -199,6 +208,12 @@ impl RuleSet {
             .collect()
     }
 
+    /// Corpus mode's settings, when it is on (its rule `corpus.recurring` is
+    /// among the effective rules).
+    pub fn corpus(&self) -> Option<&CorpusSettings> {
+        self.corpus.as_ref()
+    }
+
     /// Runs every rule's `must-match` and `must-not-match` examples through
     /// the real engine with that rule alone, and returns every disagreement.
     pub fn test_examples(&self) -> Result<Vec<ExampleFailure>> {
@@ -213,6 +228,7 @@ pub struct RuleSetBuilder {
     extra: Vec<PathBuf>,
     extra_texts: Vec<(String, String)>,
     disabled: Vec<String>,
+    corpus: Option<CorpusSettings>,
 }
 
 impl RuleSetBuilder {
@@ -244,6 +260,14 @@ impl RuleSetBuilder {
     /// Turns off a rule (`pack.rule`) or a whole pack (`pack`).
     pub fn disable(mut self, id_or_pack: impl Into<String>) -> Self {
         self.disabled.push(id_or_pack.into());
+        self
+    }
+
+    /// Turns corpus mode on: appends the synthetic pack `corpus`, whose one
+    /// rule `corpus.recurring` removes lines recurring across a group's
+    /// documents, and whose text (the settings) the fingerprint covers.
+    pub fn corpus(mut self, settings: CorpusSettings) -> Self {
+        self.corpus = Some(settings);
         self
     }
 
@@ -288,6 +312,19 @@ impl RuleSetBuilder {
         for (origin, text) in &self.extra_texts {
             add(format::parse_pack(&format::PackSource { file: origin, text })?)?;
         }
+        if let Some(settings) = &self.corpus {
+            settings
+                .validate()
+                .map_err(|message| Error::new(ErrorKind::Config(format!("corpus mode: {message}"))))?;
+            if let Some(pack) = packs.iter().find(|p| p.name == CORPUS_PACK) {
+                return Err(Error::rule_file(
+                    SourceLocation::at(&pack.origin, &pack.text, 0),
+                    None,
+                    format!("pack name {CORPUS_PACK:?} is kept for corpus mode's own rule; rename the pack"),
+                ));
+            }
+            packs.push(corpus_pack(settings));
+        }
 
         let mut disabled = self.disabled.clone();
         disabled.sort();
@@ -309,11 +346,13 @@ impl RuleSetBuilder {
             .collect();
         // Ids carry their pack's name, and pack names are unique, so ids are too.
         let fingerprint = fingerprint(&packs, &disabled);
+        let corpus = self.corpus.filter(|_| rules.iter().any(|r| r.kind == RuleKind::Corpus));
         Ok(RuleSet {
             packs,
             rules,
             disabled,
             fingerprint,
+            corpus,
         })
     }
 }
@@ -322,6 +361,44 @@ impl RuleSet {
     /// The ids and pack names that were disabled.
     pub fn disabled(&self) -> &[String] {
         &self.disabled
+    }
+}
+
+/// The name of corpus mode's synthetic pack.
+pub const CORPUS_PACK: &str = "corpus";
+/// The id of corpus mode's synthetic rule.
+pub const CORPUS_RULE: &str = "corpus.recurring";
+
+/// Corpus mode's pack: one rule, no examples, the settings as its text.
+fn corpus_pack(settings: &CorpusSettings) -> Pack {
+    let origin = "<corpus mode>".to_string();
+    let text = settings.pack_text();
+    let rule = Rule {
+        id: CORPUS_RULE.to_string(),
+        pack: CORPUS_PACK.to_string(),
+        description: format!(
+            "A line held by at least {} documents of its group (--group-by {}), after normalisation; \
+             lines under {} characters are not counted, and a document loses at most {} of its text this way",
+            settings.min_docs, settings.group_by, settings.min_chars, settings.max_doc_share
+        ),
+        kind: RuleKind::Corpus,
+        trigger: Trigger::Recurrence,
+        max_length: DEFAULT_MAX_LINE_LENGTH,
+        min_position: None,
+        max_position: None,
+        case_sensitive: false,
+        must_match: Vec::new(),
+        must_not_match: Vec::new(),
+        location: SourceLocation::at(&origin, &text, 0),
+    };
+    Pack {
+        name: CORPUS_PACK.to_string(),
+        version: crate::corpus::NORMALIZATION_VERSION.to_string(),
+        description: "Lines recurring across the documents of a group (corpus mode)".to_string(),
+        license: None,
+        origin,
+        text,
+        rules: vec![rule],
     }
 }
 

@@ -26,6 +26,7 @@ pub(super) fn run(rules: &RuleSet) -> Result<Vec<ExampleFailure>> {
             rules: vec![rule.clone()],
             disabled: Vec::new(),
             fingerprint: String::new(),
+            corpus: None,
         };
         let mut cleaner = CleanerBuilder::new().ignore_positions(true).build(single)?;
         let mut fail = |example: &Example, message: String| {

@@ -8,6 +8,7 @@
 
 mod cli_errors;
 mod corpus;
+mod corpus_mode;
 mod determinism;
 mod eval;
 mod explain;

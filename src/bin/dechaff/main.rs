@@ -14,7 +14,7 @@ use dechaff::pipeline::{self, FileReport, Reporter};
 use dechaff::provenance::Status;
 use dechaff::{CleanerBuilder, RuleSet};
 
-use args::{CleanArgs, Cli, ColourChoice, Command, EvalArgs, ExplainArgs, RuleArgs, RulesCommand};
+use args::{CleanArgs, Cli, ColourChoice, Command, EvalArgs, ExplainArgs, InduceArgs, RuleArgs, RulesCommand};
 
 /// Exit codes, after BSD sysexits where one fits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,6 +35,7 @@ fn main() -> ExitCode {
         Command::Clean(args) => clean(&args),
         Command::Explain(args) => explain(&args),
         Command::Eval(args) => eval(&args),
+        Command::Induce(args) => induce(&args),
         Command::Rules { command } => rules(command),
     };
     ExitCode::from(exit as u8)
@@ -60,13 +61,14 @@ fn load_rules(args: &RuleArgs) -> Result<RuleSet, Exit> {
 }
 
 fn clean(args: &CleanArgs) -> Exit {
-    let (config, clean_config) = match (args.run_config(), args.cleaner.clean_config()) {
-        (Ok(config), Ok(clean_config)) => (config, clean_config),
-        (Err(message), _) | (_, Err(message)) => return usage(&message),
+    let (config, clean_config, corpus) = match (args.run_config(), args.cleaner.clean_config(), args.corpus.settings())
+    {
+        (Ok(config), Ok(clean_config), Ok(corpus)) => (config, clean_config, corpus),
+        (Err(message), _, _) | (_, Err(message), _) | (_, _, Err(message)) => return usage(&message),
     };
-    let rules = match load_rules(&args.cleaner.rules) {
+    let rules = match args.cleaner.rules.rule_set_with_corpus(corpus) {
         Ok(rules) => rules,
-        Err(exit) => return exit,
+        Err(e) => return fail(&e),
     };
     let cleaner = match CleanerBuilder::new().config(clean_config).build(rules) {
         Ok(cleaner) => cleaner,
@@ -83,7 +85,12 @@ fn clean(args: &CleanArgs) -> Exit {
         Err(e) => {
             progress.clear();
             eprintln!("dechaff: {e}");
-            return Exit::Failed;
+            // A setting that does not fit the inputs (corpus mode's grouping)
+            // is refused before anything is written, like any usage error.
+            return match e.kind() {
+                dechaff::ErrorKind::Config(_) => Exit::Usage,
+                _ => Exit::Failed,
+            };
         }
     };
     progress.clear();
@@ -356,6 +363,49 @@ fn eval_json(report: &eval::Report, by_rule: bool) -> String {
     format!("{value}\n")
 }
 
+fn induce(args: &InduceArgs) -> Exit {
+    let (config, settings) = match args.configs() {
+        Ok(configs) => configs,
+        Err(message) => return usage(&message),
+    };
+    let started = Instant::now();
+    // The walk is planned as for `clean`, without an output tree.
+    let plan = match pipeline::plan_for_reading(&config) {
+        Ok(plan) => plan,
+        Err(e) => return fail(&e),
+    };
+    let induced = match dechaff::corpus::induce::induce(&plan, &config, &settings) {
+        Ok(induced) => induced,
+        Err(e) => return fail(&e),
+    };
+    let exit = match &args.out {
+        Some(path) => match pipeline::write_atomically(path, induced.pack.as_bytes()) {
+            Ok(()) => Exit::Ok,
+            Err(e) => {
+                eprintln!("dechaff: {e}");
+                Exit::Failed
+            }
+        },
+        None => print_stdout(&induced.pack),
+    };
+    if !args.quiet {
+        let literal = if induced.literal_rules > 0 {
+            format!(" ({} as literals)", induced.literal_rules)
+        } else {
+            String::new()
+        };
+        eprintln!(
+            "dechaff: {} rules{literal} from {} recurring lines; {} documents in {} groups, {:.2}s",
+            induced.rules,
+            induced.recurring,
+            induced.documents,
+            induced.groups,
+            started.elapsed().as_secs_f64()
+        );
+    }
+    exit
+}
+
 /// Writes to stdout; a closed pipe (`| head`) is not an error.
 fn print_stdout(text: &str) -> Exit {
     let mut stdout = std::io::stdout().lock();
@@ -471,6 +521,7 @@ fn describe_rule(rule: &dechaff::rules::Rule) -> String {
         Trigger::Pattern(p) => out.push_str(&format!("  pattern: {p}\n")),
         Trigger::Literals(l) => out.push_str(&format!("  literals: {l:?}\n")),
         Trigger::Block { start, end } => out.push_str(&format!("  start: {start}\n  end: {end}\n")),
+        Trigger::Recurrence => out.push_str("  trigger: recurrence across the documents of a group\n"),
     }
     if rule.kind != dechaff::rules::RuleKind::Inline {
         out.push_str(&format!("  max-length: {}\n", rule.max_length));
