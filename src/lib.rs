@@ -31,10 +31,14 @@ pub mod decode;
 pub mod error;
 pub mod explain;
 mod fold;
+pub mod input;
 mod matcher;
+pub mod output;
 pub mod pipeline;
 pub mod provenance;
+mod resume;
 pub mod rules;
+mod stream;
 
 pub use clean::{CleanConfig, Cleaned, Cleaner, CleanerBuilder, Removal};
 pub use error::{Error, ErrorKind, Result};
