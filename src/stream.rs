@@ -179,6 +179,7 @@ pub(crate) fn clean_documents(
     if let Some(error) = &broken {
         // The record being read when the stream broke is refused like any
         // other, so that the reject file and the counts show it.
+        counts.records += 1;
         counts.rejected += 1;
         let mut record = Record::new(source.clone(), stamp);
         record.document = Some(error.location.clone());

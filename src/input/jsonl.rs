@@ -364,7 +364,7 @@ mod tests {
             reason(&all[2]),
             "line 4: the record has no \"text\" field (--text-field)"
         );
-        assert_eq!(reason(&all[3]), "line 5: the record is a JSON array, not an object");
+        assert_eq!(reason(&all[3]), "line 5: the record is an array, not an object");
         assert!(reason(&all[4]).starts_with("line 6: malformed JSON: EOF while parsing a string"));
         assert!(matches!(&all[5], Ok(Item::Document(d)) if d.text == "fine" && d.location.index == 5));
     }

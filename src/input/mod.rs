@@ -289,11 +289,15 @@ impl fmt::Display for BadRecordKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             BadRecordKind::MalformedJson(message) => write!(f, "malformed JSON: {message}"),
-            BadRecordKind::NotAnObject(found) => write!(f, "the record is a JSON {found}, not an object"),
+            BadRecordKind::NotAnObject(found) => write!(f, "the record is {}, not an object", a_json(found)),
             BadRecordKind::NotUtf8 { offset } => write!(f, "the line is not UTF-8 (bad byte at column {})", offset + 1),
             BadRecordKind::MissingTextField(field) => write!(f, "the record has no {field:?} field (--text-field)"),
             BadRecordKind::TextFieldNotString { field, found } => {
-                write!(f, "the {field:?} field is a {found}, not a string (--text-field)")
+                write!(
+                    f,
+                    "the {field:?} field is {}, not a string (--text-field)",
+                    a_json(found)
+                )
             }
             BadRecordKind::MetadataNotObject(found) => {
                 write!(
@@ -316,6 +320,15 @@ impl fmt::Display for BadRecordKind {
                 )
             }
         }
+    }
+}
+
+/// `a string`, `an array`, `null`: a JSON type with its article.
+fn a_json(found: &str) -> String {
+    match found {
+        "null" => "null".to_string(),
+        "array" | "object" => format!("an {found}"),
+        _ => format!("a {found}"),
     }
 }
 

@@ -298,20 +298,23 @@ impl WarcReader {
 }
 
 fn parse_headers(block: &[u8]) -> Result<WarcHeaders, Failure> {
-    let (_, (version, fields, _)) = warc::parser::headers(block).map_err(|e| {
-        let at = match &e {
-            nom::Err::Error(inner) | nom::Err::Failure(inner) => {
-                let line = block[..block.len() - inner.input.len()]
-                    .iter()
-                    .filter(|&&b| b == b'\n')
-                    .count()
-                    + 1;
-                format!("header line {line} is not `Name: value`")
-            }
-            nom::Err::Incomplete(_) => "the header block ends early".to_string(),
-        };
-        Failure::Broken(at)
+    let line_of = |rest: &[u8]| {
+        block[..block.len() - rest.len()]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count()
+            + 1
+    };
+    let not_a_header = |rest: &[u8]| Failure::Broken(format!("header line {} is not `Name: value`", line_of(rest)));
+    let (rest, (version, fields, _)) = warc::parser::headers(block).map_err(|e| match &e {
+        nom::Err::Error(inner) | nom::Err::Failure(inner) => not_a_header(inner.input),
+        nom::Err::Incomplete(_) => Failure::Broken("the header block ends early".to_string()),
     })?;
+    // The parser stops at the first line that is not a header; only the
+    // blank line that ends the block may follow.
+    if rest != b"\r\n" && rest != b"\n" {
+        return Err(not_a_header(rest));
+    }
     Ok(WarcHeaders {
         version: version.to_string(),
         fields: fields
