@@ -105,13 +105,19 @@ impl JsonlReader {
                 }
                 Line::Read(bytes) => {
                     self.offset += bytes;
-                    let mut line = &self.buffer[..];
-                    line = line.strip_suffix(b"\n").unwrap_or(line);
-                    line = line.strip_suffix(b"\r").unwrap_or(line);
-                    if line.iter().all(u8::is_ascii_whitespace) {
+                    let mut end = self.buffer.len();
+                    for terminator in [b'\n', b'\r'] {
+                        if end > 0 && self.buffer[end - 1] == terminator {
+                            end -= 1;
+                        }
+                    }
+                    if self.buffer[..end].iter().all(u8::is_ascii_whitespace) {
                         continue;
                     }
                     self.index += 1;
+                    // The record keeps the line itself: a large record is held once, not twice.
+                    let mut line = std::mem::take(&mut self.buffer);
+                    line.truncate(end);
                     return Some(Ok(parse_record(line, location, &self.source, &self.settings)));
                 }
             }
@@ -215,7 +221,8 @@ pub(crate) fn json_type(raw: &str) -> &'static str {
     }
 }
 
-fn parse_record(line: &[u8], mut location: DocumentLocation, source: &Arc<Path>, settings: &ReadSettings) -> Item {
+fn parse_record(owned: Vec<u8>, mut location: DocumentLocation, source: &Arc<Path>, settings: &ReadSettings) -> Item {
+    let line = &owned[..];
     let bad = |location: DocumentLocation, reason: BadRecordKind| {
         Item::Bad(Box::new(BadRecord {
             location,
@@ -272,22 +279,24 @@ fn parse_record(line: &[u8], mut location: DocumentLocation, source: &Arc<Path>,
     };
     let base = text.as_ptr() as usize;
     let ranges = fields
-        .iter()
+        .into_iter()
         .map(|(key, raw)| {
             let start = raw.get().as_ptr() as usize - base;
-            (key.clone(), start..start + raw.get().len())
+            (key, start..start + raw.get().len())
         })
         .collect();
+    let raw_bytes = line.len() as u64;
+    let raw_sha256 = sha256_hex(line);
     Item::Document(Box::new(Document {
         source: Arc::clone(source),
         location,
         text: document_text,
         encoding: "UTF-8",
         lossy: false,
-        raw_bytes: line.len() as u64,
-        raw_sha256: sha256_hex(line),
+        raw_bytes,
+        raw_sha256,
         envelope: Envelope::Jsonl(JsonlRecord {
-            line: text.to_string(),
+            line: String::from_utf8(owned).expect("checked to be UTF-8 above"),
             fields: ranges,
             text_field,
         }),
