@@ -657,6 +657,9 @@ pub fn run(plan: &Plan, config: &RunConfig, cleaner: &Cleaner, reporter: &mut dy
         None => vec![None; plan.jobs.len()],
     };
 
+    // One cleaner per worker for the documents of JSONL and WARC inputs.
+    let document_cleaners: Vec<std::sync::Mutex<Cleaner>> =
+        (0..jobs).map(|_| std::sync::Mutex::new(cleaner.clone())).collect();
     let mut start = 0;
     while start < plan.jobs.len() {
         if let (Some(entry), Some(previous)) = (&reused[start], &previous) {
@@ -665,7 +668,14 @@ pub fn run(plan: &Plan, config: &RunConfig, cleaner: &Cleaner, reporter: &mut dy
             continue;
         }
         if plan.jobs[start].format != InputFormat::Text {
-            crate::stream::clean_documents(&plan.jobs[start], config, cleaner, &stamp, &pool, &mut collector)?;
+            crate::stream::clean_documents(
+                &plan.jobs[start],
+                config,
+                &document_cleaners,
+                &stamp,
+                &pool,
+                &mut collector,
+            )?;
             start += 1;
             continue;
         }

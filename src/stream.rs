@@ -69,11 +69,13 @@ fn read_batch(documents: &mut Documents) -> Batch {
 }
 
 /// Cleans the documents of `job` and writes its output file (or standard
-/// output), then the file's own record.
+/// output), then the file's own record. `cleaners` holds one cleaner per
+/// worker of `pool`, kept for the whole run so that their warmed-up caches
+/// serve every shard.
 pub(crate) fn clean_documents(
     job: &Job,
     config: &RunConfig,
-    cleaner: &Cleaner,
+    cleaners: &[Mutex<Cleaner>],
     stamp: &RulesStamp,
     pool: &rayon::ThreadPool,
     collector: &mut Collector<'_>,
@@ -115,10 +117,7 @@ pub(crate) fn clean_documents(
         job.output.to_string_lossy().into_owned()
     };
 
-    let cleaners: Vec<Mutex<Cleaner>> = (0..pool.current_num_threads())
-        .map(|_| Mutex::new(cleaner.clone()))
-        .collect();
-    let rules = cleaner.shared_rules();
+    let rules = cleaners[0].lock().expect("the first worker's cleaner").shared_rules();
     let context = Context {
         config,
         stamp,
