@@ -33,10 +33,14 @@ pub mod error;
 pub mod eval;
 pub mod explain;
 mod fold;
+pub mod input;
 mod matcher;
+pub mod output;
 pub mod pipeline;
 pub mod provenance;
+mod resume;
 pub mod rules;
+mod stream;
 
 pub use clean::{CleanConfig, Cleaned, Cleaner, CleanerBuilder, LineEvidence, NoEvidence, Removal};
 pub use error::{Error, ErrorKind, Result};

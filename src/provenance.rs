@@ -7,12 +7,18 @@
 //! [`ProvenanceText::Full`] the removed text and the whitespace dropped by
 //! normalisation are stored whole, so the decoded input can be rebuilt from
 //! the output and the record alone.
+//!
+//! JSONL and WARC inputs hold many documents per file. Each document gets a
+//! record of its own, naming its place in the file ([`DocumentLocation`]),
+//! and the file gets a closing record that counts its documents
+//! ([`DocumentCounts`]) and carries the hashes `--resume` compares. A
+//! document's record also travels inside the output record, under
+//! `metadata.dechaff` ([`Record::embedded_json`]).
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::clean::{CleanConfig, Cleaned};
-use crate::decode::Decoded;
 use crate::rules::{hex, PackVersion, RuleSet};
 
 /// The schema version written in every record. Bump it when a field changes meaning.
@@ -50,6 +56,9 @@ pub struct Record {
     pub schema: String,
     /// The input path as given (directory argument joined with the file's relative path).
     pub source: String,
+    /// For a document of a JSONL or WARC input: where in `source` it stands.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub document: Option<DocumentLocation>,
     /// The path written, when one was.
     pub output: Option<String>,
     /// `ok`, `error` or `skipped`.
@@ -60,6 +69,12 @@ pub struct Record {
     /// Things a person should look at although the file was written (removal budget).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// For a JSONL or WARC input file: what became of its records.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub documents: Option<DocumentCounts>,
+    /// For a refused document: its first bytes, as the reject file shows them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rejected: Option<RejectedBytes>,
     /// The input, when it could be read.
     pub input: Option<InputStats>,
     /// The output, when one was written.
@@ -73,6 +88,57 @@ pub struct Record {
     pub rules: RulesStamp,
     /// The tool that applied them.
     pub tool: ToolStamp,
+}
+
+/// Where a document stands inside a JSONL or WARC input.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct DocumentLocation {
+    /// 0-based ordinal of the record in its file; every record counts,
+    /// refused ones and WARC records that are not documents included.
+    pub index: u64,
+    /// 1-based line, for JSONL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<u64>,
+    /// Byte offset of the record's first byte in the decompressed stream.
+    pub offset: u64,
+    /// The record's id (JSONL `--id-field`, WARC `WARC-Record-ID`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// The record's URL (JSONL `url` or `metadata.url`, WARC `WARC-Target-URI`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+}
+
+impl std::fmt::Display for DocumentLocation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.line {
+            Some(line) => write!(f, "line {line}"),
+            None => write!(f, "record at offset {}", self.offset),
+        }
+    }
+}
+
+/// What became of the records of a JSONL or WARC input file.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct DocumentCounts {
+    /// Records read (non-blank JSONL lines, WARC records of every type).
+    pub records: u64,
+    /// Documents cleaned and written.
+    pub written: u64,
+    /// Records refused: malformed, too large, over budget with `--strict`, timed out.
+    pub rejected: u64,
+    /// WARC records that are not documents (`warcinfo`, `request`, binary payloads).
+    pub not_documents: u64,
+}
+
+/// The first bytes of a refused record.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct RejectedBytes {
+    /// Its size in the decompressed stream.
+    pub bytes: u64,
+    /// Its first bytes (at most 64 KiB), as UTF-8 with invalid bytes replaced;
+    /// empty for a refused WARC body or text file.
+    pub excerpt: String,
 }
 
 /// What came in.
@@ -95,9 +161,14 @@ pub struct InputStats {
 impl InputStats {
     /// What is known of bytes that were read but not decoded: size and hash.
     pub fn undecoded(raw: &[u8]) -> InputStats {
+        InputStats::stored(raw.len() as u64, sha256_hex(raw))
+    }
+
+    /// What is known of bytes read but not decoded, from their size and hash.
+    pub fn stored(bytes: u64, sha256: String) -> InputStats {
         InputStats {
-            bytes: raw.len() as u64,
-            sha256: sha256_hex(raw),
+            bytes,
+            sha256,
             encoding: None,
             lossy: false,
             decoded_bytes: None,
@@ -257,10 +328,13 @@ impl Record {
         Record {
             schema: SCHEMA.to_string(),
             source,
+            document: None,
             output: None,
             status: Status::Ok,
             error: None,
             warnings: Vec::new(),
+            documents: None,
+            rejected: None,
             input: None,
             cleaned: None,
             removed: Vec::new(),
@@ -270,22 +344,25 @@ impl Record {
         }
     }
 
-    /// Fills in what cleaning found: input stats, removals, whitespace, output stats.
+    /// Fills in what cleaning found: input stats, removals, whitespace,
+    /// output stats. `stored` is the input's size and hash as read, `text`
+    /// the decoded text that was cleaned.
     pub fn describe_cleaning(
         &mut self,
-        raw: &[u8],
-        decoded: &Decoded<'_>,
+        stored: InputStats,
+        text: &str,
+        decoding: (&str, bool),
         cleaned: &Cleaned,
         rules: &RuleSet,
         text_mode: ProvenanceText,
     ) {
-        let text = decoded.text.as_ref();
+        let (encoding, lossy) = decoding;
         self.input = Some(InputStats {
-            encoding: Some(decoded.encoding.to_string()),
-            lossy: decoded.lossy,
+            encoding: Some(encoding.to_string()),
+            lossy,
             decoded_bytes: Some(text.len() as u64),
             lines: Some(cleaned.input_lines as u64),
-            ..InputStats::undecoded(raw)
+            ..stored
         });
         self.removed = cleaned
             .removals
@@ -326,6 +403,50 @@ impl Record {
     /// One JSON line, without the newline.
     pub fn to_json_line(&self) -> String {
         serde_json::to_string(self).expect("a record always serializes")
+    }
+
+    /// The record as it travels inside an output document, under
+    /// `metadata.dechaff`: what was removed and why, without the run-wide
+    /// parts (output path, pack list, settings) that the run's provenance holds.
+    pub fn embedded_json(&self) -> String {
+        #[derive(Serialize)]
+        struct Embedded<'a> {
+            schema: &'a str,
+            source: &'a str,
+            #[serde(flatten)]
+            document: &'a Option<DocumentLocation>,
+            #[serde(skip_serializing_if = "<[String]>::is_empty")]
+            warnings: &'a [String],
+            input: &'a Option<InputStats>,
+            cleaned: &'a Option<OutputStats>,
+            removed: &'a [RemovedSpan],
+            whitespace: &'a [WhitespaceSpan],
+            rules: &'a str,
+            tool: String,
+        }
+        serde_json::to_string(&Embedded {
+            schema: &self.schema,
+            source: &self.source,
+            document: &self.document,
+            warnings: &self.warnings,
+            input: &self.input,
+            cleaned: &self.cleaned,
+            removed: &self.removed,
+            whitespace: &self.whitespace,
+            rules: &self.rules.fingerprint,
+            tool: format!("{} {}", self.tool.name, self.tool.version),
+        })
+        .expect("a record always serializes")
+    }
+
+    /// Where the record's document stands, for messages: `PATH`, `PATH:LINE`
+    /// for JSONL, `PATH@OFFSET` for WARC.
+    pub fn location(&self) -> String {
+        match &self.document {
+            None => self.source.clone(),
+            Some(DocumentLocation { line: Some(line), .. }) => format!("{}:{line}", self.source),
+            Some(location) => format!("{}@{}", self.source, location.offset),
+        }
     }
 }
 

@@ -27,7 +27,7 @@ use rayon::prelude::*;
 use super::{classify, line_key, normalize, CharClass, CorpusSettings, GroupKey, CLASS_SEPARATOR};
 use crate::clean::CleanerBuilder;
 use crate::error::{Error, ErrorKind, Result};
-use crate::pipeline::{count_recurring_lines, with_document, Plan, RunConfig};
+use crate::pipeline::{count_recurring_lines, for_each_document, Plan, RunConfig};
 use crate::rules::{RuleSetBuilder, DEFAULT_MAX_LINE_LENGTH, MAX_LINE_LENGTH_LIMIT};
 
 /// Spellings of one line kept as `must-match` examples.
@@ -133,13 +133,14 @@ pub fn induce(plan: &Plan, config: &RunConfig, settings: &InduceSettings) -> Res
 
     let gathered: Mutex<HashMap<u64, Gathered>> = Mutex::new(HashMap::new());
     pool.install(|| {
-        plan.jobs.par_iter().zip(&first.groups).for_each_init(
-            Vec::new,
-            |local: &mut Vec<(u64, u32, (usize, usize))>, (job, group)| {
-                let Some(group) = *group else {
-                    return;
-                };
-                with_document(job, config, |text| {
+        plan.jobs
+            .par_iter()
+            .for_each_init(Vec::new, |local: &mut Vec<(u64, u32, (usize, usize))>, job| {
+                for_each_document(job, config, |document| {
+                    let Some(group) = first.group_of(document) else {
+                        return;
+                    };
+                    let text = document.text.as_str();
                     local.clear();
                     let mut offset = 0;
                     for line in text.split('\n') {
@@ -156,7 +157,7 @@ pub fn induce(plan: &Plan, config: &RunConfig, settings: &InduceSettings) -> Res
                             local.push((group.line(key.hash), documents, (at, at + trimmed.len())));
                         }
                     }
-                    let source = job.source.to_string_lossy();
+                    let source = crate::input::display_source(&document.source);
                     let mut gathered = gathered.lock().unwrap_or_else(|e| e.into_inner());
                     for &(key, documents, (start, end)) in local.iter() {
                         let entry = gathered.entry(key).or_insert_with(|| Gathered {
@@ -169,8 +170,7 @@ pub fn induce(plan: &Plan, config: &RunConfig, settings: &InduceSettings) -> Res
                         keep_smallest(&mut entry.sources, &source, MAX_SOURCES);
                     }
                 });
-            },
-        );
+            });
     });
 
     let names: HashMap<GroupKey, &str> = first.group_names.iter().map(|(k, n)| (*k, n.as_str())).collect();

@@ -4,8 +4,10 @@
 //! registry invariants) and checks one promise: error messages and exit
 //! codes, identical bytes for any number of workers, byte-exact provenance,
 //! the shipped packs' invariants, the `explain` rendering, and the golden
-//! seeds. `util` runs the binary; `corpus` generates a test tree.
+//! seeds, and every input and output format (`io_formats`, `bad_records`,
+//! `resume`). `util` runs the binary; `corpus` generates a test tree.
 
+mod bad_records;
 mod cli_errors;
 mod corpus;
 mod corpus_mode;
@@ -13,6 +15,8 @@ mod determinism;
 mod eval;
 mod explain;
 mod golden;
+mod io_formats;
 mod partition;
+mod resume;
 mod rule_packs;
 mod util;

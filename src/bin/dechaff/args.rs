@@ -10,7 +10,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use dechaff::corpus::induce::InduceSettings;
 use dechaff::corpus::{CorpusSettings, GroupBy};
 use dechaff::decode::EncodingChoice;
-use dechaff::pipeline::RunConfig;
+use dechaff::input::{Compression, InputFormat, ReadSettings};
+use dechaff::pipeline::{RunConfig, ShardSpec};
 use dechaff::provenance::ProvenanceText;
 use dechaff::{CleanConfig, RuleSet, RuleSetBuilder};
 
@@ -153,14 +154,73 @@ pub enum ProvenanceTextArg {
     Full,
 }
 
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputFormatArg {
+    /// One document per file
+    Text,
+    /// One JSON object per line, the text in --text-field
+    Jsonl,
+    /// WARC or WET records (conversion and response records)
+    Warc,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CompressArg {
+    /// Plain
+    None,
+    /// Gzip (.gz)
+    Gz,
+    /// Zstandard (.zst)
+    Zst,
+}
+
 #[derive(Args, Debug)]
 pub struct CleanArgs {
-    /// Files and directories to clean (directories recursively)
+    /// Files and directories to clean (directories recursively); - reads standard input
     #[arg(required = true, value_name = "INPUT")]
     pub inputs: Vec<PathBuf>,
-    /// Output directory: the input tree is mirrored here, with provenance.jsonl
-    #[arg(short, long, value_name = "DIR")]
-    pub out: PathBuf,
+    /// Output directory: the input tree is mirrored here, with provenance.jsonl; - writes JSONL to standard output
+    #[arg(
+        short,
+        long,
+        value_name = "DIR",
+        required_unless_present = "attributes",
+        conflicts_with = "attributes"
+    )]
+    pub out: Option<PathBuf>,
+    /// Write dolma-style attribute files (removed spans per document id) to DIR instead of cleaned documents
+    ///
+    /// For JSONL and WARC inputs. The attribute files mirror the inputs under
+    /// DIR, with provenance.jsonl beside them; the documents are not rewritten.
+    #[arg(long, value_name = "DIR")]
+    pub attributes: Option<PathBuf>,
+    /// Read every input as this format instead of going by its name
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub input_format: Option<InputFormatArg>,
+    /// The JSONL field that holds the text
+    #[arg(long, value_name = "NAME", default_value = "text")]
+    pub text_field: String,
+    /// The JSONL field that holds the document id
+    #[arg(long, value_name = "NAME", default_value = "id")]
+    pub id_field: String,
+    /// Compress outputs this way [default: like each input]
+    #[arg(long, value_enum, value_name = "HOW")]
+    pub compress: Option<CompressArg>,
+    /// Clean only part I of N of the input files (e.g. 3/100), the same split on every machine
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<String>,
+    /// Copy forward the files a previous run into the same --out finished; redo the rest
+    #[arg(long)]
+    pub resume: bool,
+    /// Write every refused record (with file, line or offset, and reason) to FILE as JSONL
+    #[arg(long, value_name = "FILE")]
+    pub rejects: Option<PathBuf>,
+    /// Refuse a document (or text file) larger than this (bytes; K, M, G suffixes are binary)
+    #[arg(long, value_name = "SIZE", default_value = "64M")]
+    pub max_doc_bytes: String,
+    /// Do not write a document whose cleaning took longer than SECS seconds
+    #[arg(long, value_name = "SECS")]
+    pub doc_timeout: Option<f64>,
     /// Worker threads [default: all cores]
     #[arg(short, long, value_name = "N")]
     pub jobs: Option<usize>,
@@ -296,15 +356,10 @@ impl InduceArgs {
             Some(label) => EncodingChoice::from_label(label)
                 .ok_or_else(|| format!("--encoding {label:?} is not an encoding label (try utf-8, windows-1252)"))?,
         };
-        let run = RunConfig {
-            inputs: self.inputs.clone(),
-            out: PathBuf::new(),
-            jobs: jobs_or_cores(self.jobs)?,
-            encoding,
-            provenance_text: ProvenanceText::Excerpt,
-            strict: false,
-            follow_links: self.follow,
-        };
+        let mut run = RunConfig::new(self.inputs.clone(), PathBuf::from("-"));
+        run.jobs = jobs_or_cores(self.jobs)?;
+        run.read.encoding = encoding;
+        run.follow_links = self.follow;
         let settings = InduceSettings {
             corpus,
             limit: self.limit,
@@ -326,19 +381,81 @@ fn jobs_or_cores(jobs: Option<usize>) -> Result<usize, String> {
 impl CleanArgs {
     pub fn run_config(&self) -> Result<RunConfig, String> {
         let jobs = jobs_or_cores(self.jobs)?;
+        let out = match (&self.out, &self.attributes) {
+            (_, Some(dir)) if dir.as_os_str() == "-" => return Err("--attributes needs a directory, not -".to_string()),
+            (_, Some(dir)) => dir.clone(),
+            (Some(out), None) => out.clone(),
+            (None, None) => return Err("--out or --attributes is required".to_string()),
+        };
+        if self.inputs.iter().filter(|p| p.as_os_str() == "-").count() > 1 {
+            return Err("standard input (-) can be read only once".to_string());
+        }
+        if out.as_os_str() == "-" && self.resume {
+            return Err("--resume needs an output directory, not --out -".to_string());
+        }
+        let doc_timeout = match self.doc_timeout {
+            Some(seconds) if !(seconds > 0.0 && seconds.is_finite()) => {
+                return Err(format!("--doc-timeout {seconds} must be a positive number of seconds"))
+            }
+            Some(seconds) => Some(std::time::Duration::from_secs_f64(seconds)),
+            None => None,
+        };
+        for (name, value) in [("--text-field", &self.text_field), ("--id-field", &self.id_field)] {
+            if value.is_empty() {
+                return Err(format!("{name} must not be empty"));
+            }
+        }
         Ok(RunConfig {
             inputs: self.inputs.clone(),
-            out: self.out.clone(),
+            out,
             jobs,
-            encoding: self.cleaner.encoding()?,
+            read: ReadSettings {
+                text_field: self.text_field.clone(),
+                id_field: self.id_field.clone(),
+                max_doc_bytes: parse_size(&self.max_doc_bytes)?,
+                encoding: self.cleaner.encoding()?,
+            },
             provenance_text: match self.provenance_text {
                 ProvenanceTextArg::Excerpt => ProvenanceText::Excerpt,
                 ProvenanceTextArg::Full => ProvenanceText::Full,
             },
             strict: self.strict,
             follow_links: self.follow,
+            input_format: self.input_format.map(|format| match format {
+                InputFormatArg::Text => InputFormat::Text,
+                InputFormatArg::Jsonl => InputFormat::Jsonl,
+                InputFormatArg::Warc => InputFormat::Warc,
+            }),
+            compress: self.compress.map(|how| match how {
+                CompressArg::None => Compression::None,
+                CompressArg::Gz => Compression::Gzip,
+                CompressArg::Zst => Compression::Zstd,
+            }),
+            attributes: self.attributes.is_some(),
+            shard: self.shard.as_deref().map(ShardSpec::parse).transpose()?,
+            resume: self.resume,
+            rejects: self.rejects.clone(),
+            doc_timeout,
         })
     }
+}
+
+/// Parses `64M`, `200MB`, `1G`, `4096`: binary multiples, at least 1 byte.
+fn parse_size(text: &str) -> Result<u64, String> {
+    let bad = || format!("--max-doc-bytes {text:?} is not a size (e.g. 4096, 64M, 1G)");
+    let trimmed = text.trim();
+    let upper = trimmed.to_ascii_uppercase();
+    let digits = upper.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+    let unit = &upper[digits.len()..];
+    let multiplier: u64 = match unit {
+        "" | "B" => 1,
+        "K" | "KB" | "KIB" => 1 << 10,
+        "M" | "MB" | "MIB" => 1 << 20,
+        "G" | "GB" | "GIB" => 1 << 30,
+        _ => return Err(bad()),
+    };
+    let number: u64 = digits.trim().parse().map_err(|_| bad())?;
+    number.checked_mul(multiplier).filter(|&n| n > 0).ok_or_else(bad)
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]

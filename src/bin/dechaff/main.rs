@@ -82,6 +82,11 @@ fn clean(args: &CleanArgs) -> Exit {
     let mut progress = Progress::new(plan.jobs.len(), show_progress);
     let summary = match pipeline::run(&plan, &config, &cleaner, &mut progress) {
         Ok(summary) => summary,
+        Err(e) if is_broken_pipe(&e) => {
+            // The reader of --out - went away (`| head`): not a failure.
+            progress.clear();
+            return Exit::Ok;
+        }
         Err(e) => {
             progress.clear();
             eprintln!("dechaff: {e}");
@@ -108,12 +113,22 @@ fn clean(args: &CleanArgs) -> Exit {
             summary.removed_spans,
             elapsed
         );
+        if summary.documents + summary.rejected > 0 || summary.resumed > 0 {
+            eprintln!(
+                "dechaff: {} documents written, {} records rejected, {} files copied forward by --resume",
+                summary.documents, summary.rejected, summary.resumed
+            );
+        }
     }
-    if summary.failed > 0 {
+    if summary.has_failures() {
         Exit::Failed
     } else {
         Exit::Ok
     }
+}
+
+fn is_broken_pipe(error: &dechaff::Error) -> bool {
+    matches!(error.kind(), dechaff::ErrorKind::Io { source, .. } if source.kind() == std::io::ErrorKind::BrokenPipe)
 }
 
 /// The progress line on a terminal, and per-file messages everywhere.
@@ -167,8 +182,10 @@ impl Progress {
 impl Reporter for Progress {
     fn file_done(&mut self, report: &FileReport) {
         let record = &report.record;
-        self.done += 1;
-        self.bytes += record.input.as_ref().map_or(0, |i| i.bytes);
+        if record.document.is_none() {
+            self.done += 1;
+            self.bytes += record.input.as_ref().map_or(0, |i| i.bytes);
+        }
         let message = match record.status {
             Status::Ok => record.warnings.first().map(|w| format!("warning: {w}")),
             Status::Error => record.error.clone(),
@@ -176,7 +193,7 @@ impl Reporter for Progress {
         };
         if let Some(message) = message {
             self.clear();
-            eprintln!("dechaff: {}: {message}", record.source);
+            eprintln!("dechaff: {}: {message}", record.location());
         }
         if self.enabled {
             self.draw();

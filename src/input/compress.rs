@@ -1,0 +1,264 @@
+//! Compressed and plain byte streams, with the stored bytes counted and hashed.
+//!
+//! Every input is read once, front to back. The stored (possibly compressed)
+//! bytes pass through a [`StoredTally`] on their way to the decompressor, so
+//! the file's size and SHA-256, which provenance and `--resume` compare, cost
+//! no second read. Gzip input goes through `MultiGzDecoder`, because Common
+//! Crawl writes one gzip member per record and a plain decoder would stop
+//! after the first; zstd input may likewise hold several frames.
+
+use std::io::{self, BufRead, BufReader, Read};
+use std::sync::{Arc, Mutex};
+
+use sha2::{Digest, Sha256};
+
+use crate::rules::hex;
+
+/// How a stream is compressed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Compression {
+    /// Plain bytes.
+    None,
+    /// Gzip, one member or many.
+    Gzip,
+    /// Zstandard, one frame or many.
+    Zstd,
+}
+
+impl Compression {
+    /// The compression a file name's last extension says (`.gz`, `.zst`, `.zstd`).
+    pub fn from_name(name: &str) -> Compression {
+        let lower = name.to_ascii_lowercase();
+        if lower.ends_with(".gz") {
+            Compression::Gzip
+        } else if lower.ends_with(".zst") || lower.ends_with(".zstd") {
+            Compression::Zstd
+        } else {
+            Compression::None
+        }
+    }
+
+    /// The compression the first bytes of a stream announce (gzip's `1f 8b`,
+    /// zstd's `28 b5 2f fd`); used where there is no file name (standard input).
+    pub fn sniff(head: &[u8]) -> Compression {
+        if head.starts_with(&[0x1f, 0x8b]) {
+            Compression::Gzip
+        } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+            Compression::Zstd
+        } else {
+            Compression::None
+        }
+    }
+
+    /// The extension this compression adds, with its dot; empty for none.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Compression::None => "",
+            Compression::Gzip => ".gz",
+            Compression::Zstd => ".zst",
+        }
+    }
+
+    /// `name` without the extension of this compression.
+    pub fn strip_extension(self, name: &str) -> String {
+        let lower = name.to_ascii_lowercase();
+        let cut = match self {
+            Compression::None => 0,
+            Compression::Gzip => ".gz".len(),
+            Compression::Zstd if lower.ends_with(".zstd") => ".zstd".len(),
+            Compression::Zstd => ".zst".len(),
+        };
+        name[..name.len() - cut.min(name.len())].to_string()
+    }
+
+    /// The name of the format in messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            Compression::None => "plain",
+            Compression::Gzip => "gzip",
+            Compression::Zstd => "zstd",
+        }
+    }
+}
+
+/// Size and SHA-256 of the stored bytes read so far, shared between the
+/// reader that counts them and the code that reports them.
+#[derive(Debug, Clone, Default)]
+pub struct StoredTally(Arc<Mutex<TallyState>>);
+
+#[derive(Debug, Default)]
+struct TallyState {
+    bytes: u64,
+    hasher: Sha256,
+}
+
+impl StoredTally {
+    /// Bytes read so far.
+    pub fn bytes(&self) -> u64 {
+        self.0.lock().expect("tally lock").bytes
+    }
+
+    /// Size and hex SHA-256 of everything read so far.
+    pub fn finish(&self) -> (u64, String) {
+        let state = self.0.lock().expect("tally lock");
+        (state.bytes, hex(&state.hasher.clone().finalize()))
+    }
+}
+
+/// A reader that feeds every byte it passes on into a [`StoredTally`].
+struct Tallied<R> {
+    inner: R,
+    tally: StoredTally,
+}
+
+impl<R: Read> Read for Tallied<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let mut state = self.tally.0.lock().expect("tally lock");
+        state.bytes += n as u64;
+        state.hasher.update(&buf[..n]);
+        Ok(n)
+    }
+}
+
+/// Buffer size for stored and decompressed streams.
+const BUFFER: usize = 256 * 1024;
+
+/// Wraps `stored` in the decompressor for `compression`; the returned tally
+/// sees the stored bytes. After the decompressed stream has been read to its
+/// end, the tally holds the whole stored file.
+pub fn decompress(
+    stored: Box<dyn Read + Send>,
+    compression: Compression,
+) -> io::Result<(Box<dyn BufRead + Send>, StoredTally)> {
+    let tally = StoredTally::default();
+    let tallied = Tallied {
+        inner: stored,
+        tally: tally.clone(),
+    };
+    let reader: Box<dyn BufRead + Send> = match compression {
+        Compression::None => Box::new(BufReader::with_capacity(BUFFER, tallied)),
+        Compression::Gzip => Box::new(BufReader::with_capacity(
+            BUFFER,
+            flate2::bufread::MultiGzDecoder::new(BufReader::with_capacity(BUFFER, tallied)),
+        )),
+        Compression::Zstd => {
+            let decoder = zstd::stream::read::Decoder::with_buffer(BufReader::with_capacity(BUFFER, tallied))?;
+            Box::new(BufReader::with_capacity(BUFFER, decoder))
+        }
+    };
+    Ok((reader, tally))
+}
+
+/// Says what went wrong in the stream itself, naming the compression when
+/// the error came from the decompressor (a truncated or corrupt stream).
+pub fn describe_stream_error(compression: Compression, error: &io::Error) -> String {
+    match (compression, error.kind()) {
+        (Compression::None, _) => error.to_string(),
+        (_, io::ErrorKind::UnexpectedEof) => {
+            format!(
+                "truncated {} stream (it ends in the middle of a block)",
+                compression.name()
+            )
+        }
+        (_, _) => format!("corrupt {} stream: {error}", compression.name()),
+    }
+}
+
+/// Reads `reader` to its end into memory, refusing more than `limit` bytes:
+/// the caller learns the size was over without the excess being held.
+pub fn read_bounded(reader: &mut dyn BufRead, limit: u64) -> io::Result<Result<Vec<u8>, u64>> {
+    let mut bytes = Vec::new();
+    reader.take(limit.saturating_add(1)).read_to_end(&mut bytes)?;
+    if (bytes.len() as u64) <= limit {
+        return Ok(Ok(bytes));
+    }
+    drop(bytes);
+    let mut total = limit.saturating_add(1);
+    loop {
+        let available = reader.fill_buf()?;
+        if available.is_empty() {
+            return Ok(Err(total));
+        }
+        let n = available.len();
+        total += n as u64;
+        reader.consume(n);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn gzip(parts: &[&[u8]]) -> Vec<u8> {
+        let mut out = Vec::new();
+        for part in parts {
+            let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+            encoder.write_all(part).unwrap();
+            out.extend(encoder.finish().unwrap());
+        }
+        out
+    }
+
+    fn read_all(bytes: Vec<u8>, compression: Compression) -> io::Result<(Vec<u8>, u64)> {
+        let len = bytes.len() as u64;
+        let (mut reader, tally) = decompress(Box::new(io::Cursor::new(bytes)), compression)?;
+        let mut out = Vec::new();
+        reader.read_to_end(&mut out)?;
+        assert_eq!(tally.bytes(), len, "the tally saw every stored byte");
+        Ok((out, tally.bytes()))
+    }
+
+    #[test]
+    fn multi_member_gzip_reads_every_member() {
+        let stored = gzip(&[b"one\n", b"two\n", b"three\n"]);
+        assert_eq!(read_all(stored, Compression::Gzip).unwrap().0, b"one\ntwo\nthree\n");
+    }
+
+    #[test]
+    fn concatenated_zstd_frames_read_as_one_stream() {
+        let mut stored = zstd::encode_all(&b"one\n"[..], 3).unwrap();
+        stored.extend(zstd::encode_all(&b"two\n"[..], 3).unwrap());
+        assert_eq!(read_all(stored, Compression::Zstd).unwrap().0, b"one\ntwo\n");
+    }
+
+    #[test]
+    fn truncated_streams_are_errors_not_short_reads() {
+        let body: Vec<u8> = (0..20_000u32)
+            .flat_map(|i| format!("line {i}\n").into_bytes())
+            .collect();
+        let mut gz = gzip(&[&body]);
+        gz.truncate(gz.len() / 2);
+        let error = read_all(gz, Compression::Gzip).unwrap_err();
+        assert_eq!(
+            describe_stream_error(Compression::Gzip, &error),
+            "truncated gzip stream (it ends in the middle of a block)"
+        );
+        let mut zst = zstd::encode_all(&body[..], 3).unwrap();
+        zst.truncate(zst.len() / 2);
+        let error = read_all(zst, Compression::Zstd).unwrap_err();
+        assert!(describe_stream_error(Compression::Zstd, &error).contains("zstd stream"));
+    }
+
+    #[test]
+    fn names_and_magic_agree() {
+        assert_eq!(Compression::from_name("a.jsonl.GZ"), Compression::Gzip);
+        assert_eq!(Compression::from_name("a.jsonl.zstd"), Compression::Zstd);
+        assert_eq!(Compression::Zstd.strip_extension("a.jsonl.zstd"), "a.jsonl");
+        assert_eq!(Compression::sniff(&gzip(&[b"x"])), Compression::Gzip);
+        assert_eq!(
+            Compression::sniff(&zstd::encode_all(&b"x"[..], 1).unwrap()),
+            Compression::Zstd
+        );
+        assert_eq!(Compression::sniff(b"{\"id\":1}"), Compression::None);
+    }
+
+    #[test]
+    fn bounded_reads_refuse_without_holding_the_excess() {
+        let mut reader = io::Cursor::new(vec![b'x'; 1000]);
+        assert_eq!(read_bounded(&mut reader, 10).unwrap(), Err(1000));
+        let mut reader = io::Cursor::new(vec![b'x'; 10]);
+        assert_eq!(read_bounded(&mut reader, 10).unwrap(), Ok(vec![b'x'; 10]));
+    }
+}

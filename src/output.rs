@@ -1,0 +1,387 @@
+//! Writing results: output shards, text files, and the JSON of each record.
+//!
+//! Every file is written to a temporary name beside its target and renamed
+//! when complete ([`AtomicFile`]), so a file under its final name is always
+//! whole; that is what lets `--resume` trust an output it finds. Compressed
+//! outputs are deterministic: gzip headers carry no time or name, and zstd
+//! runs single-threaded at a fixed level, so the bytes do not depend on the
+//! machine, the clock or `--jobs`.
+//!
+//! A JSONL input's record goes back out field by field as it was written,
+//! only the text replaced and `metadata.dechaff` added; WARC and text inputs
+//! become JSONL records of the same shape (`id`, `text`, `metadata`).
+
+use std::fs;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Result};
+use crate::input::{BadRecordKind, Compression, Document, Envelope};
+use crate::provenance::{OutputStats, Record, WhitespaceSpan};
+use crate::rules::hex;
+
+/// Zstandard level for outputs: the library's default trade-off.
+const ZSTD_LEVEL: i32 = 3;
+
+/// A file written under a temporary name and renamed into place by [`AtomicFile::finish`].
+pub struct AtomicFile {
+    target: PathBuf,
+    temporary: PathBuf,
+    encoder: Option<Encoder>,
+    lines: u64,
+}
+
+enum Encoder {
+    Plain(Hashing<io::BufWriter<fs::File>>),
+    Gzip(flate2::write::GzEncoder<Hashing<io::BufWriter<fs::File>>>),
+    Zstd(zstd::stream::write::Encoder<'static, Hashing<io::BufWriter<fs::File>>>),
+}
+
+/// Counts and hashes the bytes that reach the file, compressed or not.
+struct Hashing<W> {
+    inner: W,
+    bytes: u64,
+    hasher: Sha256,
+}
+
+impl<W: Write> Write for Hashing<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.bytes += n as u64;
+        self.hasher.update(&buf[..n]);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// The temporary name of `target` while this process writes it.
+pub fn temporary_name(target: &Path) -> PathBuf {
+    let name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    target.with_file_name(format!(".{name}{}{}.tmp", TEMPORARY_MARK, std::process::id()))
+}
+
+/// What every temporary name holds between the target's name and the process id.
+pub const TEMPORARY_MARK: &str = ".dechaff-";
+
+impl AtomicFile {
+    /// Starts writing `target` with `compression`.
+    pub fn create(target: &Path, compression: Compression) -> Result<AtomicFile> {
+        let parent = target
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+        let temporary = temporary_name(target);
+        let file = fs::File::create(&temporary).map_err(|e| Error::io(&temporary, e))?;
+        let hashing = Hashing {
+            inner: io::BufWriter::with_capacity(256 * 1024, file),
+            bytes: 0,
+            hasher: Sha256::new(),
+        };
+        let encoder = match compression {
+            Compression::None => Encoder::Plain(hashing),
+            Compression::Gzip => Encoder::Gzip(flate2::write::GzEncoder::new(hashing, flate2::Compression::default())),
+            Compression::Zstd => Encoder::Zstd(
+                zstd::stream::write::Encoder::new(hashing, ZSTD_LEVEL).map_err(|e| Error::io(&temporary, e))?,
+            ),
+        };
+        Ok(AtomicFile {
+            target: target.to_path_buf(),
+            temporary,
+            encoder: Some(encoder),
+            lines: 0,
+        })
+    }
+
+    /// Appends bytes.
+    pub fn write_all(&mut self, bytes: &[u8]) -> Result<()> {
+        let result = match self.encoder.as_mut().expect("not finished") {
+            Encoder::Plain(w) => w.write_all(bytes),
+            Encoder::Gzip(w) => w.write_all(bytes),
+            Encoder::Zstd(w) => w.write_all(bytes),
+        };
+        result.map_err(|e| Error::io(&self.target, e))
+    }
+
+    /// Appends one line and its newline.
+    pub fn write_line(&mut self, line: &str) -> Result<()> {
+        self.write_all(line.as_bytes())?;
+        self.write_all(b"\n")?;
+        self.lines += 1;
+        Ok(())
+    }
+
+    /// Completes the stream, renames the file into place, and says what was
+    /// written: the stored size and hash, and the lines written.
+    pub fn finish(mut self) -> Result<OutputStats> {
+        let encoder = self.encoder.take().expect("not finished");
+        let hashing = match encoder {
+            Encoder::Plain(w) => Ok(w),
+            Encoder::Gzip(w) => w.finish(),
+            Encoder::Zstd(w) => w.finish(),
+        };
+        let result = hashing.and_then(|mut hashing| {
+            hashing.flush()?;
+            let Hashing { inner, bytes, hasher } = hashing;
+            inner.into_inner().map_err(|e| e.into_error())?;
+            fs::rename(&self.temporary, &self.target)?;
+            Ok(OutputStats {
+                bytes,
+                lines: self.lines,
+                sha256: hex(&hasher.finalize()),
+            })
+        });
+        result.map_err(|e| Error::io(&self.target, e))
+    }
+}
+
+impl Drop for AtomicFile {
+    /// An unfinished file leaves no temporary behind.
+    fn drop(&mut self) {
+        if self.encoder.is_some() {
+            let _ = fs::remove_file(&self.temporary);
+        }
+    }
+}
+
+/// Writes `bytes` to `target` with `compression`, atomically.
+pub fn write_file(target: &Path, compression: Compression, bytes: &[u8]) -> Result<()> {
+    let mut file = AtomicFile::create(target, compression)?;
+    file.write_all(bytes)?;
+    file.finish().map(|_| ())
+}
+
+/// Appends `"key":` to `out`.
+fn push_key(out: &mut String, key: &str) {
+    push_json_string(out, key);
+    out.push(':');
+}
+
+fn push_json_string(out: &mut String, text: &str) {
+    out.push_str(&serde_json::to_string(text).expect("a string always serializes"));
+}
+
+/// The output record of a cleaned document: its input record with the text
+/// replaced by `clean` and `embedded` (the document's provenance) under
+/// `metadata.dechaff`. Refused when a JSONL record's `metadata` is neither
+/// an object nor null.
+pub fn document_line(document: &Document, clean: &str, embedded: &str) -> std::result::Result<String, BadRecordKind> {
+    let mut out = String::with_capacity(clean.len() + embedded.len() + 256);
+    match &document.envelope {
+        Envelope::Jsonl(record) => {
+            out.push('{');
+            let mut metadata_seen = false;
+            for (i, (key, range)) in record.fields.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                push_key(&mut out, key);
+                let raw = &record.line[range.clone()];
+                if i == record.text_field {
+                    push_json_string(&mut out, clean);
+                } else if key == "metadata" && !metadata_seen {
+                    metadata_seen = true;
+                    push_metadata(&mut out, raw, embedded)?;
+                } else {
+                    out.push_str(raw);
+                }
+            }
+            if !metadata_seen {
+                if !record.fields.is_empty() {
+                    out.push(',');
+                }
+                out.push_str("\"metadata\":{\"dechaff\":");
+                out.push_str(embedded);
+                out.push('}');
+            }
+            out.push('}');
+        }
+        Envelope::Warc(headers) => {
+            out.push('{');
+            push_key(&mut out, "id");
+            push_optional(&mut out, document.location.id.as_deref());
+            out.push(',');
+            push_key(&mut out, "url");
+            push_optional(&mut out, document.location.url.as_deref());
+            out.push(',');
+            push_key(&mut out, "text");
+            push_json_string(&mut out, clean);
+            out.push_str(",\"metadata\":{\"warc\":{");
+            push_key(&mut out, "version");
+            push_json_string(&mut out, &headers.version);
+            for (name, value) in &headers.fields {
+                out.push(',');
+                push_key(&mut out, name);
+                push_json_string(&mut out, value);
+            }
+            out.push_str("},\"dechaff\":");
+            out.push_str(embedded);
+            out.push_str("}}");
+        }
+        Envelope::Text => {
+            out.push('{');
+            push_key(&mut out, "id");
+            push_json_string(&mut out, &document.source.to_string_lossy());
+            out.push(',');
+            push_key(&mut out, "text");
+            push_json_string(&mut out, clean);
+            out.push_str(",\"metadata\":{\"dechaff\":");
+            out.push_str(embedded);
+            out.push_str("}}");
+        }
+    }
+    Ok(out)
+}
+
+fn push_optional(out: &mut String, text: Option<&str>) {
+    match text {
+        Some(text) => push_json_string(out, text),
+        None => out.push_str("null"),
+    }
+}
+
+/// `metadata` with `dechaff` set: an object keeps its fields as written (an
+/// older `dechaff` entry is replaced), null becomes an object.
+fn push_metadata(out: &mut String, raw: &str, embedded: &str) -> std::result::Result<(), BadRecordKind> {
+    let trimmed = raw.trim();
+    if trimmed == "null" {
+        out.push_str("{\"dechaff\":");
+        out.push_str(embedded);
+        out.push('}');
+        return Ok(());
+    }
+    let Some(fields) = crate::input::object_fields(trimmed) else {
+        return Err(BadRecordKind::MetadataNotObject(crate::input::json_type(trimmed)));
+    };
+    out.push('{');
+    let mut first = true;
+    for (key, value) in fields.iter().filter(|(key, _)| key != "dechaff") {
+        if !first {
+            out.push(',');
+        }
+        first = false;
+        push_key(out, key);
+        out.push_str(value.get());
+    }
+    if !first {
+        out.push(',');
+    }
+    out.push_str("\"dechaff\":");
+    out.push_str(embedded);
+    out.push('}');
+    Ok(())
+}
+
+/// A dolma-style attribute record for a cleaned document: the document's id
+/// as written, and the spans dechaff removed, `[byte_start, byte_end, rule]`
+/// (offsets into the decoded text), whitespace apart.
+pub fn attribute_line(document: &Document, id_field: &str, record: &Record) -> String {
+    let mut out = String::from("{\"id\":");
+    match &document.envelope {
+        Envelope::Jsonl(jsonl) => match jsonl.raw(id_field) {
+            Some(raw) => out.push_str(raw),
+            None => out.push_str("null"),
+        },
+        _ => push_optional(&mut out, document.location.id.as_deref()),
+    }
+    out.push_str(",\"attributes\":{\"dechaff__removed\":[");
+    for (i, span) in record.removed.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(&format!("[{},{},", span.byte_start, span.byte_end));
+        push_json_string(&mut out, &span.rule);
+        out.push(']');
+    }
+    out.push_str("],\"dechaff__whitespace\":[");
+    for (i, span) in record.whitespace.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        let (WhitespaceSpan::Range(start, end) | WhitespaceSpan::WithText(start, end, _)) = span;
+        out.push_str(&format!("[{start},{end},\"whitespace\"]"));
+    }
+    out.push_str("]}}");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::input::{Documents, InputFormat, Item, ReadSettings};
+
+    fn document(line: &str) -> Document {
+        let path = std::env::temp_dir().join(format!("dechaff-output-test-{}.jsonl", std::process::id()));
+        fs::write(&path, line).unwrap();
+        let (mut documents, _, _) = Documents::open(
+            &path,
+            Some(InputFormat::Jsonl),
+            Some(Compression::None),
+            &ReadSettings::default(),
+        )
+        .unwrap();
+        let item = documents.next_item().unwrap().unwrap();
+        let _ = fs::remove_file(&path);
+        match item {
+            Item::Document(document) => *document,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn every_field_but_the_text_goes_back_as_written() {
+        let doc = document(
+            r#"{"id": "a1", "text": "dirty", "n": 1.50, "metadata": {"lang": "en", "dechaff": 0}, "z": [ 1 ]}"#,
+        );
+        let line = document_line(&doc, "clean", "{\"x\":1}").unwrap();
+        assert_eq!(
+            line,
+            r#"{"id":"a1","text":"clean","n":1.50,"metadata":{"lang":"en","dechaff":{"x":1}},"z":[ 1 ]}"#
+        );
+    }
+
+    #[test]
+    fn metadata_is_added_when_missing_or_null_and_refused_when_not_an_object() {
+        let doc = document(r#"{"text": "t"}"#);
+        assert_eq!(
+            document_line(&doc, "t", "{}").unwrap(),
+            r#"{"text":"t","metadata":{"dechaff":{}}}"#
+        );
+        let doc = document(r#"{"text": "t", "metadata": null}"#);
+        assert_eq!(
+            document_line(&doc, "t", "{}").unwrap(),
+            r#"{"text":"t","metadata":{"dechaff":{}}}"#
+        );
+        let doc = document(r#"{"text": "t", "metadata": "x"}"#);
+        assert_eq!(
+            document_line(&doc, "t", "{}").unwrap_err(),
+            BadRecordKind::MetadataNotObject("string")
+        );
+    }
+
+    #[test]
+    fn compressed_outputs_are_the_same_bytes_every_time() {
+        let dir = std::env::temp_dir().join(format!("dechaff-atomic-{}", std::process::id()));
+        let mut hashes = Vec::new();
+        for compression in [Compression::Gzip, Compression::Zstd, Compression::Gzip] {
+            let target = dir.join(format!("out{}", compression.extension()));
+            let mut file = AtomicFile::create(&target, compression).unwrap();
+            file.write_line("{\"text\":\"x\"}").unwrap();
+            let stats = file.finish().unwrap();
+            assert_eq!(stats.bytes, fs::metadata(&target).unwrap().len());
+            assert_eq!(stats.lines, 1);
+            hashes.push(stats.sha256);
+            std::thread::sleep(std::time::Duration::from_millis(1100 * u64::from(hashes.len() == 1)));
+        }
+        assert_eq!(hashes[0], hashes[2], "a gzip output does not depend on the clock");
+        let _ = fs::remove_dir_all(&dir);
+    }
+}
