@@ -12,5 +12,6 @@ mod determinism;
 mod explain;
 mod golden;
 mod partition;
+mod patterns;
 mod rule_packs;
 mod util;

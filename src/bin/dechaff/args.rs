@@ -51,6 +51,14 @@ pub enum RulesCommand {
         #[command(flatten)]
         rules: RuleArgs,
     },
+    /// Print the line rules as regexes for a line filter (rg -v -f)
+    ///
+    /// One pattern per line, in Rust regex syntax (ripgrep's): each line rule's
+    /// trigger anchored to the whole line, in a `(?i:…)` group unless the rule is
+    /// case-sensitive. Block, tail and inline rules have no line-wise form and are
+    /// skipped; stderr says how many. A rule's max-length and position window are
+    /// not carried over.
+    Patterns(RuleArgs),
     /// Print one rule in full
     Show {
         /// The rule id, e.g. social.share-label
