@@ -385,13 +385,10 @@ fn find_hits(engine: &Engine, text: &str, scratch: &mut Scratch) {
             continue;
         }
         let raw = &text[line.trimmed.0..line.trimmed.1];
-        let identity = fold::key_is_identity(raw.as_bytes());
-        let line_key: &str = if identity {
-            raw
-        } else if fold::fold_into(raw, key, fold_limit) {
-            key.as_str()
-        } else {
-            continue;
+        let (line_key, identity): (&str, bool) = match fold::fold_key(raw, key, fold_limit) {
+            fold::KeyFold::Identity => (raw, true),
+            fold::KeyFold::Folded => (key.as_str(), false),
+            fold::KeyFold::TooLong => continue,
         };
 
         if let (Some(automata), Some((screen_cache, all_cache))) = (&matcher.line, line_caches.as_mut()) {

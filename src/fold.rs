@@ -37,34 +37,139 @@ fn fold_char(c: char) -> char {
     }
 }
 
-/// Returns true when the key of `line` is `line` itself trimmed of ASCII
-/// spaces: plain ASCII with single spaces only. Most lines of most corpora take
-/// this path and cost one pass over their bytes and no copy.
-#[inline]
-pub fn key_is_identity(line: &[u8]) -> bool {
-    let mut previous_space = true; // a leading space is not identity
-    for &b in line {
-        match b {
-            b' ' => {
-                if previous_space {
-                    return false;
-                }
-                previous_space = true;
-            }
-            0x80.. | b'\t' | b'\n' | 0x0B | 0x0C | b'\r' | 0x1C..=0x1F => return false,
-            _ => previous_space = false,
-        }
+/// How a byte looks to the folding scan: most bytes of most lines are
+/// [`PLAIN`] and cost one table look-up each.
+const PLAIN: u8 = 0;
+/// An ASCII space: kept when single and between words, folded otherwise.
+const SPACE: u8 = 1;
+/// An ASCII control or blank other than the space: always folded.
+const ASCII_SPECIAL: u8 = 2;
+/// The first byte of a UTF-8 sequence that may encode a folded character
+/// (U+0085, U+00A0, U+00AD, U+02BC, U+1680, U+180E, U+2000–U+206F, U+3000,
+/// U+FEFF): the character is decoded and checked.
+const MAYBE_FOLDED: u8 = 3;
+
+/// [`PLAIN`], [`SPACE`], [`ASCII_SPECIAL`] or [`MAYBE_FOLDED`] for every byte.
+/// UTF-8 continuation bytes are plain: they are only ever reached inside a
+/// character whose first byte said it cannot fold.
+static BYTE_CLASS: [u8; 256] = {
+    let mut table = [PLAIN; 256];
+    let mut b = 0;
+    while b < 0x20 {
+        table[b] = ASCII_SPECIAL;
+        b += 1;
     }
-    !previous_space || line.is_empty()
+    table[0x7F] = ASCII_SPECIAL;
+    table[b' ' as usize] = SPACE;
+    table[0xC2] = MAYBE_FOLDED;
+    table[0xCA] = MAYBE_FOLDED;
+    table[0xE1] = MAYBE_FOLDED;
+    table[0xE2] = MAYBE_FOLDED;
+    table[0xE3] = MAYBE_FOLDED;
+    table[0xEF] = MAYBE_FOLDED;
+    table
+};
+
+/// True for a character the key drops or rewrites.
+#[inline]
+fn folds(c: char) -> bool {
+    is_zero_width(c) || c.is_whitespace() || fold_char(c) != c
 }
 
-/// Writes the key of `line` into `key` (cleared first). Stops early, returning
-/// false, as soon as the key would exceed `limit` bytes: a line longer than any
-/// whole-line rule can match is not worth folding in full.
-pub fn fold_into(line: &str, key: &mut String, limit: usize) -> bool {
+/// What [`fold_key`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyFold {
+    /// The key is the line itself (single spaces between words, nothing that
+    /// folds): the key buffer was not touched. Most lines of most corpora take
+    /// this path and cost one pass over their bytes and no copy.
+    Identity,
+    /// The key buffer holds the folded line.
+    Folded,
+    /// Folding would make the key longer than the limit; the buffer holds a prefix.
+    TooLong,
+}
+
+/// Finds the key of `line` in one pass: [`KeyFold::Identity`] when folding
+/// would not change it, else writes it into `key`, stopping early once the key
+/// would exceed `limit` bytes (a line longer than any whole-line rule can
+/// match is not worth folding in full). An identity key is never too long:
+/// it costs nothing to keep.
+pub fn fold_key(line: &str, key: &mut String, limit: usize) -> KeyFold {
+    let bytes = line.as_bytes();
+    // A leading space is not identity: start as if a space came before.
+    let mut previous_space = true;
+    let mut at = 0;
+    while at < bytes.len() {
+        match BYTE_CLASS[bytes[at] as usize] {
+            PLAIN => {
+                previous_space = false;
+                at += 1;
+            }
+            SPACE if !previous_space => {
+                previous_space = true;
+                at += 1;
+            }
+            MAYBE_FOLDED => {
+                let c = line[at..].chars().next().expect("a character starts here");
+                if folds(c) {
+                    break;
+                }
+                previous_space = false;
+                at += c.len_utf8();
+            }
+            _ => break,
+        }
+    }
+    if at == bytes.len() && !(previous_space && at > 0) {
+        return KeyFold::Identity;
+    }
+    // The identical prefix goes over whole, a trailing space of it as pending.
     key.clear();
-    let mut pending_space = false;
-    for c in line.chars() {
+    let prefix_end = if previous_space && at > 0 { at - 1 } else { at };
+    if prefix_end > limit {
+        key.push_str(&line[..floor_char_boundary(line, limit)]);
+        return KeyFold::TooLong;
+    }
+    key.push_str(&line[..prefix_end]);
+    if fold_rest(line, at, previous_space && at > 0, key, limit) {
+        KeyFold::Folded
+    } else {
+        KeyFold::TooLong
+    }
+}
+
+/// The largest character boundary of `text` at or below `at`.
+fn floor_char_boundary(text: &str, mut at: usize) -> usize {
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
+}
+
+/// Writes the key of `line[at..]` after what `key` already holds; false once
+/// the key would exceed `limit`. Runs of plain ASCII are copied whole.
+fn fold_rest(line: &str, mut at: usize, mut pending_space: bool, key: &mut String, limit: usize) -> bool {
+    let bytes = line.as_bytes();
+    while at < bytes.len() {
+        let b = bytes[at];
+        if b.is_ascii_graphic() {
+            let run_end = bytes[at..]
+                .iter()
+                .position(|b| !b.is_ascii_graphic())
+                .map_or(bytes.len(), |n| at + n);
+            if key.len() + (run_end - at) + usize::from(pending_space) > limit {
+                return false;
+            }
+            if pending_space {
+                key.push(' ');
+                pending_space = false;
+            }
+            key.push_str(&line[at..run_end]);
+            at = run_end;
+            continue;
+        }
+        let c = line[at..].chars().next().expect("a character starts here");
+        at += c.len_utf8();
         if is_zero_width(c) {
             continue;
         }
@@ -73,8 +178,7 @@ pub fn fold_into(line: &str, key: &mut String, limit: usize) -> bool {
             continue;
         }
         let folded = fold_char(c);
-        let needed = folded.len_utf8() + usize::from(pending_space);
-        if key.len() + needed > limit {
+        if key.len() + folded.len_utf8() + usize::from(pending_space) > limit {
             return false;
         }
         if pending_space {
@@ -84,6 +188,14 @@ pub fn fold_into(line: &str, key: &mut String, limit: usize) -> bool {
         key.push(folded);
     }
     true
+}
+
+/// Writes the key of `line` into `key` (cleared first), even where it equals
+/// the line. Stops early, returning false, as soon as the key would exceed
+/// `limit` bytes.
+pub fn fold_into(line: &str, key: &mut String, limit: usize) -> bool {
+    key.clear();
+    fold_rest(line, 0, false, key, limit)
 }
 
 /// Maps a byte range of the key of `line` back to the bytes of `line` that
@@ -162,25 +274,104 @@ mod tests {
         assert_eq!(key("\t\r"), "");
     }
 
+    /// The character-by-character fold this module first shipped with: the
+    /// oracle for the one-pass [`fold_key`].
+    fn reference_fold(line: &str, limit: usize) -> Option<String> {
+        let mut key = String::new();
+        let mut pending_space = false;
+        for c in line.chars() {
+            if is_zero_width(c) {
+                continue;
+            }
+            if c.is_whitespace() {
+                pending_space = !key.is_empty();
+                continue;
+            }
+            let folded = fold_char(c);
+            if key.len() + folded.len_utf8() + usize::from(pending_space) > limit {
+                return None;
+            }
+            if pending_space {
+                key.push(' ');
+                pending_space = false;
+            }
+            key.push(folded);
+        }
+        Some(key)
+    }
+
     #[test]
-    fn identity_fast_path_agrees_with_fold() {
-        for line in [
-            "Share This",
-            "a",
-            "",
-            " lead",
-            "trail ",
-            "two  spaces",
-            "tab\there",
-            "caf\u{e9}",
-        ] {
-            if key_is_identity(line.as_bytes()) {
-                assert_eq!(key(line), line, "{line:?}");
+    fn one_pass_fold_agrees_with_the_reference() {
+        let pieces = [
+            "Share",
+            "This",
+            " ",
+            "  ",
+            "\t",
+            "\r",
+            "\u{1}",
+            "\u{1C}",
+            "\u{7F}",
+            "\u{a0}",
+            "\u{85}",
+            "\u{ad}",
+            "\u{2009}",
+            "\u{200B}",
+            "\u{2019}",
+            "\u{201C}",
+            "\u{2033}",
+            "\u{2060}",
+            "\u{3000}",
+            "\u{feff}",
+            "\u{2014}",
+            "\u{2026}",
+            "\u{e9}",
+            "\u{441}",
+            "\u{4e2d}",
+            "\u{1F600}",
+            "x",
+            "'",
+            ".",
+        ];
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        let mut key = String::new();
+        for _ in 0..20_000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let count = (state % 9) as usize;
+            let line: String = (0..count)
+                .map(|i| pieces[((state >> (6 * i + 5)) % pieces.len() as u64) as usize])
+                .collect();
+            for limit in [usize::MAX, 8, 3, 0] {
+                let expected = reference_fold(&line, limit);
+                match fold_key(&line, &mut key, limit) {
+                    KeyFold::Identity => assert_eq!(expected.as_deref().unwrap_or(&line), line, "{line:?}"),
+                    KeyFold::Folded => assert_eq!(expected.as_deref(), Some(key.as_str()), "{line:?} {limit}"),
+                    KeyFold::TooLong => assert_eq!(expected, None, "{line:?} {limit}"),
+                }
+                assert_eq!(fold_into(&line, &mut key, limit), expected.is_some());
             }
         }
-        assert!(key_is_identity(b"Share This"));
-        assert!(!key_is_identity(b"two  spaces"));
-        assert!(!key_is_identity(b"trail "));
+    }
+
+    #[test]
+    fn identity_needs_single_inner_spaces_and_no_folded_character() {
+        let mut key = String::new();
+        assert_eq!(fold_key("Share This", &mut key, usize::MAX), KeyFold::Identity);
+        assert_eq!(fold_key("caf\u{e9} \u{441}\u{4e2d}", &mut key, 1), KeyFold::Identity);
+        assert_eq!(fold_key("", &mut key, usize::MAX), KeyFold::Identity);
+        for folded in [
+            "two  spaces",
+            "trail ",
+            " lead",
+            "tab\there",
+            "Don\u{2019}t",
+            "nb\u{a0}sp",
+        ] {
+            assert_eq!(fold_key(folded, &mut key, usize::MAX), KeyFold::Folded, "{folded:?}");
+        }
+        assert_eq!(key, "nb sp");
     }
 
     #[test]

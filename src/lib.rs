@@ -33,6 +33,7 @@ pub mod error;
 pub mod eval;
 pub mod explain;
 mod fold;
+pub mod grep;
 pub mod input;
 mod matcher;
 pub mod output;

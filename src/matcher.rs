@@ -126,7 +126,9 @@ impl Matcher {
     }
 }
 
-fn trigger_body(trigger: &Trigger) -> String {
+/// The regex a non-block trigger stands for: the pattern, or the literals
+/// escaped and joined as alternatives.
+pub(crate) fn trigger_body(trigger: &Trigger) -> String {
     match trigger {
         Trigger::Pattern(pattern) => pattern.clone(),
         Trigger::Literals(literals) => literals

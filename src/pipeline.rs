@@ -1027,9 +1027,7 @@ pub fn count_recurring_lines(plan: &Plan, config: &RunConfig, settings: &CorpusS
             let key = GroupKey::of(&name);
             counter.add_document(key, &document.text, keys);
             let mut names = names.lock().unwrap_or_else(|e| e.into_inner());
-            if !names.contains_key(&name) {
-                names.insert(name, key);
-            }
+            names.entry(name).or_insert(key);
         });
     });
     let group_names = names

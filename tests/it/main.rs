@@ -17,6 +17,7 @@ mod explain;
 mod golden;
 mod io_formats;
 mod partition;
+mod patterns;
 mod resume;
 mod rule_packs;
 mod util;

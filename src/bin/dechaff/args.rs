@@ -26,7 +26,7 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Clean files and directories into an output tree, with provenance.jsonl
-    Clean(CleanArgs),
+    Clean(Box<CleanArgs>),
     /// Print a document with each removal marked and the rule that made it
     Explain(ExplainArgs),
     /// Score the cleaner against human gold text (DIR/input/<id>.txt, DIR/gold/<id>.txt)
@@ -58,6 +58,14 @@ pub enum RulesCommand {
         #[command(flatten)]
         rules: RuleArgs,
     },
+    /// Print the line rules as regexes for a line filter (rg -v -f)
+    ///
+    /// One pattern per line, in Rust regex syntax (ripgrep's): each line rule's
+    /// trigger anchored to the whole line, in a `(?i:…)` group unless the rule is
+    /// case-sensitive. Block, tail and inline rules have no line-wise form and are
+    /// skipped; stderr says how many. A rule's max-length and position window are
+    /// not carried over.
+    Patterns(RuleArgs),
     /// Print one rule in full
     Show {
         /// The rule id, e.g. social.share-label

@@ -496,6 +496,25 @@ fn rules(command: RulesCommand) -> Exit {
                 Exit::Failed
             }
         }
+        RulesCommand::Patterns(args) => {
+            let rules = match load_rules(&args) {
+                Ok(rules) => rules,
+                Err(exit) => return exit,
+            };
+            let exported = dechaff::grep::line_patterns(&rules);
+            if !exported.skipped.is_empty() {
+                eprintln!(
+                    "dechaff: {} block, tail and inline rules have no line-wise pattern and are left out",
+                    exported.skipped.len()
+                );
+            }
+            let mut out = String::new();
+            for pattern in &exported.patterns {
+                out.push_str(pattern);
+                out.push('\n');
+            }
+            print_stdout(&out)
+        }
         RulesCommand::Show { id, rules } => {
             let loaded = match load_rules(&rules) {
                 Ok(loaded) => loaded,
