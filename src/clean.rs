@@ -11,7 +11,10 @@
 //!    hits are recorded sparsely;
 //! 2. *decide*: the earliest tail marker cuts the rest of the document, then
 //!    blocks, then line rules, then inline spans, each only where its rule's
-//!    position window allows;
+//!    position window allows; then the heuristics ([`crate::heuristic`]) judge
+//!    what the phrase rules left: a confirmed comment section is cut, the
+//!    line classifier removes lines it scores as boilerplate, and protected
+//!    phrases veto any heuristic removal;
 //! 3. *emit*: kept lines are written trimmed, runs of blank lines collapse to
 //!    one, blank lines at the edges go. Every byte not written is accounted
 //!    for, either as a rule's [`Removal`] or as a whitespace span, so the
@@ -28,8 +31,9 @@ use regex_automata::{Anchored, Input, PatternSet};
 
 use crate::error::Result;
 use crate::fold;
+use crate::heuristic::{HeuristicScratch, Heuristics, LineView, Verdict};
 use crate::matcher::{Matcher, Role};
-use crate::rules::{Rule, RuleKind, RuleSet};
+use crate::rules::{Rule, RuleKind, RuleSet, Trigger};
 
 /// Settings of the cleaning itself (not of the run around it).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -40,6 +44,9 @@ pub struct CleanConfig {
     /// Where a tail rule's marker may start at the earliest, as a share of the
     /// document, unless the rule sets its own `min-position`.
     pub tail_min_position: f64,
+    /// Whether `kind = "heuristic"` rules act (`--no-heuristics` turns them
+    /// off, leaving exactly the phrase rules' result).
+    pub heuristics: bool,
 }
 
 impl Default for CleanConfig {
@@ -47,6 +54,7 @@ impl Default for CleanConfig {
         CleanConfig {
             removal_budget: 0.5,
             tail_min_position: 0.5,
+            heuristics: true,
         }
     }
 }
@@ -89,9 +97,24 @@ impl CleanerBuilder {
     /// Compiles the rules. Fails only if the rules together are too large.
     pub fn build(&self, rules: RuleSet) -> Result<Cleaner> {
         let matcher = Matcher::compile(&rules)?;
+        let heuristics = if self.config.heuristics {
+            Heuristics::compile(
+                rules
+                    .rules()
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(index, rule)| match &rule.trigger {
+                        Trigger::Heuristic(h) => Some((index as u32, &**h)),
+                        _ => None,
+                    }),
+            )?
+        } else {
+            None
+        };
         let engine = Arc::new(Engine {
             rules: Arc::new(rules),
             matcher,
+            heuristics,
             config: self.config,
             ignore_positions: self.ignore_positions,
         });
@@ -106,6 +129,8 @@ impl CleanerBuilder {
 struct Engine {
     rules: Arc<RuleSet>,
     matcher: Matcher,
+    /// The heuristic rules, compiled; `None` when there are none or they are off.
+    heuristics: Option<Heuristics>,
     config: CleanConfig,
     ignore_positions: bool,
 }
@@ -126,6 +151,19 @@ pub struct Removal {
     pub score: Option<f32>,
 }
 
+/// One line the line classifier judged.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JudgedLine {
+    /// The line's index in the document, 0-based.
+    pub line: usize,
+    /// Its line features, in the order of [`crate::heuristic::LINE_FEATURES`].
+    pub line_features: [f32; crate::heuristic::LINE_COUNT],
+    /// Its context features, in the order of [`crate::heuristic::CONTEXT_FEATURES`].
+    pub context_features: [f32; crate::heuristic::CONTEXT_COUNT],
+    /// Its final score: log-odds that the line is content.
+    pub score: f32,
+}
+
 /// The result of cleaning one document; borrowed from the cleaner until the next call.
 #[derive(Debug, Default, Clone)]
 pub struct Cleaned {
@@ -139,9 +177,14 @@ pub struct Cleaned {
     pub input_lines: usize,
     /// Lines in the output.
     pub output_lines: usize,
-    /// Bytes removed by rules (whitespace not counted).
+    /// Bytes removed by rules and heuristics (whitespace not counted).
     pub removed_bytes: usize,
-    /// Share of the input's bytes removed by rules.
+    /// Of those, bytes removed by heuristics.
+    pub heuristic_bytes: usize,
+    /// Share of the input's bytes removed by phrase rules: the removal
+    /// budget's measure. Heuristics are left out of it because taking most of
+    /// a page (its menus, link lists and comments) is their ordinary work; their
+    /// own guard is that they never leave a page without its main region.
     pub removed_share: f64,
     /// True when `removed_share` is above the removal budget.
     pub over_budget: bool,
@@ -201,6 +244,11 @@ struct Scratch {
     key: String,
     line_hits: Vec<(usize, u32)>,
     inline_hits: Vec<InlineHit>,
+    /// Per line: the heuristic's score of a line it removed, NaN otherwise.
+    scores: Vec<f32>,
+    views: Vec<LineView>,
+    verdicts: Vec<Verdict>,
+    heuristic: Option<HeuristicScratch>,
     /// Caches of the screen and the overlapping line automaton.
     line_caches: Option<(meta::Cache, meta::Cache)>,
     inline_cache: Option<meta::Cache>,
@@ -217,6 +265,10 @@ impl Scratch {
             key: String::new(),
             line_hits: Vec::new(),
             inline_hits: Vec::new(),
+            scores: Vec::new(),
+            views: Vec::new(),
+            verdicts: Vec::new(),
+            heuristic: engine.heuristics.as_ref().map(HeuristicScratch::new),
             line_caches: matcher
                 .line
                 .as_ref()
@@ -247,6 +299,23 @@ impl Cleaner {
     /// The settings this cleaner was built with.
     pub fn config(&self) -> CleanConfig {
         self.engine.config
+    }
+
+    /// What the line classifier saw of each line it judged in the last
+    /// [`Cleaner::clean`] call: the features and scores its weights are fitted
+    /// on (`examples/heuristic_features.rs`). Empty when no classifier is in force.
+    pub fn judged_lines(&self) -> Vec<JudgedLine> {
+        let Some(h) = &self.scratch.heuristic else {
+            return Vec::new();
+        };
+        (0..h.candidates.len())
+            .map(|k| JudgedLine {
+                line: h.candidates[k],
+                line_features: h.line_features[k],
+                context_features: h.context_features.get(k).copied().unwrap_or_default(),
+                score: h.second.get(k).copied().unwrap_or(f32::NAN),
+            })
+            .collect()
     }
 
     /// Cleans one decoded document.
@@ -493,7 +562,64 @@ fn decide(engine: &Engine, text: &str, scratch: &mut Scratch) {
         }
         index = end;
     }
+    scratch.scores.clear();
+    scratch.scores.resize(scratch.lines.len(), f32::NAN);
+    if let Some(heuristics) = &engine.heuristics {
+        apply_heuristics(engine, heuristics, text, scratch);
+    }
+    let Scratch { fates, inline_hits, .. } = scratch;
     inline_hits.retain(|hit| fates[hit.line] == Fate::Kept);
+}
+
+/// Runs the heuristics on what the phrase rules left, then lets protected
+/// phrases veto their removals.
+fn apply_heuristics(engine: &Engine, heuristics: &Heuristics, text: &str, scratch: &mut Scratch) {
+    let rules = engine.rules.rules();
+    let patterns = &engine.matcher.line_patterns;
+    let Scratch {
+        lines,
+        fates,
+        line_hits,
+        scores,
+        views,
+        verdicts,
+        heuristic,
+        ..
+    } = scratch;
+    let heuristic = heuristic.as_mut().expect("scratch made for these heuristics");
+    views.clear();
+    views.extend(lines.iter().zip(fates.iter()).map(|(line, fate)| LineView {
+        trimmed: line.trimmed,
+        start: line.start,
+        removed: *fate != Fate::Kept,
+    }));
+    if let Some((start, rule, evidence)) = heuristics.comment_thread(text, views, heuristic) {
+        for index in start..lines.len() {
+            if fates[index] == Fate::Kept {
+                fates[index] = Fate::Removed(rule);
+                scores[index] = evidence as f32;
+                views[index].removed = true;
+            }
+        }
+    }
+    heuristics.classify(text, views, heuristic, verdicts);
+    for &(index, rule, score) in verdicts.iter() {
+        fates[index] = Fate::Removed(rule);
+        scores[index] = score;
+    }
+    // Protected phrases: a line a heuristic removed goes back if it matches one.
+    for &(index, pattern) in line_hits.iter() {
+        let p = patterns[pattern as usize];
+        if p.role != Role::Protect {
+            continue;
+        }
+        if let Fate::Removed(rule) = fates[index] {
+            if rules[rule as usize].kind == RuleKind::Heuristic {
+                fates[index] = Fate::Kept;
+                scores[index] = f32::NAN;
+            }
+        }
+    }
 }
 
 fn emit(engine: &Engine, text: &str, scratch: &mut Scratch) {
@@ -502,6 +628,7 @@ fn emit(engine: &Engine, text: &str, scratch: &mut Scratch) {
         fates,
         inline_hits,
         cleaned,
+        scores,
         ..
     } = scratch;
     cleaned.text.clear();
@@ -520,12 +647,18 @@ fn emit(engine: &Engine, text: &str, scratch: &mut Scratch) {
         whitespace,
         ..
     } = cleaned;
-    let push_removal = |removals: &mut Vec<Removal>, rule: u32, bytes: Range<usize>, line: usize| {
+    let push_removal = |removals: &mut Vec<Removal>, rule: u32, bytes: Range<usize>, line: usize, score: f32| {
         if bytes.is_empty() {
             return;
         }
+        let score = (!score.is_nan()).then_some(score);
         if let Some(last) = removals.last_mut() {
-            if last.rule == rule as usize && last.bytes.end == bytes.start && last.line_end + 1 >= line {
+            // Lines a heuristic scored differently stay apart, each with its score.
+            if last.rule == rule as usize
+                && last.bytes.end == bytes.start
+                && last.line_end + 1 >= line
+                && last.score.map(f32::to_bits) == score.map(f32::to_bits)
+            {
                 last.bytes.end = bytes.end;
                 last.line_end = line;
                 return;
@@ -536,7 +669,7 @@ fn emit(engine: &Engine, text: &str, scratch: &mut Scratch) {
             bytes,
             line_start: line,
             line_end: line,
-            score: None,
+            score,
         });
     };
 
@@ -545,7 +678,7 @@ fn emit(engine: &Engine, text: &str, scratch: &mut Scratch) {
     for (index, line) in lines.iter().enumerate() {
         let number = index + 1;
         match fates[index] {
-            Fate::Removed(rule) => push_removal(removals, rule, line.start..line.end, number),
+            Fate::Removed(rule) => push_removal(removals, rule, line.start..line.end, number, scores[index]),
             Fate::Kept if line.is_blank() => {
                 let inside = first_content.is_some_and(|f| index > f) && last_content.is_some_and(|l| index < l);
                 if inside && !previous_was_blank {
@@ -575,7 +708,7 @@ fn emit(engine: &Engine, text: &str, scratch: &mut Scratch) {
                         cut.start -= 1;
                     }
                     output.push_str(&text[cursor..cut.start]);
-                    push_removal(removals, hit.rule, cut.clone(), number);
+                    push_removal(removals, hit.rule, cut.clone(), number, f32::NAN);
                     cursor = cut.end;
                     inline_cursor += 1;
                 }
@@ -590,11 +723,20 @@ fn emit(engine: &Engine, text: &str, scratch: &mut Scratch) {
         }
     }
     cleaned.output_lines = output_lines;
-    cleaned.removed_bytes = cleaned.removals.iter().map(|r| r.bytes.len()).sum();
+    let rules = engine.rules.rules();
+    let (mut heuristic_bytes, mut removed_bytes) = (0, 0);
+    for removal in &cleaned.removals {
+        removed_bytes += removal.bytes.len();
+        if rules[removal.rule].kind == RuleKind::Heuristic {
+            heuristic_bytes += removal.bytes.len();
+        }
+    }
+    cleaned.removed_bytes = removed_bytes;
+    cleaned.heuristic_bytes = heuristic_bytes;
     cleaned.removed_share = if text.is_empty() {
         0.0
     } else {
-        cleaned.removed_bytes as f64 / text.len() as f64
+        (removed_bytes - heuristic_bytes) as f64 / text.len() as f64
     };
     cleaned.over_budget = cleaned.removed_share > engine.config.removal_budget;
 }

@@ -31,6 +31,7 @@ pub mod decode;
 pub mod error;
 pub mod explain;
 mod fold;
+pub mod heuristic;
 mod matcher;
 pub mod pipeline;
 pub mod provenance;

@@ -33,6 +33,8 @@ pub(crate) enum Role {
     BlockEnd,
     /// A tail rule's marker line.
     TailMarker,
+    /// A protected phrase: heuristics may not remove the line.
+    Protect,
 }
 
 /// One whole-line pattern: which rule, in which role.
@@ -105,6 +107,9 @@ impl Matcher {
                 }
                 (RuleKind::Line, trigger) => push_line(trigger_body(trigger), Role::Whole)?,
                 (RuleKind::Tail, trigger) => push_line(trigger_body(trigger), Role::TailMarker)?,
+                (RuleKind::Protect, trigger) => push_line(trigger_body(trigger), Role::Protect)?,
+                // Heuristics judge lines by shape, not by pattern: see crate::heuristic.
+                (RuleKind::Heuristic, _) => {}
                 (RuleKind::Block { .. }, _) => unreachable!("validated: block rules have start and end"),
             }
         }
@@ -133,6 +138,7 @@ fn trigger_body(trigger: &Trigger) -> String {
             .collect::<Vec<_>>()
             .join("|"),
         Trigger::Block { .. } => unreachable!("block triggers are split into start and end"),
+        Trigger::Heuristic(_) => unreachable!("heuristics have no pattern"),
     }
 }
 

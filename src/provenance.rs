@@ -271,7 +271,7 @@ impl Record {
                 let removed = &text[removal.bytes.clone()];
                 RemovedSpan {
                     rule: rule.id.clone(),
-                    action: rule.kind.action().to_string(),
+                    action: rule.action().to_string(),
                     line_start: removal.line_start,
                     line_end: removal.line_end,
                     byte_start: removal.bytes.start,

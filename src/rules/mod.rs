@@ -64,6 +64,11 @@ pub enum RuleKind {
     },
     /// From a marker line to the end of the document.
     Tail,
+    /// A structural heuristic ([`crate::heuristic`]): lines judged by their
+    /// shape, after the phrase rules.
+    Heuristic,
+    /// A protected phrase: a line it matches is never removed by a heuristic.
+    Protect,
 }
 
 impl RuleKind {
@@ -74,6 +79,8 @@ impl RuleKind {
             RuleKind::Inline => "inline",
             RuleKind::Block { .. } => "block",
             RuleKind::Tail => "tail",
+            RuleKind::Heuristic => "heuristic",
+            RuleKind::Protect => "protect",
         }
     }
 
@@ -84,6 +91,8 @@ impl RuleKind {
             RuleKind::Inline => "cut-span",
             RuleKind::Block { .. } => "drop-block",
             RuleKind::Tail => "drop-tail",
+            RuleKind::Heuristic => "classify",
+            RuleKind::Protect => "protect",
         }
     }
 }
@@ -102,6 +111,8 @@ pub enum Trigger {
         /// Matches the whole last line.
         end: String,
     },
+    /// A heuristic and its parameters.
+    Heuristic(Box<crate::heuristic::Heuristic>),
 }
 
 /// One example text of a rule, with where it stands in its file.
@@ -141,6 +152,17 @@ pub struct Rule {
     pub must_not_match: Vec<Example>,
     /// Where the rule's id is written.
     pub location: SourceLocation,
+}
+
+impl Rule {
+    /// The action recorded in provenance for a removal by this rule: its
+    /// kind's, except that a comment-thread heuristic cuts a tail.
+    pub fn action(&self) -> &'static str {
+        match &self.trigger {
+            Trigger::Heuristic(h) if matches!(**h, crate::heuristic::Heuristic::CommentThread { .. }) => "drop-tail",
+            _ => self.kind.action(),
+        }
+    }
 }
 
 /// The name and version of one effective pack, as provenance records it.
