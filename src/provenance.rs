@@ -169,6 +169,13 @@ pub struct CleanSettings {
     pub removal_budget: f64,
     /// `--tail-min-position`.
     pub tail_min_position: f64,
+    /// False with `--no-heuristics`.
+    #[serde(default = "heuristics_on")]
+    pub heuristics: bool,
+}
+
+fn heuristics_on() -> bool {
+    true
 }
 
 /// A pack's name and version (deserializable twin of [`PackVersion`]).
@@ -195,11 +202,13 @@ impl RulesStamp {
         let settings = CleanSettings {
             removal_budget: config.removal_budget,
             tail_min_position: config.tail_min_position,
+            heuristics: config.heuristics,
         };
         let mut hasher = Sha256::new();
         hasher.update(rules.fingerprint().as_bytes());
         hasher.update(config.removal_budget.to_le_bytes());
         hasher.update(config.tail_min_position.to_le_bytes());
+        hasher.update([u8::from(config.heuristics)]);
         RulesStamp {
             settings,
             fingerprint: hex(&hasher.finalize()),

@@ -11,6 +11,7 @@ mod corpus;
 mod determinism;
 mod explain;
 mod golden;
+mod heuristics;
 mod partition;
 mod rule_packs;
 mod util;
