@@ -162,12 +162,19 @@ pub(crate) fn count_line(
         if bare.is_empty() || bare.len() > 24 {
             continue;
         }
-        let key = if bare.bytes().any(|b| b.is_ascii_uppercase() || b >= 0x80) {
+        let key = if bare.is_ascii() {
+            if bare.bytes().any(|b| b.is_ascii_uppercase()) {
+                word.clear();
+                word.push_str(bare);
+                word.make_ascii_lowercase();
+                word.as_str()
+            } else {
+                bare
+            }
+        } else {
             word.clear();
             word.extend(bare.chars().flat_map(char::to_lowercase));
             word.as_str()
-        } else {
-            bare
         };
         if stop_languages(key) & stop_bit != 0 {
             counts.stops += 1;

@@ -221,9 +221,16 @@ impl Heuristics {
             .iter()
             .map(|(_, p)| p.replace(r"\b", r"(?-u:\b)"))
             .collect();
+        // ASCII classes: the shapes are digits, Latin month names and ASCII
+        // punctuation, and Unicode `\d`, `\s` and `\b` would make the lazy
+        // DFA's states many times larger for nothing.
         let shapes = Regex::builder()
-            .syntax(syntax::Config::new().case_insensitive(true))
-            .configure(meta::Config::new().match_kind(MatchKind::All))
+            .syntax(syntax::Config::new().case_insensitive(true).unicode(false))
+            .configure(
+                meta::Config::new()
+                    .match_kind(MatchKind::All)
+                    .hybrid_cache_capacity(16 << 20),
+            )
             .build_many(&shapes)
             .map_err(|e| Error::new(ErrorKind::RulesTooLarge(e.to_string())))?;
         Ok(Some(Heuristics {

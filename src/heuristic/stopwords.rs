@@ -8,6 +8,27 @@
 //! costs one lookup whatever the number of lists.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// FNV-1a as a `Hasher`: stop words are short and not chosen by an
+/// adversary, so SipHash's protection would only cost time on every word
+/// of every page.
+#[derive(Default)]
+pub(crate) struct Fnv(u64);
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 { 0xcbf2_9ce4_8422_2325 } else { self.0 };
+        for &b in bytes {
+            h = (h ^ b as u64).wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+}
 
 /// `(language code, list)`: one lowercase word per line.
 pub(crate) const LISTS: &[(&str, &str)] = &[
@@ -33,12 +54,12 @@ pub(crate) const LISTS: &[(&str, &str)] = &[
 /// bits (bit `i` for `LISTS[i]`).
 #[derive(Debug)]
 pub(crate) struct StopWords {
-    words: HashMap<&'static str, u32>,
+    words: HashMap<&'static str, u32, BuildHasherDefault<Fnv>>,
 }
 
 impl StopWords {
     pub(crate) fn new() -> StopWords {
-        let mut words: HashMap<&'static str, u32> = HashMap::new();
+        let mut words: HashMap<&'static str, u32, BuildHasherDefault<Fnv>> = HashMap::default();
         for (bit, (_, list)) in LISTS.iter().enumerate() {
             for word in list.lines().map(str::trim).filter(|w| !w.is_empty()) {
                 *words.entry(word).or_insert(0) |= 1 << bit;
