@@ -12,7 +12,10 @@
 //! 2. *decide*: the earliest tail marker cuts the rest of the document, then
 //!    blocks, then line rules, then inline spans, each only where its rule's
 //!    position window allows; then, in corpus mode, lines that recur across
-//!    the documents of this one's group ([`LineEvidence`]);
+//!    the documents of this one's group ([`LineEvidence`]); then the heuristics
+//!    ([`crate::heuristic`]) judge what is left: a confirmed comment section is
+//!    cut, the line classifier removes lines it scores as boilerplate, and
+//!    protected phrases veto any heuristic removal;
 //! 3. *emit*: kept lines are written trimmed, runs of blank lines collapse to
 //!    one, blank lines at the edges go. Every byte not written is accounted
 //!    for, either as a rule's [`Removal`] or as a whitespace span, so the
@@ -29,8 +32,9 @@ use regex_automata::{Anchored, Input, PatternSet};
 
 use crate::error::Result;
 use crate::fold;
+use crate::heuristic::{HeuristicScratch, Heuristics, LineView, Verdict};
 use crate::matcher::{Matcher, Role};
-use crate::rules::{Rule, RuleKind, RuleSet};
+use crate::rules::{Rule, RuleKind, RuleSet, Trigger};
 
 /// Settings of the cleaning itself (not of the run around it).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -41,6 +45,9 @@ pub struct CleanConfig {
     /// Where a tail rule's marker may start at the earliest, as a share of the
     /// document, unless the rule sets its own `min-position`.
     pub tail_min_position: f64,
+    /// Whether `kind = "heuristic"` rules act (`--no-heuristics` turns them
+    /// off, leaving exactly the phrase rules' result).
+    pub heuristics: bool,
 }
 
 impl Default for CleanConfig {
@@ -48,6 +55,7 @@ impl Default for CleanConfig {
         CleanConfig {
             removal_budget: 0.5,
             tail_min_position: 0.5,
+            heuristics: true,
         }
     }
 }
@@ -98,10 +106,25 @@ impl CleanerBuilder {
                 max_doc_share: settings.max_doc_share,
             })
         });
+        let heuristics = if self.config.heuristics {
+            Heuristics::compile(
+                rules
+                    .rules()
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(index, rule)| match &rule.trigger {
+                        Trigger::Heuristic(h) => Some((index as u32, &**h)),
+                        _ => None,
+                    }),
+            )?
+        } else {
+            None
+        };
         let engine = Arc::new(Engine {
             corpus,
             rules: Arc::new(rules),
             matcher,
+            heuristics,
             config: self.config,
             ignore_positions: self.ignore_positions,
         });
@@ -116,6 +139,8 @@ impl CleanerBuilder {
 struct Engine {
     rules: Arc<RuleSet>,
     matcher: Matcher,
+    /// The heuristic rules, compiled; `None` when there are none or they are off.
+    heuristics: Option<Heuristics>,
     config: CleanConfig,
     ignore_positions: bool,
     /// Present when the rules hold corpus mode's synthetic rule.
@@ -169,6 +194,19 @@ pub struct Removal {
     pub score: Option<f32>,
 }
 
+/// One line the line classifier judged.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JudgedLine {
+    /// The line's index in the document, 0-based.
+    pub line: usize,
+    /// Its line features, in the order of [`crate::heuristic::LINE_FEATURES`].
+    pub line_features: [f32; crate::heuristic::LINE_COUNT],
+    /// Its context features, in the order of [`crate::heuristic::CONTEXT_FEATURES`].
+    pub context_features: [f32; crate::heuristic::CONTEXT_COUNT],
+    /// Its final score: log-odds that the line is content.
+    pub score: f32,
+}
+
 /// The result of cleaning one document; borrowed from the cleaner until the next call.
 #[derive(Debug, Default, Clone)]
 pub struct Cleaned {
@@ -182,9 +220,15 @@ pub struct Cleaned {
     pub input_lines: usize,
     /// Lines in the output.
     pub output_lines: usize,
-    /// Bytes removed by rules (whitespace not counted).
+    /// Bytes removed by rules and heuristics (whitespace not counted).
     pub removed_bytes: usize,
-    /// Share of the input's bytes removed by rules.
+    /// Of those, bytes removed by heuristics and corpus mode.
+    pub heuristic_bytes: usize,
+    /// Share of the input's bytes removed by phrase rules: the removal
+    /// budget's measure. Heuristics and corpus mode are left out of it because
+    /// taking most of a page (its menus, link lists and comments) is their
+    /// ordinary work; their own guards are that they never leave a page
+    /// without its main region, and corpus mode's per-document share cap.
     pub removed_share: f64,
     /// True when `removed_share` is above the removal budget.
     pub over_budget: bool,
@@ -241,8 +285,6 @@ struct InlineHit {
 struct Scratch {
     lines: Vec<Line>,
     fates: Vec<Fate>,
-    /// Per line: the score of the rule that removed it, for rules that score.
-    scores: Vec<Option<f32>>,
     /// Per line: documents of the group holding it (corpus mode; 0 otherwise).
     recurrence: Vec<u32>,
     /// Corpus mode's candidates: (documents holding the line, line index).
@@ -250,6 +292,12 @@ struct Scratch {
     key: String,
     line_hits: Vec<(usize, u32)>,
     inline_hits: Vec<InlineHit>,
+    /// Per line: the score of the rule that removed it (corpus count,
+    /// heuristic probability), NaN for rules that do not score.
+    scores: Vec<f32>,
+    views: Vec<LineView>,
+    verdicts: Vec<Verdict>,
+    heuristic: Option<HeuristicScratch>,
     /// Caches of the screen and the overlapping line automaton.
     line_caches: Option<(meta::Cache, meta::Cache)>,
     inline_cache: Option<meta::Cache>,
@@ -263,12 +311,15 @@ impl Scratch {
         Scratch {
             lines: Vec::new(),
             fates: Vec::new(),
-            scores: Vec::new(),
             recurrence: Vec::new(),
             recurring: Vec::new(),
             key: String::new(),
             line_hits: Vec::new(),
             inline_hits: Vec::new(),
+            scores: Vec::new(),
+            views: Vec::new(),
+            verdicts: Vec::new(),
+            heuristic: engine.heuristics.as_ref().map(HeuristicScratch::new),
             line_caches: matcher
                 .line
                 .as_ref()
@@ -299,6 +350,23 @@ impl Cleaner {
     /// The settings this cleaner was built with.
     pub fn config(&self) -> CleanConfig {
         self.engine.config
+    }
+
+    /// What the line classifier saw of each line it judged in the last
+    /// [`Cleaner::clean`] call: the features and scores its weights are fitted
+    /// on (`examples/heuristic_features.rs`). Empty when no classifier is in force.
+    pub fn judged_lines(&self) -> Vec<JudgedLine> {
+        let Some(h) = &self.scratch.heuristic else {
+            return Vec::new();
+        };
+        (0..h.candidates.len())
+            .map(|k| JudgedLine {
+                line: h.candidates[k],
+                line_features: h.line_features[k],
+                context_features: h.context_features.get(k).copied().unwrap_or_default(),
+                score: h.second.get(k).copied().unwrap_or(f32::NAN),
+            })
+            .collect()
     }
 
     /// Cleans one decoded document.
@@ -479,8 +547,6 @@ fn decide(engine: &Engine, text: &str, scratch: &mut Scratch, evidence: &dyn Lin
     } = scratch;
     fates.clear();
     fates.resize(lines.len(), Fate::Kept);
-    scratch.scores.clear();
-    scratch.scores.resize(lines.len(), None);
     let allows = |rule: u32, line: usize| position_allows(engine, &rules[rule as usize], lines[line].start, text.len());
 
     // The earliest allowed tail marker ends the document.
@@ -550,8 +616,15 @@ fn decide(engine: &Engine, text: &str, scratch: &mut Scratch, evidence: &dyn Lin
         }
         index = end;
     }
+    scratch.scores.clear();
+    scratch.scores.resize(scratch.lines.len(), f32::NAN);
     remove_recurring(engine, text, scratch, evidence);
-    scratch.inline_hits.retain(|hit| scratch.fates[hit.line] == Fate::Kept);
+    if let Some(heuristics) = &engine.heuristics {
+        apply_heuristics(engine, heuristics, text, scratch);
+    }
+    protect(engine, scratch);
+    let Scratch { fates, inline_hits, .. } = scratch;
+    inline_hits.retain(|hit| fates[hit.line] == Fate::Kept);
 }
 
 /// Corpus mode: removes every kept line held by at least `min-docs` documents
@@ -601,7 +674,74 @@ fn remove_recurring(engine: &Engine, text: &str, scratch: &mut Scratch, evidence
         removed += bytes;
         for &(count, index) in level {
             fates[index] = Fate::Removed(step.rule);
-            scores[index] = Some(count as f32);
+            scores[index] = count as f32;
+        }
+    }
+}
+
+/// Runs the heuristics on what the phrase rules left, then lets protected
+/// phrases veto their removals.
+fn apply_heuristics(engine: &Engine, heuristics: &Heuristics, text: &str, scratch: &mut Scratch) {
+    let Scratch {
+        lines,
+        fates,
+        scores,
+        recurrence,
+        views,
+        verdicts,
+        heuristic,
+        ..
+    } = scratch;
+    let heuristic = heuristic.as_mut().expect("scratch made for these heuristics");
+    // Corpus counts are one more feature of a line; without corpus mode they are all unknown.
+    heuristic.recurring.clear();
+    if engine.corpus.is_some() {
+        heuristic.recurring.extend_from_slice(recurrence);
+    }
+    views.clear();
+    views.extend(lines.iter().zip(fates.iter()).map(|(line, fate)| LineView {
+        trimmed: line.trimmed,
+        start: line.start,
+        removed: *fate != Fate::Kept,
+    }));
+    if let Some((start, rule, evidence)) = heuristics.comment_thread(text, views, heuristic) {
+        for index in start..lines.len() {
+            if fates[index] == Fate::Kept {
+                fates[index] = Fate::Removed(rule);
+                scores[index] = evidence as f32;
+                views[index].removed = true;
+            }
+        }
+    }
+    heuristics.classify(text, views, heuristic, verdicts);
+    for &(index, rule, score) in verdicts.iter() {
+        fates[index] = Fate::Removed(rule);
+        scores[index] = score;
+    }
+}
+
+/// Protected phrases: a line a heuristic or corpus mode removed goes back if
+/// it matches one. Phrase rules are not vetoed: they name what they remove.
+fn protect(engine: &Engine, scratch: &mut Scratch) {
+    let rules = engine.rules.rules();
+    let patterns = &engine.matcher.line_patterns;
+    let Scratch {
+        fates,
+        line_hits,
+        scores,
+        ..
+    } = scratch;
+    // Protected phrases: a line a heuristic or corpus mode removed goes back if it matches one.
+    for &(index, pattern) in line_hits.iter() {
+        let p = patterns[pattern as usize];
+        if p.role != Role::Protect {
+            continue;
+        }
+        if let Fate::Removed(rule) = fates[index] {
+            if matches!(rules[rule as usize].kind, RuleKind::Heuristic | RuleKind::Corpus) {
+                fates[index] = Fate::Kept;
+                scores[index] = f32::NAN;
+            }
         }
     }
 }
@@ -610,9 +750,9 @@ fn emit(engine: &Engine, text: &str, scratch: &mut Scratch) {
     let Scratch {
         lines,
         fates,
-        scores,
         inline_hits,
         cleaned,
+        scores,
         ..
     } = scratch;
     cleaned.text.clear();
@@ -631,27 +771,31 @@ fn emit(engine: &Engine, text: &str, scratch: &mut Scratch) {
         whitespace,
         ..
     } = cleaned;
-    let push_removal =
-        |removals: &mut Vec<Removal>, rule: u32, bytes: Range<usize>, line: usize, score: Option<f32>| {
-            if bytes.is_empty() {
+    let push_removal = |removals: &mut Vec<Removal>, rule: u32, bytes: Range<usize>, line: usize, score: f32| {
+        if bytes.is_empty() {
+            return;
+        }
+        let score = (!score.is_nan()).then_some(score);
+        if let Some(last) = removals.last_mut() {
+            // Lines a heuristic scored differently stay apart, each with its score.
+            if last.rule == rule as usize
+                && last.bytes.end == bytes.start
+                && last.line_end + 1 >= line
+                && last.score.map(f32::to_bits) == score.map(f32::to_bits)
+            {
+                last.bytes.end = bytes.end;
+                last.line_end = line;
                 return;
             }
-            if let Some(last) = removals.last_mut() {
-                let same = last.rule == rule as usize && last.score == score;
-                if same && last.bytes.end == bytes.start && last.line_end + 1 >= line {
-                    last.bytes.end = bytes.end;
-                    last.line_end = line;
-                    return;
-                }
-            }
-            removals.push(Removal {
-                rule: rule as usize,
-                bytes,
-                line_start: line,
-                line_end: line,
-                score,
-            });
-        };
+        }
+        removals.push(Removal {
+            rule: rule as usize,
+            bytes,
+            line_start: line,
+            line_end: line,
+            score,
+        });
+    };
 
     let mut previous_was_blank = true;
     let mut inline_cursor = 0;
@@ -688,7 +832,7 @@ fn emit(engine: &Engine, text: &str, scratch: &mut Scratch) {
                         cut.start -= 1;
                     }
                     output.push_str(&text[cursor..cut.start]);
-                    push_removal(removals, hit.rule, cut.clone(), number, None);
+                    push_removal(removals, hit.rule, cut.clone(), number, f32::NAN);
                     cursor = cut.end;
                     inline_cursor += 1;
                 }
@@ -703,11 +847,20 @@ fn emit(engine: &Engine, text: &str, scratch: &mut Scratch) {
         }
     }
     cleaned.output_lines = output_lines;
-    cleaned.removed_bytes = cleaned.removals.iter().map(|r| r.bytes.len()).sum();
+    let rules = engine.rules.rules();
+    let (mut heuristic_bytes, mut removed_bytes) = (0, 0);
+    for removal in &cleaned.removals {
+        removed_bytes += removal.bytes.len();
+        if matches!(rules[removal.rule].kind, RuleKind::Heuristic | RuleKind::Corpus) {
+            heuristic_bytes += removal.bytes.len();
+        }
+    }
+    cleaned.removed_bytes = removed_bytes;
+    cleaned.heuristic_bytes = heuristic_bytes;
     cleaned.removed_share = if text.is_empty() {
         0.0
     } else {
-        cleaned.removed_bytes as f64 / text.len() as f64
+        (removed_bytes - heuristic_bytes) as f64 / text.len() as f64
     };
     cleaned.over_budget = cleaned.removed_share > engine.config.removal_budget;
 }

@@ -34,6 +34,7 @@ pub mod eval;
 pub mod explain;
 mod fold;
 pub mod grep;
+pub mod heuristic;
 pub mod input;
 mod matcher;
 pub mod output;

@@ -33,6 +33,8 @@ pub(crate) enum Role {
     BlockEnd,
     /// A tail rule's marker line.
     TailMarker,
+    /// A protected phrase: heuristics may not remove the line.
+    Protect,
 }
 
 /// One whole-line pattern: which rule, in which role.
@@ -107,6 +109,9 @@ impl Matcher {
                 (RuleKind::Tail, trigger) => push_line(trigger_body(trigger), Role::TailMarker)?,
                 // Decided by the line's recurrence in the corpus, not by its text.
                 (RuleKind::Corpus, _) => {}
+                (RuleKind::Protect, trigger) => push_line(trigger_body(trigger), Role::Protect)?,
+                // Heuristics judge lines by shape, not by pattern: see crate::heuristic.
+                (RuleKind::Heuristic, _) => {}
                 (RuleKind::Block { .. }, _) => unreachable!("validated: block rules have start and end"),
             }
         }
@@ -138,6 +143,7 @@ pub(crate) fn trigger_body(trigger: &Trigger) -> String {
             .join("|"),
         Trigger::Block { .. } => unreachable!("block triggers are split into start and end"),
         Trigger::Recurrence => unreachable!("corpus rules are not compiled"),
+        Trigger::Heuristic(_) => unreachable!("heuristics have no pattern"),
     }
 }
 

@@ -243,6 +243,13 @@ pub struct CleanSettings {
     /// Corpus mode's settings, when it was on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub corpus: Option<CorpusStamp>,
+    /// False with `--no-heuristics`.
+    #[serde(default = "heuristics_on")]
+    pub heuristics: bool,
+}
+
+fn heuristics_on() -> bool {
+    true
 }
 
 /// Corpus mode's settings as recorded (`dechaff clean --corpus`).
@@ -290,11 +297,13 @@ impl RulesStamp {
                 max_doc_share: corpus.max_doc_share,
                 group_by: corpus.group_by.to_string(),
             }),
+            heuristics: config.heuristics,
         };
         let mut hasher = Sha256::new();
         hasher.update(rules.fingerprint().as_bytes());
         hasher.update(config.removal_budget.to_le_bytes());
         hasher.update(config.tail_min_position.to_le_bytes());
+        hasher.update([u8::from(config.heuristics)]);
         RulesStamp {
             settings,
             fingerprint: hex(&hasher.finalize()),
@@ -372,7 +381,7 @@ impl Record {
                 let removed = &text[removal.bytes.clone()];
                 RemovedSpan {
                     rule: rule.id.clone(),
-                    action: rule.kind.action().to_string(),
+                    action: rule.action().to_string(),
                     line_start: removal.line_start,
                     line_end: removal.line_end,
                     byte_start: removal.bytes.start,

@@ -43,7 +43,19 @@ enum KindName {
     Inline,
     Block,
     Tail,
+    Heuristic,
+    Protect,
 }
+
+#[derive(Deserialize, Clone, Copy, PartialEq, Eq, Debug)]
+#[serde(rename_all = "kebab-case")]
+enum HeuristicName {
+    LineClassifier,
+    CommentThread,
+}
+
+/// `[name, mean, scale, weight]`, one feature of a linear model.
+type WeightRow = (String, f64, f64, f64);
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
@@ -70,6 +82,16 @@ struct RuleSpec {
     max_position: Option<Spanned<f64>>,
     #[serde(default)]
     case_sensitive: bool,
+    #[serde(default)]
+    heuristic: Option<Spanned<HeuristicName>>,
+    #[serde(default)]
+    threshold: Option<Spanned<f64>>,
+    #[serde(default)]
+    min_count: Option<Spanned<usize>>,
+    #[serde(default)]
+    weights: Option<Spanned<Vec<WeightRow>>>,
+    #[serde(default)]
+    context_weights: Option<Spanned<Vec<WeightRow>>>,
     #[serde(default)]
     must_match: Vec<Spanned<String>>,
     #[serde(default)]
@@ -189,8 +211,21 @@ fn validate_rule(source: &PackSource<'_>, pack: &str, spec: RuleSpec) -> Result<
     };
     let compile = |pattern: &Spanned<String>| compile_check(source, &id, pattern, spec.case_sensitive);
 
+    if kind_name != KindName::Heuristic {
+        let heuristic_only = [
+            ("heuristic", spec.heuristic.as_ref().map(|v| v.span().start)),
+            ("threshold", spec.threshold.as_ref().map(|v| v.span().start)),
+            ("min-count", spec.min_count.as_ref().map(|v| v.span().start)),
+            ("weights", spec.weights.as_ref().map(|v| v.span().start)),
+            ("context-weights", spec.context_weights.as_ref().map(|v| v.span().start)),
+        ];
+        if let Some((field, at)) = heuristic_only.iter().find_map(|(f, at)| at.map(|at| (f, at))) {
+            return Err(field_not_allowed(field, at));
+        }
+    }
     let (kind, trigger) = match kind_name {
-        KindName::Line | KindName::Inline | KindName::Tail => {
+        KindName::Heuristic => validate_heuristic(source, &id, kind_at, &spec)?,
+        KindName::Line | KindName::Inline | KindName::Tail | KindName::Protect => {
             if let Some(start) = &spec.start {
                 return Err(field_not_allowed("start", start.span().start));
             }
@@ -229,6 +264,7 @@ fn validate_rule(source: &PackSource<'_>, pack: &str, spec: RuleSpec) -> Result<
             let kind = match kind_name {
                 KindName::Line => RuleKind::Line,
                 KindName::Inline => RuleKind::Inline,
+                KindName::Protect => RuleKind::Protect,
                 _ => RuleKind::Tail,
             };
             (kind, trigger)
@@ -324,7 +360,120 @@ fn kind_label(kind: KindName) -> &'static str {
         KindName::Inline => "inline",
         KindName::Block => "block",
         KindName::Tail => "tail",
+        KindName::Heuristic => "heuristic",
+        KindName::Protect => "protect",
     }
+}
+
+/// The fields of a `kind = "heuristic"` rule: `heuristic` names which one,
+/// and each takes its own parameters. Fields of other kinds are refused.
+fn validate_heuristic(
+    source: &PackSource<'_>,
+    id: &str,
+    kind_at: usize,
+    spec: &RuleSpec,
+) -> Result<(RuleKind, Trigger)> {
+    use crate::heuristic::{Heuristic, LinearModel, CONTEXT_FEATURES, LINE_FEATURES};
+    let err = |offset: usize, message: String| source.error(offset, Some(id), message);
+    let Some(name) = &spec.heuristic else {
+        return Err(err(
+            kind_at,
+            "a heuristic rule needs 'heuristic' (line-classifier or comment-thread)".into(),
+        ));
+    };
+    let not_for = |field: &str, offset: usize| {
+        err(
+            offset,
+            format!(
+                "field '{field}' does not apply to heuristic '{}'",
+                match name.get_ref() {
+                    HeuristicName::LineClassifier => "line-classifier",
+                    HeuristicName::CommentThread => "comment-thread",
+                }
+            ),
+        )
+    };
+    let forbid = |fields: &[(&str, Option<usize>)]| -> Result<()> {
+        match fields.iter().find_map(|(f, at)| at.map(|at| (f, at))) {
+            Some((field, at)) => Err(not_for(field, at)),
+            None => Ok(()),
+        }
+    };
+    let span = |v: &Option<Spanned<String>>| v.as_ref().map(|v| v.span().start);
+    forbid(&[
+        ("literals", spec.literals.as_ref().map(|v| v.span().start)),
+        ("end", span(&spec.end)),
+        ("max-length", spec.max_length.as_ref().map(|v| v.span().start)),
+        ("min-position", spec.min_position.as_ref().map(|v| v.span().start)),
+        ("max-position", spec.max_position.as_ref().map(|v| v.span().start)),
+    ])?;
+    let heuristic = match name.get_ref() {
+        HeuristicName::LineClassifier => {
+            forbid(&[
+                ("pattern", span(&spec.pattern)),
+                ("start", span(&spec.start)),
+                ("max-lines", spec.max_lines.as_ref().map(|v| v.span().start)),
+                ("min-count", spec.min_count.as_ref().map(|v| v.span().start)),
+            ])?;
+            let model = |rows: &Option<Spanned<Vec<WeightRow>>>, field: &str, names: &[&str]| match rows {
+                None => Err(err(kind_at, format!("a line-classifier needs '{field}'"))),
+                Some(rows) => LinearModel::from_rows(rows.get_ref(), names)
+                    .map_err(|m| err(rows.span().start, format!("{field}: {m}"))),
+            };
+            let threshold = match &spec.threshold {
+                None => return Err(err(kind_at, "a line-classifier needs 'threshold'".into())),
+                Some(t) if !t.get_ref().is_finite() => {
+                    return Err(err(t.span().start, "threshold must be a finite number".into()))
+                }
+                Some(t) => *t.get_ref() as f32,
+            };
+            Heuristic::LineClassifier {
+                threshold,
+                line: model(&spec.weights, "weights", LINE_FEATURES)?,
+                context: model(&spec.context_weights, "context-weights", CONTEXT_FEATURES)?,
+            }
+        }
+        HeuristicName::CommentThread => {
+            forbid(&[
+                ("threshold", spec.threshold.as_ref().map(|v| v.span().start)),
+                ("weights", spec.weights.as_ref().map(|v| v.span().start)),
+                ("context-weights", spec.context_weights.as_ref().map(|v| v.span().start)),
+            ])?;
+            let (Some(start), Some(pattern)) = (&spec.start, &spec.pattern) else {
+                return Err(err(
+                    kind_at,
+                    "a comment-thread needs 'start' (the heading) and 'pattern' (comment furniture)".into(),
+                ));
+            };
+            let window = match &spec.max_lines {
+                Some(max) if *max.get_ref() < 2 || *max.get_ref() > 200 => {
+                    return Err(err(
+                        max.span().start,
+                        format!("max-lines {} is outside 2..=200", max.get_ref()),
+                    ))
+                }
+                Some(max) => *max.get_ref(),
+                None => 40,
+            };
+            let min_count = match &spec.min_count {
+                Some(count) if *count.get_ref() == 0 || *count.get_ref() > window => {
+                    return Err(err(
+                        count.span().start,
+                        format!("min-count {} is outside 1..={window}", count.get_ref()),
+                    ))
+                }
+                Some(count) => *count.get_ref(),
+                None => 2,
+            };
+            Heuristic::CommentThread {
+                header: compile_check(source, id, start, false)?,
+                furniture: compile_check(source, id, pattern, false)?,
+                window,
+                min_count,
+            }
+        }
+    };
+    Ok((RuleKind::Heuristic, Trigger::Heuristic(Box::new(heuristic))))
 }
 
 /// Checks that `pattern` parses and compiles within the size limit, and returns

@@ -68,6 +68,11 @@ pub enum RuleKind {
     /// A line that recurs across the documents of its group: corpus mode's
     /// synthetic rule `corpus.recurring`, which packs cannot declare.
     Corpus,
+    /// A structural heuristic ([`crate::heuristic`]): lines judged by their
+    /// shape, after the phrase rules.
+    Heuristic,
+    /// A protected phrase: a line it matches is never removed by a heuristic.
+    Protect,
 }
 
 impl RuleKind {
@@ -79,6 +84,8 @@ impl RuleKind {
             RuleKind::Block { .. } => "block",
             RuleKind::Tail => "tail",
             RuleKind::Corpus => "corpus",
+            RuleKind::Heuristic => "heuristic",
+            RuleKind::Protect => "protect",
         }
     }
 
@@ -90,6 +97,8 @@ impl RuleKind {
             RuleKind::Block { .. } => "drop-block",
             RuleKind::Tail => "drop-tail",
             RuleKind::Corpus => "drop-recurring",
+            RuleKind::Heuristic => "classify",
+            RuleKind::Protect => "protect",
         }
     }
 }
@@ -110,6 +119,8 @@ pub enum Trigger {
     },
     /// No text to look for: the line's recurrence across its group decides (corpus mode).
     Recurrence,
+    /// A heuristic and its parameters.
+    Heuristic(Box<crate::heuristic::Heuristic>),
 }
 
 /// One example text of a rule, with where it stands in its file.
@@ -149,6 +160,17 @@ pub struct Rule {
     pub must_not_match: Vec<Example>,
     /// Where the rule's id is written.
     pub location: SourceLocation,
+}
+
+impl Rule {
+    /// The action recorded in provenance for a removal by this rule: its
+    /// kind's, except that a comment-thread heuristic cuts a tail.
+    pub fn action(&self) -> &'static str {
+        match &self.trigger {
+            Trigger::Heuristic(h) if matches!(**h, crate::heuristic::Heuristic::CommentThread { .. }) => "drop-tail",
+            _ => self.kind.action(),
+        }
+    }
 }
 
 /// The name and version of one effective pack, as provenance records it.

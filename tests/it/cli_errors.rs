@@ -610,3 +610,42 @@ fn over_budget_with_strict_fails_and_writes_nothing_for_it() {
     assert_eq!(record["output"], serde_json::Value::Null);
     assert_eq!(record_for(&records, "in/fine.txt")["status"], "ok");
 }
+
+#[test]
+fn heuristic_rule_without_its_name() {
+    assert_rule_file_error(
+        &HEAD.replace("description = \"d\"\n", "kind = \"heuristic\"\ndescription = \"d\"\n"),
+        "8:8: rule x.y: a heuristic rule needs 'heuristic' (line-classifier or comment-thread)",
+    );
+}
+
+#[test]
+fn classifier_weight_for_an_unknown_feature() {
+    let weights = "heuristic = \"line-classifier\"\nthreshold = 0.0\n\
+                   weights = [[\"bias\", 0.0, 1.0, 0.5], [\"wordz\", 0.0, 1.0, 1.0]]\n";
+    let text = format!(
+        "{}{weights}",
+        HEAD.replace("description = \"d\"\n", "kind = \"heuristic\"\ndescription = \"d\"\n")
+    );
+    let run_dir = temp_dir();
+    let path = run_dir.path().join("bad.toml");
+    write(&path, &text);
+    let run = dechaff(["rules", "check", path.to_str().unwrap()]);
+    run.assert_code(78);
+    let line = run.first_stderr_line();
+    assert!(
+        line.starts_with(&format!(
+            "dechaff: {}:12:11: rule x.y: weights: unknown feature \"wordz\"; known: bias, words,",
+            path.display()
+        )),
+        "{line}"
+    );
+}
+
+#[test]
+fn heuristic_field_on_a_line_rule() {
+    assert_rule_file_error(
+        &format!("{HEAD}pattern = 'a'\nthreshold = 0.5\n"),
+        "10:13: rule x.y: field 'threshold' does not apply to a rule of kind 'line'",
+    );
+}

@@ -15,6 +15,7 @@ mod determinism;
 mod eval;
 mod explain;
 mod golden;
+mod heuristics;
 mod io_formats;
 mod partition;
 mod patterns;

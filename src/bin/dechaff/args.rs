@@ -126,6 +126,9 @@ pub struct CleanerArgs {
     /// Earliest place, as a share of the document, where a tail rule may cut
     #[arg(long, value_name = "SHARE", default_value_t = 0.5)]
     pub tail_min_position: f64,
+    /// Apply the phrase rules only: no line classifier, no comment-thread cut
+    #[arg(long)]
+    pub no_heuristics: bool,
 }
 
 impl CleanerArgs {
@@ -141,6 +144,7 @@ impl CleanerArgs {
         Ok(CleanConfig {
             removal_budget: self.removal_budget,
             tail_min_position: self.tail_min_position,
+            heuristics: !self.no_heuristics,
         })
     }
 

@@ -543,6 +543,38 @@ fn load_for_path(path: Option<std::path::PathBuf>, args: &RuleArgs) -> Result<Ru
     }
 }
 
+fn describe_heuristic(heuristic: &dechaff::heuristic::Heuristic) -> String {
+    use dechaff::heuristic::{Heuristic, CONTEXT_FEATURES, LINE_FEATURES};
+    let mut out = format!("  heuristic: {}\n", heuristic.name());
+    match heuristic {
+        Heuristic::LineClassifier {
+            threshold,
+            line,
+            context,
+        } => {
+            out.push_str(&format!("  threshold: {threshold}\n"));
+            for (title, model, names) in [
+                ("weights", line, LINE_FEATURES),
+                ("context-weights", context, CONTEXT_FEATURES),
+            ] {
+                out.push_str(&format!("  {title}: bias {}\n", model.bias));
+                for (name, (mean, scale, weight)) in names.iter().zip(&model.terms) {
+                    out.push_str(&format!("    {name}: mean {mean} scale {scale} weight {weight}\n"));
+                }
+            }
+        }
+        Heuristic::CommentThread {
+            header,
+            furniture,
+            window,
+            min_count,
+        } => out.push_str(&format!(
+            "  start: {header}\n  pattern: {furniture}\n  max-lines: {window}\n  min-count: {min_count}\n"
+        )),
+    }
+    out
+}
+
 fn describe_rule(rule: &dechaff::rules::Rule) -> String {
     use dechaff::rules::Trigger;
     let mut out = format!(
@@ -558,8 +590,12 @@ fn describe_rule(rule: &dechaff::rules::Rule) -> String {
         Trigger::Literals(l) => out.push_str(&format!("  literals: {l:?}\n")),
         Trigger::Block { start, end } => out.push_str(&format!("  start: {start}\n  end: {end}\n")),
         Trigger::Recurrence => out.push_str("  trigger: recurrence across the documents of a group\n"),
+        Trigger::Heuristic(h) => out.push_str(&describe_heuristic(h)),
     }
-    if rule.kind != dechaff::rules::RuleKind::Inline {
+    if !matches!(
+        rule.kind,
+        dechaff::rules::RuleKind::Inline | dechaff::rules::RuleKind::Heuristic
+    ) {
         out.push_str(&format!("  max-length: {}\n", rule.max_length));
     }
     if let dechaff::rules::RuleKind::Block { max_lines } = rule.kind {

@@ -1,0 +1,270 @@
+//! What the classifier sees of a line: numbers computed in one pass over it.
+//!
+//! The features are named, and the names are what a `heuristic` rule's
+//! weights are keyed by, so a fitted model can be read and edited as data.
+//! *Line* features describe one line and its two neighbours; *context*
+//! features describe where a line stands once every line has a first score:
+//! the scores around it, and whether it lies inside the document's densest
+//! run of content (its main region).
+
+/// Names of the line features, in the order of a feature vector.
+pub const LINE_FEATURES: &[&str] = &[
+    "words",
+    "chars",
+    "stop-density",
+    "stops",
+    "terminal",
+    "colon-end",
+    "capitalised",
+    "digits",
+    "symbols",
+    "url",
+    "date",
+    "time",
+    "separator",
+    "very-short",
+    "short",
+    "comment-word",
+    "all-caps",
+    "copyright",
+    "headline",
+    "comment-meta",
+    "position",
+    "position-squared",
+    "repeats",
+    "rule-removed-near",
+    "prev-words",
+    "prev-stop-density",
+    "prev-terminal",
+    "prev-very-short",
+    "next-words",
+    "next-stop-density",
+    "next-terminal",
+    "next-very-short",
+    "recurring",
+];
+
+/// How many line features there are.
+pub const LINE_COUNT: usize = 33;
+
+/// Names of the context features, in the order of a feature vector.
+pub const CONTEXT_FEATURES: &[&str] = &[
+    "score",
+    "prev-score",
+    "next-score",
+    "prev2-score",
+    "next2-score",
+    "window3",
+    "window8",
+    "meta-density",
+    "in-region",
+    "region-distance",
+    "before-region",
+    "region-position",
+];
+
+/// How many context features there are.
+pub const CONTEXT_COUNT: usize = 12;
+
+// Indices used by the code that fills the vectors.
+pub(crate) const WORDS: usize = 0;
+pub(crate) const STOP_DENSITY: usize = 2;
+pub(crate) const TERMINAL: usize = 4;
+pub(crate) const VERY_SHORT: usize = 13;
+pub(crate) const COMMENT_META: usize = 19;
+pub(crate) const POSITION: usize = 20;
+pub(crate) const REPEATS: usize = 22;
+pub(crate) const RULE_REMOVED_NEAR: usize = 23;
+pub(crate) const PREV: usize = 24;
+pub(crate) const NEXT: usize = 28;
+pub(crate) const RECURRING: usize = 32;
+/// The features copied from a neighbour, in the order of the `prev-`/`next-` slots.
+pub(crate) const NEIGHBOUR: [usize; 4] = [WORDS, STOP_DENSITY, TERMINAL, VERY_SHORT];
+
+/// Shapes found by regex, one multi-pattern search per line; the order is
+/// the order of the pattern ids.
+pub(crate) const SHAPES: &[(usize, &str)] = &[
+    (9, r"https?://|www\.|\.(?:com|org|net|co\.uk|html?)\b"),
+    (
+        10,
+        r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+\d|\b\d{1,2}(?:st|nd|rd|th)?\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)|\b\d{1,4}[/.-]\d{1,2}[/.-]\d{2,4}\b",
+    ),
+    (11, r"\b\d{1,2}:\d{2}\b|\d\s?[ap]\.?m\b"),
+    (
+        15,
+        r"\b(?:reply|replies|says|said on|wrote|comments?|posted|ago|votes?|like|report|permalink|flag)\b",
+    ),
+    (17, r"©|\bcopyright\b|\(c\)"),
+    (
+        19,
+        r"^(?:reply|report|quote|permalink|flag|like|likes|share|reply to this|log in to reply)$|\b(?:says|said|writes|wrote):?$|\b\d+ (?:minutes?|hours?|days?|weeks?|months?|years?) ago\b|\d{1,2}:\d{2}\s*(?:am|pm)?|\(score:|^re:",
+    ),
+];
+
+/// Counts of one line's characters and words, before they become features.
+#[derive(Debug, Default, Clone, Copy, PartialEq)]
+pub(crate) struct LineCounts {
+    pub words: u32,
+    pub chars: u32,
+    pub stops: u32,
+    pub capitalised: u32,
+    pub digits: u32,
+    pub symbols: u32,
+    pub terminal: bool,
+    pub colon_end: bool,
+    pub separator: bool,
+    pub all_caps: bool,
+}
+
+/// Characters that separate menu entries printed on one line.
+fn is_separator(c: char) -> bool {
+    matches!(c, '|' | '·' | '»' | '›' | '•')
+}
+
+/// Closing characters that may follow a sentence's final stop.
+fn is_closer(c: char) -> bool {
+    matches!(c, '"' | '\'' | '”' | '’' | '»' | ')' | ']')
+}
+
+/// Counts `line` (trimmed, non-blank). `stop_bit` selects the document's
+/// language in `stop_languages`; `word` is a reusable buffer for lowercasing.
+pub(crate) fn count_line(
+    line: &str,
+    stop_languages: impl Fn(&str) -> u32,
+    stop_bit: u32,
+    word: &mut String,
+) -> LineCounts {
+    let mut counts = LineCounts::default();
+    let mut letters = 0u32;
+    let mut uppercase = 0u32;
+    for c in line.chars() {
+        counts.chars += 1;
+        if c.is_alphabetic() {
+            letters += 1;
+            uppercase += c.is_uppercase() as u32;
+        } else if c.is_numeric() {
+            counts.digits += 1;
+        } else if !c.is_whitespace() {
+            counts.symbols += 1;
+            counts.separator |= is_separator(c);
+        }
+    }
+    counts.all_caps = letters >= 2 && uppercase == letters;
+    let last = line.trim_end_matches(is_closer).chars().next_back();
+    counts.terminal = matches!(last, Some('.' | '!' | '?' | '…' | '。' | '؟'));
+    counts.colon_end = last == Some(':');
+    for token in line.split_whitespace() {
+        counts.words += 1;
+        let bare = token.trim_matches(|c: char| !c.is_alphanumeric());
+        if bare.chars().next().is_some_and(char::is_uppercase) {
+            counts.capitalised += 1;
+        }
+        if bare.is_empty() || bare.len() > 24 {
+            continue;
+        }
+        let key = if bare.is_ascii() {
+            if bare.bytes().any(|b| b.is_ascii_uppercase()) {
+                word.clear();
+                word.push_str(bare);
+                word.make_ascii_lowercase();
+                word.as_str()
+            } else {
+                bare
+            }
+        } else {
+            word.clear();
+            word.extend(bare.chars().flat_map(char::to_lowercase));
+            word.as_str()
+        };
+        if stop_languages(key) & stop_bit != 0 {
+            counts.stops += 1;
+        }
+    }
+    counts
+}
+
+/// Fills the features of one line that depend on it alone. `shapes` holds
+/// the indices of the shape features whose pattern matched.
+pub(crate) fn own_features(counts: &LineCounts, position: f32, out: &mut [f32; LINE_COUNT]) {
+    let words = counts.words.max(1) as f32;
+    let chars = counts.chars.max(1) as f32;
+    let flag = |b: bool| if b { 1.0 } else { 0.0 };
+    out[WORDS] = (counts.words as f32).ln_1p();
+    out[1] = (counts.chars as f32).ln_1p();
+    out[STOP_DENSITY] = counts.stops as f32 / words;
+    out[3] = (counts.stops as f32).ln_1p();
+    out[TERMINAL] = flag(counts.terminal);
+    out[5] = flag(counts.colon_end);
+    out[6] = counts.capitalised as f32 / words;
+    out[7] = counts.digits as f32 / chars;
+    out[8] = counts.symbols as f32 / chars;
+    out[12] = flag(counts.separator);
+    out[VERY_SHORT] = flag(counts.words <= 3);
+    out[14] = flag(counts.words <= 6);
+    out[16] = flag(counts.all_caps);
+    out[18] = flag(counts.words >= 3 && counts.capitalised * 10 >= counts.words * 7 && !counts.terminal);
+    out[POSITION] = position;
+    out[21] = position * position;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn count(line: &str) -> LineCounts {
+        let stop = |w: &str| u32::from(["the", "of", "a", "was", "in", "and", "to"].contains(&w));
+        count_line(line, stop, 1, &mut String::new())
+    }
+
+    #[test]
+    fn names_and_counts_agree() {
+        assert_eq!(LINE_FEATURES.len(), LINE_COUNT);
+        assert_eq!(CONTEXT_FEATURES.len(), CONTEXT_COUNT);
+        assert_eq!(LINE_FEATURES[RECURRING], "recurring");
+        assert_eq!(LINE_FEATURES[COMMENT_META], "comment-meta");
+        assert_eq!(LINE_FEATURES[PREV], "prev-words");
+        assert_eq!(LINE_FEATURES[NEXT], "next-words");
+        assert_eq!(LINE_FEATURES[REPEATS], "repeats");
+        assert_eq!(LINE_FEATURES[RULE_REMOVED_NEAR], "rule-removed-near");
+        for (index, _) in SHAPES {
+            assert!(*index < LINE_COUNT);
+        }
+    }
+
+    #[test]
+    fn prose_counts_stop_words_and_its_final_stop() {
+        let c = count("The minister was in Tripoli to meet the general.");
+        assert_eq!(c.words, 9);
+        assert_eq!(c.stops, 5);
+        assert!(c.terminal);
+        assert!(!c.all_caps);
+    }
+
+    #[test]
+    fn a_quote_after_the_stop_still_ends_a_sentence() {
+        assert!(count("He said: \u{201C}It is over.\u{201D}").terminal);
+        assert!(count("Read more:").colon_end);
+        assert!(!count("Home").terminal);
+    }
+
+    #[test]
+    fn menu_lines_are_short_capitalised_and_separated() {
+        let c = count("Home | News | Sport | Weather");
+        assert_eq!(c.words, 7);
+        assert_eq!(c.stops, 0);
+        assert!(c.separator);
+        assert_eq!(c.capitalised, 4);
+        let mut features = [0.0; LINE_COUNT];
+        own_features(&count("Latest News From Around The World"), 0.1, &mut features);
+        assert_eq!(features[18], 1.0, "a headline: capitalised, no final stop");
+        assert_eq!(features[POSITION], 0.1);
+        assert!(count("BREAKING NEWS").all_caps);
+    }
+
+    #[test]
+    fn uppercase_and_non_ascii_words_are_lowercased_before_lookup() {
+        assert_eq!(count("THE END OF A ERA").stops, 3);
+        let stop = |w: &str| u32::from(w == "и" || w == "über");
+        assert_eq!(count_line("И мир Über", stop, 1, &mut String::new()).stops, 2);
+    }
+}

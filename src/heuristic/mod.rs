@@ -1,0 +1,741 @@
+//! Structural heuristics: judging lines by their shape when no phrase rule knows them.
+//!
+//! Phrase rules catch the boilerplate people have written down; most of a
+//! scraped page's chaff is a site's own menu, footer and link lists, which
+//! only their shape gives away. This module holds the two heuristics that
+//! `kind = "heuristic"` rules configure, run after the phrase rules on what
+//! they left:
+//!
+//! - **comment-thread**: a comment section's heading ("12 Comments", "Leave
+//!   a Reply") below the article, confirmed by comment furniture ("Reply",
+//!   "says:", time stamps) in the lines after it, cuts the rest of the page;
+//! - **line-classifier**: in the spirit of jusText, but for plain text. Each
+//!   line gets a first score from a linear model over its own features (length,
+//!   stop-word density in the page's language, final punctuation, capitals,
+//!   digits, URL/date/menu shapes, position) and its neighbours'; then a
+//!   second linear model rescores it from the first scores around it and from
+//!   where it stands relative to the page's main region, the run of lines with
+//!   the largest total content score. Short lines inside the region (headings,
+//!   captions) are carried by the good lines around them, and short runs at
+//!   the edges go. A line whose second score is at or below the threshold is
+//!   removed, and provenance records its probability of being boilerplate.
+//!
+//! Both models' weights are data, fitted by `tools/fit-heuristics.py`. The
+//! classifier never empties a page: when it would leave no line of prose,
+//! it keeps the main region instead (see [`crate::clean`]).
+
+mod features;
+mod stopwords;
+
+use regex_automata::meta::{self, Regex};
+use regex_automata::util::syntax;
+use regex_automata::{Input, MatchKind, PatternSet};
+
+#[cfg(test)]
+use features::WORDS;
+use features::{LineCounts, COMMENT_META, NEIGHBOUR, NEXT, PREV, RECURRING, REPEATS, RULE_REMOVED_NEAR};
+pub use features::{CONTEXT_COUNT, CONTEXT_FEATURES, LINE_COUNT, LINE_FEATURES};
+use stopwords::StopWords;
+
+use crate::error::{Error, ErrorKind, Result};
+
+/// A linear model over named features, as written in a rule file: each
+/// feature is standardised with its mean and scale, then weighted.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LinearModel {
+    /// The intercept.
+    pub bias: f32,
+    /// `(mean, scale, weight)` per feature, in the order of the feature list.
+    pub terms: Vec<(f32, f32, f32)>,
+}
+
+impl LinearModel {
+    /// Reads `[name, mean, scale, weight]` rows: `bias` once (its mean and
+    /// scale are ignored), and every name of `names` exactly once.
+    pub fn from_rows(rows: &[(String, f64, f64, f64)], names: &[&str]) -> std::result::Result<LinearModel, String> {
+        let mut bias = None;
+        let mut terms: Vec<Option<(f32, f32, f32)>> = vec![None; names.len()];
+        for (name, mean, scale, weight) in rows {
+            if name == "bias" {
+                if bias.replace(*weight as f32).is_some() {
+                    return Err("weight \"bias\" is given twice".into());
+                }
+                continue;
+            }
+            let Some(index) = names.iter().position(|n| n == name) else {
+                return Err(format!("unknown feature {name:?}; known: bias, {}", names.join(", ")));
+            };
+            if !(*scale > 0.0 && scale.is_finite() && mean.is_finite() && weight.is_finite()) {
+                return Err(format!(
+                    "feature {name:?}: scale must be positive and every number finite"
+                ));
+            }
+            if terms[index]
+                .replace((*mean as f32, *scale as f32, *weight as f32))
+                .is_some()
+            {
+                return Err(format!("feature {name:?} is given twice"));
+            }
+        }
+        let missing: Vec<&str> = names
+            .iter()
+            .zip(&terms)
+            .filter(|(_, t)| t.is_none())
+            .map(|(n, _)| *n)
+            .collect();
+        if !missing.is_empty() {
+            return Err(format!("features without a weight: {}", missing.join(", ")));
+        }
+        Ok(LinearModel {
+            bias: bias.ok_or("no \"bias\" row")?,
+            terms: terms.into_iter().map(Option::unwrap).collect(),
+        })
+    }
+
+    /// The model's score of `x` (a log-odds of content).
+    pub fn score(&self, x: &[f32]) -> f32 {
+        self.bias
+            + self
+                .terms
+                .iter()
+                .zip(x)
+                .map(|(&(mean, scale, weight), &value)| weight * (value - mean) / scale)
+                .sum::<f32>()
+    }
+}
+
+/// What one `kind = "heuristic"` rule does, with its parameters.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Heuristic {
+    /// The line classifier.
+    LineClassifier {
+        /// A line whose second score (log-odds of content) is at or below this goes.
+        threshold: f32,
+        /// The first model, over [`LINE_FEATURES`].
+        line: LinearModel,
+        /// The second model, over [`CONTEXT_FEATURES`].
+        context: LinearModel,
+    },
+    /// The comment-section cut.
+    CommentThread {
+        /// Whole-line pattern of a comment section's heading, folded.
+        header: String,
+        /// Pattern found anywhere in a line of comment furniture, folded.
+        furniture: String,
+        /// How many lines after the heading are searched for furniture.
+        window: usize,
+        /// How many furniture lines confirm the heading.
+        min_count: usize,
+    },
+}
+
+impl Heuristic {
+    /// The name used in rule files (`heuristic = "…"`).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Heuristic::LineClassifier { .. } => "line-classifier",
+            Heuristic::CommentThread { .. } => "comment-thread",
+        }
+    }
+}
+
+/// Lines of at least this many words count as prose for the comment cut
+/// (two must stand above a comment heading) and for the never-empty guard.
+pub(crate) const PROSE_WORDS: u32 = 12;
+
+/// One line as the heuristics see it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct LineView {
+    /// Trimmed content, absolute offsets; empty for a blank line.
+    pub trimmed: (usize, usize),
+    /// Start of the line in the document.
+    pub start: usize,
+    /// Removed by a phrase rule (or an earlier heuristic).
+    pub removed: bool,
+}
+
+/// The line classifier's threshold and its two models.
+type Classifier = (f32, LinearModel, LinearModel);
+
+/// The heuristic rules of a rule set, compiled.
+#[derive(Debug)]
+pub(crate) struct Heuristics {
+    stop: StopWords,
+    shapes: Regex,
+    /// `(rule index, weights)` of the line classifier, if one is in force.
+    classifier: Option<(u32, Box<Classifier>)>,
+    /// `(rule index, header, furniture, window, min count)` of each comment cut.
+    comment_threads: Vec<(u32, Regex, Regex, usize, usize)>,
+}
+
+fn compile(pattern: &str, anchored_line: bool) -> Result<Regex> {
+    let pattern = pattern.replace(r"\b", r"(?-u:\b)");
+    let pattern = if anchored_line {
+        format!("^(?:{pattern})$")
+    } else {
+        pattern
+    };
+    Regex::builder()
+        .syntax(syntax::Config::new().case_insensitive(true))
+        .build(&pattern)
+        .map_err(|e| Error::new(ErrorKind::RulesTooLarge(e.to_string())))
+}
+
+impl Heuristics {
+    /// Compiles the heuristic rules among `rules` (`(index, heuristic)`);
+    /// `None` when there are none.
+    pub(crate) fn compile<'a>(rules: impl Iterator<Item = (u32, &'a Heuristic)>) -> Result<Option<Heuristics>> {
+        let mut classifier = None;
+        let mut comment_threads = Vec::new();
+        for (index, heuristic) in rules {
+            match heuristic {
+                Heuristic::LineClassifier {
+                    threshold,
+                    line,
+                    context,
+                } => {
+                    // One classifier judges each line; a second would only
+                    // be a second opinion nobody asked for, so the first wins.
+                    if classifier.is_none() {
+                        classifier = Some((index, Box::new((*threshold, line.clone(), context.clone()))));
+                    }
+                }
+                Heuristic::CommentThread {
+                    header,
+                    furniture,
+                    window,
+                    min_count,
+                } => comment_threads.push((
+                    index,
+                    compile(header, true)?,
+                    compile(furniture, false)?,
+                    *window,
+                    *min_count,
+                )),
+            }
+        }
+        if classifier.is_none() && comment_threads.is_empty() {
+            return Ok(None);
+        }
+        let shapes: Vec<String> = features::SHAPES
+            .iter()
+            .map(|(_, p)| p.replace(r"\b", r"(?-u:\b)"))
+            .collect();
+        // ASCII classes: the shapes are digits, Latin month names and ASCII
+        // punctuation, and Unicode `\d`, `\s` and `\b` would make the lazy
+        // DFA's states many times larger for nothing.
+        let shapes = Regex::builder()
+            .syntax(syntax::Config::new().case_insensitive(true).unicode(false))
+            .configure(
+                meta::Config::new()
+                    .match_kind(MatchKind::All)
+                    .hybrid_cache_capacity(16 << 20),
+            )
+            .build_many(&shapes)
+            .map_err(|e| Error::new(ErrorKind::RulesTooLarge(e.to_string())))?;
+        Ok(Some(Heuristics {
+            stop: StopWords::new(),
+            shapes,
+            classifier,
+            comment_threads,
+        }))
+    }
+}
+
+/// A worker's buffers for the heuristics.
+#[derive(Debug)]
+pub(crate) struct HeuristicScratch {
+    shape_cache: meta::Cache,
+    header_caches: Vec<(meta::Cache, meta::Cache)>,
+    patterns: PatternSet,
+    word: String,
+    /// Indices of the lines the classifier judges.
+    pub candidates: Vec<usize>,
+    /// Per candidate: line features, then the first score, then context features.
+    pub line_features: Vec<[f32; LINE_COUNT]>,
+    /// Per candidate: the first score.
+    pub first: Vec<f32>,
+    /// Per candidate: context features.
+    pub context_features: Vec<[f32; CONTEXT_COUNT]>,
+    /// Per candidate: the final score (log-odds of content).
+    pub second: Vec<f32>,
+    /// Per line of the document: how many documents of the page's group hold
+    /// the line (corpus mode); 0 or absent when unknown. The caller fills it
+    /// before [`Heuristics::classify`]; the classifier reads it as a feature.
+    pub recurring: Vec<u32>,
+    words: Vec<u32>,
+    hashes: Vec<(u64, u32)>,
+}
+
+impl HeuristicScratch {
+    pub(crate) fn new(heuristics: &Heuristics) -> HeuristicScratch {
+        HeuristicScratch {
+            shape_cache: heuristics.shapes.create_cache(),
+            header_caches: heuristics
+                .comment_threads
+                .iter()
+                .map(|(_, h, f, _, _)| (h.create_cache(), f.create_cache()))
+                .collect(),
+            patterns: PatternSet::new(heuristics.shapes.pattern_len()),
+            word: String::new(),
+            candidates: Vec::new(),
+            line_features: Vec::new(),
+            first: Vec::new(),
+            context_features: Vec::new(),
+            second: Vec::new(),
+            recurring: Vec::new(),
+            words: Vec::new(),
+            hashes: Vec::new(),
+        }
+    }
+}
+
+/// A removal decided by a heuristic: `(line, rule, score)`.
+pub(crate) type Verdict = (usize, u32, f32);
+
+impl Heuristics {
+    /// The first comment heading that a comment-thread rule confirms:
+    /// `(line, rule, furniture lines found)`. The heading must stand below two
+    /// lines of prose that no rule removed.
+    pub(crate) fn comment_thread(
+        &self,
+        text: &str,
+        lines: &[LineView],
+        scratch: &mut HeuristicScratch,
+    ) -> Option<(usize, u32, usize)> {
+        if self.comment_threads.is_empty() {
+            return None;
+        }
+        let mut prose_above = 0;
+        for (index, line) in lines.iter().enumerate() {
+            if line.removed || line.trimmed.0 == line.trimmed.1 {
+                continue;
+            }
+            let content = &text[line.trimmed.0..line.trimmed.1];
+            if prose_above >= 2 && content.len() <= 200 {
+                for ((rule, header, furniture, window, min_count), (header_cache, furniture_cache)) in
+                    self.comment_threads.iter().zip(scratch.header_caches.iter_mut())
+                {
+                    if !matches(header, header_cache, content) {
+                        continue;
+                    }
+                    let found = lines[index + 1..]
+                        .iter()
+                        .take(*window)
+                        .filter(|l| l.trimmed.0 != l.trimmed.1)
+                        .filter(|l| matches(furniture, furniture_cache, &text[l.trimmed.0..l.trimmed.1]))
+                        .count();
+                    if found >= *min_count {
+                        return Some((index, *rule, found));
+                    }
+                }
+            }
+            if content.split_whitespace().nth(PROSE_WORDS as usize - 1).is_some() {
+                prose_above += 1;
+            }
+        }
+        None
+    }
+
+    /// Scores every non-blank line that is not removed yet, and returns the
+    /// removals in line order. `scratch.recurring` may hold corpus counts per
+    /// line of the document (it is resized to the candidates here).
+    pub(crate) fn classify(
+        &self,
+        text: &str,
+        lines: &[LineView],
+        scratch: &mut HeuristicScratch,
+        verdicts: &mut Vec<Verdict>,
+    ) {
+        verdicts.clear();
+        let Some((rule, weights)) = &self.classifier else {
+            return;
+        };
+        let (threshold, line_model, context_model) = &**weights;
+        self.features(text, lines, scratch);
+        let n = scratch.candidates.len();
+        scratch.first.clear();
+        scratch
+            .first
+            .extend(scratch.line_features.iter().map(|x| line_model.score(x)));
+        context_features(scratch);
+        scratch.second.clear();
+        scratch
+            .second
+            .extend(scratch.context_features.iter().map(|x| context_model.score(x)));
+        for k in 0..n {
+            let z = scratch.second[k];
+            if z <= *threshold {
+                verdicts.push((scratch.candidates[k], *rule, 1.0 / (1.0 + z.exp())));
+            }
+        }
+        // Never empty a page: when nothing of prose would be left, keep the
+        // main region (the lines the context model saw as inside it) instead.
+        let kept_prose = (0..n).any(|k| scratch.second[k] > *threshold && scratch.words[k] >= PROSE_WORDS);
+        if !kept_prose && n > 0 {
+            verdicts.retain(|&(line, _, _)| {
+                let k = scratch.candidates.binary_search(&line).expect("a candidate");
+                scratch.context_features[k][8] == 0.0
+            });
+        }
+    }
+
+    /// Fills the line features of every candidate.
+    fn features(&self, text: &str, lines: &[LineView], scratch: &mut HeuristicScratch) {
+        let HeuristicScratch {
+            shape_cache,
+            patterns,
+            word,
+            candidates,
+            line_features,
+            recurring,
+            words,
+            hashes,
+            ..
+        } = scratch;
+        candidates.clear();
+        line_features.clear();
+        words.clear();
+        let stop_bit = self.language(text, lines, word);
+
+        // Lines repeated within the page (every "Reply", every "Share").
+        hashes.clear();
+        for (index, line) in lines.iter().enumerate() {
+            if line.trimmed.0 != line.trimmed.1 {
+                hashes.push((fnv1a(&text.as_bytes()[line.trimmed.0..line.trimmed.1]), index as u32));
+            }
+        }
+        hashes.sort_unstable();
+
+        let len = text.len().max(1) as f32;
+        for (index, line) in lines.iter().enumerate() {
+            if line.removed || line.trimmed.0 == line.trimmed.1 {
+                continue;
+            }
+            let content = &text[line.trimmed.0..line.trimmed.1];
+            let counts: LineCounts = features::count_line(content, |w| self.stop.languages(w), stop_bit, word);
+            let mut x = [0.0f32; LINE_COUNT];
+            features::own_features(&counts, line.start as f32 / len, &mut x);
+            patterns.clear();
+            self.shapes
+                .which_overlapping_matches_with(shape_cache, &Input::new(content), patterns);
+            for pattern in patterns.iter() {
+                x[features::SHAPES[pattern.as_usize()].0] = 1.0;
+            }
+            let hash = fnv1a(content.as_bytes());
+            let first = hashes.partition_point(|&(h, _)| h < hash);
+            let copies = hashes[first..].iter().take_while(|&&(h, _)| h == hash).count();
+            x[REPEATS] = (copies.max(1) as f32).ln();
+            let near = |range: std::ops::Range<usize>| {
+                lines[range]
+                    .iter()
+                    .filter(|l| l.removed && l.trimmed.0 != l.trimmed.1)
+                    .count()
+            };
+            x[RULE_REMOVED_NEAR] =
+                (near(index.saturating_sub(3)..index) + near(index + 1..(index + 4).min(lines.len()))) as f32;
+            x[RECURRING] = recurring.get(index).map_or(0.0, |&r| (r as f32).ln_1p());
+            candidates.push(index);
+            line_features.push(x);
+            words.push(counts.words);
+        }
+        let n = candidates.len();
+        for k in 0..n {
+            x_neighbours(line_features, k, n);
+        }
+    }
+
+    /// The stop-word list that covers most words of the page's first lines.
+    fn language(&self, text: &str, lines: &[LineView], word: &mut String) -> u32 {
+        let mut hits = [0u32; 32];
+        let mut seen = 0;
+        'lines: for line in lines.iter().filter(|l| l.trimmed.0 != l.trimmed.1) {
+            for token in text[line.trimmed.0..line.trimmed.1].split_whitespace() {
+                let bare = token.trim_matches(|c: char| !c.is_alphanumeric());
+                if bare.is_empty() || bare.len() > 24 {
+                    continue;
+                }
+                word.clear();
+                word.extend(bare.chars().flat_map(char::to_lowercase));
+                let mut bits = self.stop.languages(word);
+                while bits != 0 {
+                    hits[bits.trailing_zeros() as usize] += 1;
+                    bits &= bits - 1;
+                }
+                seen += 1;
+                if seen >= 1000 {
+                    break 'lines;
+                }
+            }
+        }
+        // Ties go to the earlier list, English first.
+        let best = (0..stopwords::LISTS.len()).fold(0, |best, i| if hits[i] > hits[best] { i } else { best });
+        1 << best
+    }
+}
+
+/// Copies the neighbour features of candidate `k` from candidates `k-1` and `k+1`.
+fn x_neighbours(x: &mut [[f32; LINE_COUNT]], k: usize, n: usize) {
+    for (slot, &feature) in NEIGHBOUR.iter().enumerate() {
+        x[k][PREV + slot] = if k > 0 { x[k - 1][feature] } else { 0.0 };
+        x[k][NEXT + slot] = if k + 1 < n { x[k + 1][feature] } else { 0.0 };
+    }
+}
+
+fn matches(regex: &Regex, cache: &mut meta::Cache, haystack: &str) -> bool {
+    regex
+        .search_half_with(cache, &Input::new(haystack).earliest(true))
+        .is_some()
+}
+
+/// FNV-1a, 64-bit: a line's identity within one page.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+        (h ^ b as u64).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
+/// The score given to a neighbour that does not exist.
+const EDGE_SCORE: f32 = -3.0;
+
+/// Fills the context features from the first scores.
+fn context_features(scratch: &mut HeuristicScratch) {
+    let HeuristicScratch {
+        line_features,
+        first,
+        context_features,
+        words,
+        ..
+    } = scratch;
+    let n = first.len();
+    context_features.clear();
+    context_features.resize(n, [0.0; CONTEXT_COUNT]);
+    let weight = |k: usize| ((words[k] + 1) as f32).sqrt();
+    // The main region: the run of lines with the largest total of
+    // (probability of content − ½) × √words (Kadane's algorithm).
+    let (mut best, mut region) = (f32::MIN, (0, 0));
+    let (mut sum, mut start) = (0.0f32, 0);
+    for (k, &score) in first.iter().enumerate() {
+        let value = (sigmoid(score) - 0.5) * weight(k);
+        if sum <= 0.0 {
+            sum = value;
+            start = k;
+        } else {
+            sum += value;
+        }
+        if sum > best {
+            best = sum;
+            region = (start, k);
+        }
+    }
+    let at = |k: isize| {
+        if k >= 0 && (k as usize) < n {
+            first[k as usize]
+        } else {
+            EDGE_SCORE
+        }
+    };
+    let window = |k: usize, half: usize| {
+        let (lo, hi) = (k.saturating_sub(half), (k + half + 1).min(n));
+        let (mut total, mut weights) = (0.0, 0.0);
+        for (j, &score) in first.iter().enumerate().take(hi).skip(lo) {
+            total += score * weight(j);
+            weights += weight(j);
+        }
+        total / weights
+    };
+    for k in 0..n {
+        let c = &mut context_features[k];
+        let i = k as isize;
+        c[0] = first[k];
+        c[1] = at(i - 1);
+        c[2] = at(i + 1);
+        c[3] = at(i - 2);
+        c[4] = at(i + 2);
+        c[5] = window(k, 3);
+        c[6] = window(k, 8);
+        let (lo, hi) = (k.saturating_sub(6), (k + 7).min(n));
+        c[7] = line_features[lo..hi].iter().map(|x| x[COMMENT_META]).sum::<f32>() / (hi - lo) as f32;
+        let inside = region.0 <= k && k <= region.1;
+        c[8] = if inside { 1.0 } else { 0.0 };
+        let distance = if inside {
+            0
+        } else if k < region.0 {
+            region.0 - k
+        } else {
+            k - region.1
+        };
+        c[9] = (distance as f32).ln_1p();
+        c[10] = if k + 1 == region.0 { 1.0 } else { 0.0 };
+        c[11] = if inside {
+            (k - region.0) as f32 / (region.1 - region.0).max(1) as f32
+        } else {
+            0.0
+        };
+    }
+}
+
+fn sigmoid(z: f32) -> f32 {
+    1.0 / (1.0 + (-z).exp())
+}
+
+/// The language code of a stop-word bit.
+#[cfg(test)]
+fn language_code(bit: u32) -> &'static str {
+    StopWords::code(bit.trailing_zeros() as usize)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn model(names: &[&str], weights: &[(&str, f64)]) -> LinearModel {
+        let mut rows: Vec<(String, f64, f64, f64)> = names.iter().map(|n| (n.to_string(), 0.0, 1.0, 0.0)).collect();
+        rows.push(("bias".into(), 0.0, 1.0, 0.0));
+        for (name, weight) in weights {
+            rows.iter_mut().find(|r| r.0 == *name).unwrap().3 = *weight;
+        }
+        LinearModel::from_rows(&rows, names).unwrap()
+    }
+
+    #[test]
+    fn a_model_needs_every_feature_once_and_nothing_else() {
+        let rows = |list: &[&str]| -> Vec<(String, f64, f64, f64)> {
+            list.iter().map(|n| (n.to_string(), 0.0, 1.0, 1.0)).collect()
+        };
+        let names = ["a", "b"];
+        assert!(LinearModel::from_rows(&rows(&["bias", "a", "b"]), &names).is_ok());
+        let missing = LinearModel::from_rows(&rows(&["bias", "a"]), &names).unwrap_err();
+        assert!(missing.contains("without a weight: b"), "{missing}");
+        let unknown = LinearModel::from_rows(&rows(&["bias", "a", "b", "c"]), &names).unwrap_err();
+        assert!(unknown.contains("unknown feature \"c\""), "{unknown}");
+        let twice = LinearModel::from_rows(&rows(&["bias", "a", "a", "b"]), &names).unwrap_err();
+        assert!(twice.contains("twice"), "{twice}");
+        let mut zero = rows(&["bias", "a", "b"]);
+        zero[1].2 = 0.0;
+        assert!(LinearModel::from_rows(&zero, &names).is_err());
+    }
+
+    #[test]
+    fn a_model_standardises_then_weighs() {
+        let rows = vec![("bias".to_string(), 0.0, 1.0, 1.0), ("a".to_string(), 2.0, 4.0, 2.0)];
+        let m = LinearModel::from_rows(&rows, &["a"]).unwrap();
+        assert!((m.score(&[6.0]) - 3.0).abs() < 1e-6);
+    }
+
+    fn views(text: &str) -> Vec<LineView> {
+        let mut start = 0;
+        text.split('\n')
+            .map(|line| {
+                let view = LineView {
+                    trimmed: if line.trim().is_empty() {
+                        (start, start)
+                    } else {
+                        (start, start + line.len())
+                    },
+                    start,
+                    removed: false,
+                };
+                start += line.len() + 1;
+                view
+            })
+            .collect()
+    }
+
+    /// A toy classifier: words and stop-word density first, then the scores
+    /// around a line and a bonus for standing inside the main region.
+    fn toy() -> Heuristics {
+        let line = model(LINE_FEATURES, &[("words", 1.0), ("stop-density", 4.0), ("bias", -3.0)]);
+        let context = model(
+            CONTEXT_FEATURES,
+            &[("score", 1.0), ("window3", 1.0), ("in-region", 3.0)],
+        );
+        Heuristics::compile(std::iter::once((
+            0,
+            &Heuristic::LineClassifier {
+                threshold: 0.0,
+                line,
+                context,
+            },
+        )))
+        .unwrap()
+        .unwrap()
+    }
+
+    #[test]
+    fn the_main_region_is_the_run_of_prose_and_edges_are_outside_it() {
+        let text = "Home\nNews\nSport\n\
+            The minister was in the city on Tuesday and he said that the talks would go on.\n\
+            Sub heading\n\
+            It is not the first time that the two sides have met in the city of Tripoli.\n\
+            Privacy Policy\nContact\n";
+        let h = toy();
+        let lines = views(text);
+        let mut scratch = HeuristicScratch::new(&h);
+        let mut verdicts = Vec::new();
+        h.classify(text, &lines, &mut scratch, &mut verdicts);
+        let region: Vec<f32> = scratch.context_features.iter().map(|c| c[8]).collect();
+        assert_eq!(region, [0.0, 0.0, 0.0, 1.0, 1.0, 1.0, 0.0, 0.0]);
+        assert_eq!(scratch.context_features[2][10], 1.0, "the line just before the region");
+        assert_eq!(scratch.context_features[0][9], (4.0f32).ln());
+        let removed: Vec<usize> = verdicts.iter().map(|v| v.0).collect();
+        assert_eq!(removed, [0, 1, 2, 6, 7]);
+        assert!(
+            verdicts.iter().all(|v| v.2 > 0.5 && v.2 <= 1.0),
+            "scores are probabilities of boilerplate"
+        );
+    }
+
+    #[test]
+    fn repeats_and_neighbours_are_counted() {
+        let text = "Reply\nA long line of text that is in the middle of it all.\nReply\n";
+        let h = toy();
+        let lines = views(text);
+        let mut scratch = HeuristicScratch::new(&h);
+        h.features(text, &lines, &mut scratch);
+        assert_eq!(scratch.line_features[0][REPEATS], 2f32.ln());
+        assert_eq!(scratch.line_features[1][REPEATS], 0.0);
+        assert_eq!(scratch.line_features[1][PREV], scratch.line_features[0][WORDS]);
+        assert_eq!(scratch.line_features[1][NEXT], scratch.line_features[2][WORDS]);
+        assert_eq!(
+            scratch.line_features[0][COMMENT_META], 1.0,
+            "'Reply' is comment furniture"
+        );
+    }
+
+    #[test]
+    fn the_page_language_picks_the_stop_word_list() {
+        let h = toy();
+        let mut word = String::new();
+        let german = "Der Minister ist in der Stadt und hat mit den Leuten gesprochen.\n";
+        assert_eq!(language_code(h.language(german, &views(german), &mut word)), "de");
+        let english = "The minister was in the city and he spoke with the people.\n";
+        assert_eq!(language_code(h.language(english, &views(english), &mut word)), "en");
+    }
+
+    #[test]
+    fn a_comment_heading_needs_prose_above_and_furniture_below() {
+        let h = Heuristics::compile(std::iter::once((
+            3,
+            &Heuristic::CommentThread {
+                header: r"\d+ comments".into(),
+                furniture: r"^reply$|says:$".into(),
+                window: 10,
+                min_count: 2,
+            },
+        )))
+        .unwrap()
+        .unwrap();
+        let prose = "This is a line of prose with more than twelve words in it, as articles have.\n";
+        let page = format!("{prose}{prose}3 Comments\nAnn says:\nNice.\nReply\n");
+        let mut scratch = HeuristicScratch::new(&h);
+        assert_eq!(h.comment_thread(&page, &views(&page), &mut scratch), Some((2, 3, 2)));
+        let no_furniture = format!("{prose}{prose}3 Comments\nAnn\nNice.\n");
+        assert_eq!(
+            h.comment_thread(&no_furniture, &views(&no_furniture), &mut scratch),
+            None
+        );
+        let at_top = format!("3 Comments\nAnn says:\nReply\n{prose}{prose}");
+        assert_eq!(h.comment_thread(&at_top, &views(&at_top), &mut scratch), None);
+    }
+}
