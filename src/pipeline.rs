@@ -151,7 +151,7 @@ pub fn plan(config: &RunConfig) -> Result<Plan> {
             )));
         }
         if input_abs.is_dir() {
-            walk_directory(input, config, &mut jobs);
+            walk_directory(input, config, &out_abs, &mut jobs);
         } else {
             let name = input
                 .file_name()
@@ -171,17 +171,35 @@ pub fn plan(config: &RunConfig) -> Result<Plan> {
     })
 }
 
-fn walk_directory(root: &Path, config: &RunConfig, jobs: &mut Vec<Job>) {
-    let walker = walkdir::WalkDir::new(root)
+fn walk_directory(root: &Path, config: &RunConfig, out_abs: &Path, jobs: &mut Vec<Job>) {
+    let mut walker = walkdir::WalkDir::new(root)
         .follow_links(config.follow_links)
-        .sort_by_file_name();
-    for entry in walker {
+        .sort_by_file_name()
+        .into_iter();
+    while let Some(entry) = walker.next() {
         match entry {
+            // With --follow, a link may lead into --out: reading the outputs
+            // of this very run as inputs, and writing outputs of outputs.
+            Ok(entry) if config.follow_links && entry.path_is_symlink() && leads_into(entry.path(), out_abs) => {
+                if entry.file_type().is_dir() {
+                    walker.skip_current_dir();
+                }
+                let relative = entry.path().strip_prefix(root).unwrap_or(entry.path());
+                jobs.push(Job {
+                    source: entry.path().to_path_buf(),
+                    output: config.out.join(relative),
+                    problem: Some(Problem::Error(
+                        "symbolic link into --out; dechaff never reads its own outputs".to_string(),
+                    )),
+                });
+            }
             Ok(entry) if entry.file_type().is_dir() => {}
             Ok(entry) => {
                 let relative = entry.path().strip_prefix(root).unwrap_or(entry.path());
                 let output = config.out.join(relative);
-                let problem = entry.path_is_symlink().then(|| {
+                // Regression: this asked only whether the entry is a link, so
+                // --follow still skipped every link to a file.
+                let problem = (entry.path_is_symlink() && !config.follow_links).then(|| {
                     Problem::Skipped("symbolic link, not followed (pass --follow to follow links)".to_string())
                 });
                 let problem = problem.or_else(|| {
@@ -216,6 +234,11 @@ fn walk_directory(root: &Path, config: &RunConfig, jobs: &mut Vec<Job>) {
             }
         }
     }
+}
+
+/// Whether `path` resolves to `out_abs` or somewhere inside it.
+fn leads_into(path: &Path, out_abs: &Path) -> bool {
+    fs::canonicalize(path).is_ok_and(|resolved| resolved.starts_with(out_abs))
 }
 
 fn check_collisions(jobs: &[Job], out: &Path) -> Result<()> {
@@ -445,23 +468,74 @@ fn remove_stale(output: &Path) {
 }
 
 /// Writes `bytes` to a temporary file beside `target` and renames it into place.
+///
+/// The temporary file is named `.dechaff-PID-N.tmp`, not after the target:
+/// a target whose name is near the file system's limit (255 bytes) must not
+/// fail because its temporary name is longer. A run killed mid-write can
+/// leave such a file behind, never a partial file under a target's name.
 pub fn write_atomically(target: &Path, bytes: &[u8]) -> Result<()> {
+    write_atomically_with(target, |file| file.write_all(bytes))
+}
+
+/// [`write_atomically`] with the writing done by `write`: any error it
+/// returns, like any error creating, flushing or renaming, leaves `target`
+/// untouched and the temporary file removed.
+fn write_atomically_with(target: &Path, write: impl FnOnce(&mut fs::File) -> std::io::Result<()>) -> Result<()> {
+    static TEMPORARY_FILES: AtomicUsize = AtomicUsize::new(0);
     let parent = target
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
-    let name = target
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let temporary = parent.join(format!(".{name}.dechaff-{}.tmp", std::process::id()));
+    let number = TEMPORARY_FILES.fetch_add(1, Ordering::Relaxed);
+    let temporary = parent.join(format!(".dechaff-{}-{number}.tmp", std::process::id()));
     let result = fs::File::create(&temporary)
-        .and_then(|mut file| file.write_all(bytes).and_then(|()| file.flush()))
+        .and_then(|mut file| write(&mut file).and_then(|()| file.flush()))
         .and_then(|()| fs::rename(&temporary, target));
     if let Err(e) = result {
         let _ = fs::remove_file(&temporary);
         return Err(Error::io(target, e));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A disk that fills up half way through a file: the error names the
+    /// target, and neither the target nor a temporary file is left.
+    #[test]
+    fn a_failed_write_leaves_no_file_behind() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("sub/page.txt");
+        let error = write_atomically_with(&target, |file| {
+            file.write_all(b"half a docu")?;
+            Err(std::io::Error::from_raw_os_error(28))
+        })
+        .unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            format!("{}: No space left on device (os error 28)", target.display())
+        );
+        assert_eq!(fs::read_dir(dir.path().join("sub")).unwrap().count(), 0);
+        // An older output stays as it was: a failed write never truncates it.
+        fs::write(&target, "older output\n").unwrap();
+        write_atomically_with(&target, |_| Err(std::io::Error::from_raw_os_error(28))).unwrap_err();
+        assert_eq!(fs::read_to_string(&target).unwrap(), "older output\n");
+        assert_eq!(fs::read_dir(dir.path().join("sub")).unwrap().count(), 1);
+    }
+
+    /// Regression: the temporary name was `.NAME.dechaff-PID.tmp`, which
+    /// goes over the 255-byte limit for a file name of 230 bytes or more,
+    /// so such a file failed with "File name too long" although its own
+    /// name is fine.
+    #[test]
+    fn a_target_with_a_name_near_the_limit_is_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("x".repeat(255));
+        write_atomically(&target, b"text\n").unwrap();
+        assert_eq!(fs::read(&target).unwrap(), b"text\n");
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
 }

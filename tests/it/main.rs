@@ -6,6 +6,7 @@
 //! the shipped packs' invariants, the `explain` rendering, and the golden
 //! seeds. `util` runs the binary; `corpus` generates a test tree.
 
+mod bad_input;
 mod cli_errors;
 mod corpus;
 mod determinism;
