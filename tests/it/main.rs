@@ -13,5 +13,6 @@ mod determinism;
 mod explain;
 mod golden;
 mod partition;
+mod properties;
 mod rule_packs;
 mod util;
