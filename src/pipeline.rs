@@ -454,6 +454,7 @@ fn clean_one(job: &Job, config: &RunConfig, cleaner: &mut Cleaner, rules: &RuleS
         record.warnings.push(message);
     }
     if let Err(e) = write_atomically(&job.output, cleaned.text.as_bytes()) {
+        remove_stale(&job.output);
         return fail(record, Status::Error, e.to_string());
     }
     record.output = Some(job.output.to_string_lossy().into_owned());

@@ -9,6 +9,7 @@
 mod bad_input;
 mod cli_errors;
 mod corpus;
+mod crash_safety;
 mod determinism;
 mod explain;
 mod golden;
