@@ -13,6 +13,7 @@ mod crash_safety;
 mod determinism;
 mod explain;
 mod golden;
+mod hostile_paths;
 mod partition;
 mod properties;
 mod rule_packs;
