@@ -115,7 +115,14 @@ fn utf16_without_bom(sniff: &[u8]) -> Option<&'static Encoding> {
     if units < 2 {
         return None;
     }
-    let zeros_at = |parity: usize| sniff[..units * 2].iter().skip(parity).step_by(2).filter(|&&b| b == 0).count();
+    let zeros_at = |parity: usize| {
+        sniff[..units * 2]
+            .iter()
+            .skip(parity)
+            .step_by(2)
+            .filter(|&&b| b == 0)
+            .count()
+    };
     let (even, odd) = (zeros_at(0), zeros_at(1));
     let encoding = match (even, odd) {
         (0, high) if high * 2 >= units => encoding_rs::UTF_16LE,
@@ -123,7 +130,11 @@ fn utf16_without_bom(sniff: &[u8]) -> Option<&'static Encoding> {
         _ => return None,
     };
     // A cut surrogate pair at the end of the sniff is not an error.
-    let checked = if sniff.len() > 8 { &sniff[..units * 2 - 2] } else { &sniff[..units * 2] };
+    let checked = if sniff.len() > 8 {
+        &sniff[..units * 2 - 2]
+    } else {
+        &sniff[..units * 2]
+    };
     let text = encoding.decode_without_bom_handling_and_without_replacement(checked)?;
     let is_text = text
         .chars()
@@ -193,7 +204,13 @@ mod tests {
 
     fn utf16(text: &str, little_endian: bool) -> Vec<u8> {
         text.encode_utf16()
-            .flat_map(|unit| if little_endian { unit.to_le_bytes() } else { unit.to_be_bytes() })
+            .flat_map(|unit| {
+                if little_endian {
+                    unit.to_le_bytes()
+                } else {
+                    unit.to_be_bytes()
+                }
+            })
             .collect()
     }
 
@@ -214,7 +231,10 @@ mod tests {
     fn nul_bytes_that_are_not_utf16_text_stay_binary() {
         // Small little-endian integers: every other byte is zero, but they decode to control characters.
         let integers: Vec<u8> = (1u16..200).flat_map(u16::to_le_bytes).collect();
-        assert!(matches!(decode(&integers, EncodingChoice::Detect), Err(DecodeError::Binary { .. })));
+        assert!(matches!(
+            decode(&integers, EncodingChoice::Detect),
+            Err(DecodeError::Binary { .. })
+        ));
         // Text with a run of NULs inside.
         assert!(matches!(
             decode(b"Some text\0\0\0 and more text\n", EncodingChoice::Detect),
@@ -227,9 +247,10 @@ mod tests {
     /// letter into two characters of mojibake, reported as not lossy.
     #[test]
     fn utf8_with_a_stray_byte_stays_utf8_and_is_lossy() {
-        let mut bytes = "R\u{e9}sum\u{e9}: \u{e7}a co\u{fb}te 5 \u{20ac}, d\u{e9}j\u{e0} l\u{e0}, tr\u{e8}s \u{e9}t\u{e9}.\n"
-            .as_bytes()
-            .to_vec();
+        let mut bytes =
+            "R\u{e9}sum\u{e9}: \u{e7}a co\u{fb}te 5 \u{20ac}, d\u{e9}j\u{e0} l\u{e0}, tr\u{e8}s \u{e9}t\u{e9}.\n"
+                .as_bytes()
+                .to_vec();
         bytes.extend_from_slice(b"A stray \xff byte.\n");
         let decoded = decode(&bytes, EncodingChoice::Detect).unwrap();
         assert_eq!(decoded.encoding, "UTF-8");
@@ -242,7 +263,8 @@ mod tests {
     fn legacy_multibyte_text_is_not_taken_for_utf8() {
         // "Tokyo weather" in Shift_JIS, repeated: its bytes form some valid
         // UTF-8 sequences by accident, but far fewer than ten per invalid one.
-        let sjis = b"\x93\x8c\x8b\x9e\x82\xcc\x93\x56\x8b\x43\x82\xcd\x90\xb0\x82\xea\x82\xc5\x82\xb7\x81\x42".repeat(20);
+        let sjis =
+            b"\x93\x8c\x8b\x9e\x82\xcc\x93\x56\x8b\x43\x82\xcd\x90\xb0\x82\xea\x82\xc5\x82\xb7\x81\x42".repeat(20);
         let decoded = decode(&sjis, EncodingChoice::Detect).unwrap();
         assert_eq!(decoded.encoding, "Shift_JIS");
         assert!(decoded.text.starts_with("\u{6771}\u{4eac}\u{306e}\u{5929}\u{6c17}"));

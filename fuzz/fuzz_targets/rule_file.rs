@@ -47,14 +47,22 @@ fuzz_target!(|data: &[u8]| {
         );
         (pack, document)
     };
-    let Ok(rules) = RuleSetBuilder::new().no_default_rules(true).add_text("fuzz.toml", pack).build() else {
+    let Ok(rules) = RuleSetBuilder::new()
+        .no_default_rules(true)
+        .add_text("fuzz.toml", pack)
+        .build()
+    else {
         return;
     };
     let _ = rules.test_examples();
     let Ok(mut cleaner) = CleanerBuilder::new().build(rules) else {
         return;
     };
-    let document = if document.is_empty() { SAMPLE.as_bytes() } else { document };
+    let document = if document.is_empty() {
+        SAMPLE.as_bytes()
+    } else {
+        document
+    };
     if let Ok(decoded) = decode(document, EncodingChoice::Detect) {
         common::clean_and_check(&mut cleaner, document, &decoded);
     }

@@ -125,7 +125,13 @@ fn every_text_fixture_is_cleaned_in_its_encoding_and_binaries_are_refused() {
 
     // UTF-8 with one stray byte: UTF-8, the byte replaced, and said so.
     let invalid = record("invalid-utf8.txt");
-    assert_eq!((invalid["input"]["encoding"].as_str(), invalid["input"]["lossy"].as_bool()), (Some("UTF-8"), Some(true)));
+    assert_eq!(
+        (
+            invalid["input"]["encoding"].as_str(),
+            invalid["input"]["lossy"].as_bool()
+        ),
+        (Some("UTF-8"), Some(true))
+    );
     let text = output(dir.path(), "invalid-utf8.txt");
     assert!(text.starts_with("R\u{e9}sum\u{e9} de la r\u{e9}union"), "{text}");
     assert!(text.contains("A stray byte \u{fffd} here."), "{text}");
@@ -151,7 +157,12 @@ fn every_text_fixture_is_cleaned_in_its_encoding_and_binaries_are_refused() {
         let written = fs::read_to_string(dir.path().join(typed.output.as_ref().unwrap())).unwrap();
         let raw = fs::read(dir.path().join(&typed.source)).unwrap();
         let decoded = dechaff::decode::decode(&raw, dechaff::decode::EncodingChoice::Detect).unwrap();
-        assert_eq!(rebuild_input(&written, &typed).as_deref(), Some(decoded.text.as_ref()), "{}", typed.source);
+        assert_eq!(
+            rebuild_input(&written, &typed).as_deref(),
+            Some(decoded.text.as_ref()),
+            "{}",
+            typed.source
+        );
     }
 }
 
@@ -175,7 +186,11 @@ fn a_50_mb_line_is_cleaned_in_one_pass() {
     let filler = "The quick brown fox jumps over the lazy dog. ".repeat(50_000_000 / 45);
     let line = format!("Write to [email protected] now. {filler}Share This\n");
     write(&dir.path().join("in/line.txt"), &line);
-    let run = dechaff_within(dir.path(), &["clean", "in", "--out", "out", "-q"], Duration::from_secs(300));
+    let run = dechaff_within(
+        dir.path(),
+        &["clean", "in", "--out", "out", "-q"],
+        Duration::from_secs(300),
+    );
     run.assert_code(0);
     let written = fs::read(dir.path().join("out/line.txt")).unwrap();
     let expected = format!("Write to now. {filler}Share This\n");
@@ -192,7 +207,11 @@ fn a_million_tiny_lines() {
         text.push_str(if i % 1000 == 999 { "Share This\n" } else { "a\n" });
     }
     write(&dir.path().join("in/lines.txt"), &text);
-    let run = dechaff_within(dir.path(), &["clean", "in", "--out", "out", "-q"], Duration::from_secs(300));
+    let run = dechaff_within(
+        dir.path(),
+        &["clean", "in", "--out", "out", "-q"],
+        Duration::from_secs(300),
+    );
     run.assert_code(0);
     let written = fs::read_to_string(dir.path().join("out/lines.txt")).unwrap();
     assert_eq!(written, "a\n".repeat(999_000));
@@ -238,7 +257,11 @@ fn a_fifo_named_on_the_command_line_is_read() {
         let mut fifo = fs::OpenOptions::new().write(true).open(writer_path).unwrap();
         fifo.write_all(b"Streamed text.\nShare This\n").unwrap();
     });
-    let run = dechaff_within(dir.path(), &["clean", "stream", "--out", "out"], Duration::from_secs(60));
+    let run = dechaff_within(
+        dir.path(),
+        &["clean", "stream", "--out", "out"],
+        Duration::from_secs(60),
+    );
     run.assert_code(0);
     writer.join().unwrap();
     assert_eq!(output(dir.path(), "stream"), "Streamed text.\n");
@@ -275,9 +298,14 @@ fn files_that_vanish_or_change_kind_between_walk_and_read() {
     fs::remove_file(input.join("b.txt")).unwrap();
     fs::create_dir(input.join("b.txt")).unwrap();
     let mut reported = Vec::new();
-    let summary = dechaff::pipeline::run(&plan, &config, &cleaner, &mut |report: &dechaff::pipeline::FileReport| {
-        reported.push((report.record.source.clone(), report.record.error.clone()));
-    })
+    let summary = dechaff::pipeline::run(
+        &plan,
+        &config,
+        &cleaner,
+        &mut |report: &dechaff::pipeline::FileReport| {
+            reported.push((report.record.source.clone(), report.record.error.clone()));
+        },
+    )
     .unwrap();
     assert_eq!((summary.ok, summary.failed), (1, 2));
     let source = |name: &str| input.join(name).display().to_string();
@@ -291,7 +319,10 @@ fn files_that_vanish_or_change_kind_between_walk_and_read() {
             (source("c.txt"), None)
         ]
     );
-    assert!(!out.join("a.txt").exists() && !out.join("b.txt").exists(), "stale outputs remain");
+    assert!(
+        !out.join("a.txt").exists() && !out.join("b.txt").exists(),
+        "stale outputs remain"
+    );
     assert_eq!(fs::read_to_string(out.join("c.txt")).unwrap(), "Text of c.txt.\n");
     let records = provenance(&out);
     assert_eq!(records.iter().filter(|r| r["status"] == "error").count(), 2);
@@ -323,7 +354,11 @@ fn symlink_loops_and_links_out_of_the_tree() {
     }
     assert!(!dir.path().join("out/outside.txt").exists());
 
-    let run = dechaff_within(dir.path(), &["clean", "in", "--out", "out2", "--follow"], Duration::from_secs(60));
+    let run = dechaff_within(
+        dir.path(),
+        &["clean", "in", "--out", "out2", "--follow"],
+        Duration::from_secs(60),
+    );
     run.assert_code(1);
     let records = provenance(&dir.path().join("out2"));
     let looped = record_for(&records, "in/loop");
@@ -441,7 +476,10 @@ fn a_rule_that_matches_everything_is_caught_by_the_removal_budget() {
     let warnings: &Value = &records[0]["warnings"];
     assert_eq!(warnings.as_array().map(Vec::len), Some(1));
 
-    let run = dechaff_in(dir.path(), ["clean", "in", "--out", "out", "--rules", rules, "--strict"]);
+    let run = dechaff_in(
+        dir.path(),
+        ["clean", "in", "--out", "out", "--rules", rules, "--strict"],
+    );
     run.assert_code(1);
     assert!(!dir.path().join("out/a.txt").exists());
 }

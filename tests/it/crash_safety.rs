@@ -83,7 +83,10 @@ fn a_killed_run_leaves_only_complete_files_and_a_rerun_finishes_the_job() {
         if done >= 40 {
             break;
         }
-        assert!(child.try_wait().unwrap().is_none(), "the run ended before it could be killed");
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the run ended before it could be killed"
+        );
         assert!(started.elapsed() < Duration::from_secs(120), "the run made no progress");
         std::thread::sleep(Duration::from_millis(2));
     }
@@ -220,7 +223,11 @@ fn a_full_disk_is_a_clear_error_never_a_truncated_file() {
         assert!(line.ends_with(&no_space), "an error that is not the full disk: {line}");
     }
     let left = outputs(&out);
-    assert!(!left.is_empty() && left.len() < reference.len(), "{} outputs", left.len());
+    assert!(
+        !left.is_empty() && left.len() < reference.len(),
+        "{} outputs",
+        left.len()
+    );
     for (path, bytes) in &left {
         assert!(reference.get(path) == Some(bytes), "{} is truncated", path.display());
     }

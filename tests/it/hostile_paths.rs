@@ -28,11 +28,19 @@ fn assert_only_out_changed(root: &Path, before: &[(PathBuf, Vec<u8>)], out: &Pat
     let after = snapshot(root);
     for entry in &after {
         if !entry.0.starts_with(out) {
-            assert!(before.contains(entry), "{} was written outside --out", entry.0.display());
+            assert!(
+                before.contains(entry),
+                "{} was written outside --out",
+                entry.0.display()
+            );
         }
     }
     for entry in before {
-        assert!(after.contains(entry) || entry.0.starts_with(out), "{} changed", entry.0.display());
+        assert!(
+            after.contains(entry) || entry.0.starts_with(out),
+            "{} changed",
+            entry.0.display()
+        );
     }
 }
 
@@ -67,17 +75,36 @@ fn dot_dot_and_absolute_arguments_write_only_under_out() {
 
     let run = dechaff_in(
         root,
-        ["clean", "in/sub/../sub/a.txt", absolute.to_str().unwrap(), "./in/./sub/deeper/..", "--out", "out"],
+        [
+            "clean",
+            "in/sub/../sub/a.txt",
+            absolute.to_str().unwrap(),
+            "./in/./sub/deeper/..",
+            "--out",
+            "out",
+        ],
     );
     run.assert_code(2);
     let run = dechaff_in(
         root,
-        ["clean", "in/sub/../sub/a.txt", absolute.to_str().unwrap(), "./in/sub/deeper", "--out", "out"],
+        [
+            "clean",
+            "in/sub/../sub/a.txt",
+            absolute.to_str().unwrap(),
+            "./in/sub/deeper",
+            "--out",
+            "out",
+        ],
     );
     run.assert_code(0);
     assert_eq!(
         files_under(&root.join("out")),
-        [Path::new("a.txt"), Path::new("b.txt"), Path::new("c.txt"), Path::new("provenance.jsonl")]
+        [
+            Path::new("a.txt"),
+            Path::new("b.txt"),
+            Path::new("c.txt"),
+            Path::new("provenance.jsonl")
+        ]
     );
     assert_only_out_changed(root, &before, Path::new("out"));
 }

@@ -234,7 +234,11 @@ proptest! {
 #[test]
 fn a_block_can_fit_only_after_a_first_pass() {
     let text = "Sign up for our newsletter\nline\nline\nShare This\nline\nline\nUnsubscribe at any time.\nBody.\n";
-    let rules = RuleSetBuilder::new().no_default_rules(true).add_text("it.toml", TEST_PACK).build().unwrap();
+    let rules = RuleSetBuilder::new()
+        .no_default_rules(true)
+        .add_text("it.toml", TEST_PACK)
+        .build()
+        .unwrap();
     let mut cleaner = CleanerBuilder::new().build(rules).unwrap();
     let once = cleaner.clean(text).text.clone();
     assert_eq!(once, text.replace("Share This\n", ""));
@@ -248,7 +252,11 @@ fn a_block_can_fit_only_after_a_first_pass() {
 /// this shape, so that it checks the rest).
 #[test]
 fn an_inline_cut_can_leave_a_line_that_a_line_rule_matches() {
-    let rules = RuleSetBuilder::new().no_default_rules(true).add_text("it.toml", TEST_PACK).build().unwrap();
+    let rules = RuleSetBuilder::new()
+        .no_default_rules(true)
+        .add_text("it.toml", TEST_PACK)
+        .build()
+        .unwrap();
     let mut cleaner = CleanerBuilder::new().build(rules).unwrap();
     let once = cleaner.clean("Body.\nShare [email protected] This\n").text.clone();
     assert_eq!(once, "Body.\nShare This\n");
@@ -269,9 +277,15 @@ fn write_tree(root: &Path, docs: &[String]) -> Vec<PathBuf> {
         .collect()
 }
 
-/// Runs the library pipeline; returns each output's bytes and each
-/// record's JSON with the output directory taken out, by source.
-fn run_pipeline(inputs: Vec<PathBuf>, out: &Path, jobs: usize) -> (BTreeMap<String, Vec<u8>>, Vec<(String, String)>) {
+/// What a pipeline run left: each output's bytes by source, and each
+/// record's JSON (the output directory taken out) in the order reported.
+struct PipelineRun {
+    outputs: BTreeMap<String, Vec<u8>>,
+    records: Vec<(String, String)>,
+}
+
+/// Runs the library pipeline over `inputs` into `out` with `jobs` workers.
+fn run_pipeline(inputs: Vec<PathBuf>, out: &Path, jobs: usize) -> PipelineRun {
     let config = RunConfig {
         inputs,
         out: out.to_path_buf(),
@@ -284,7 +298,10 @@ fn run_pipeline(inputs: Vec<PathBuf>, out: &Path, jobs: usize) -> (BTreeMap<Stri
     let plan = pipeline::plan(&config).unwrap();
     let mut records = Vec::new();
     pipeline::run(&plan, &config, &cleaner(), &mut |report: &FileReport| {
-        let json = report.record.to_json_line().replace(&out.display().to_string(), "<OUT>");
+        let json = report
+            .record
+            .to_json_line()
+            .replace(&out.display().to_string(), "<OUT>");
         records.push((report.record.source.clone(), json));
     })
     .unwrap();
@@ -293,7 +310,7 @@ fn run_pipeline(inputs: Vec<PathBuf>, out: &Path, jobs: usize) -> (BTreeMap<Stri
         .iter()
         .map(|job| (job.source.display().to_string(), fs::read(&job.output).unwrap()))
         .collect();
-    (outputs, records)
+    PipelineRun { outputs, records }
 }
 
 proptest! {
@@ -310,15 +327,15 @@ proptest! {
     ) {
         let dir = temp_dir();
         let inputs = write_tree(dir.path(), &docs);
-        let (expected_outputs, expected_records) = run_pipeline(inputs.clone(), &dir.path().join("one"), 1);
+        let expected = run_pipeline(inputs.clone(), &dir.path().join("one"), 1);
         let shuffled = shuffle(inputs, seed);
-        let (outputs, records) = run_pipeline(shuffled.clone(), &dir.path().join("many"), jobs);
-        prop_assert_eq!(&outputs, &expected_outputs);
+        let actual = run_pipeline(shuffled.clone(), &dir.path().join("many"), jobs);
+        prop_assert_eq!(&actual.outputs, &expected.outputs);
         let order: Vec<String> = shuffled.iter().map(|p| p.display().to_string()).collect();
-        let sources: Vec<String> = records.iter().map(|(source, _)| source.clone()).collect();
+        let sources: Vec<String> = actual.records.iter().map(|(source, _)| source.clone()).collect();
         prop_assert_eq!(sources, order);
-        let by_source: BTreeMap<_, _> = records.into_iter().collect();
-        let expected_by_source: BTreeMap<_, _> = expected_records.into_iter().collect();
+        let by_source: BTreeMap<_, _> = actual.records.into_iter().collect();
+        let expected_by_source: BTreeMap<_, _> = expected.records.into_iter().collect();
         prop_assert_eq!(by_source, expected_by_source);
     }
 }
