@@ -470,10 +470,12 @@ fn remove_stale(output: &Path) {
 
 /// Writes `bytes` to a temporary file beside `target` and renames it into place.
 ///
-/// The temporary file is named `.dechaff-PID-N.tmp`, not after the target:
-/// a target whose name is near the file system's limit (255 bytes) must not
-/// fail because its temporary name is longer. A run killed mid-write can
-/// leave such a file behind, never a partial file under a target's name.
+/// The temporary file is named `.NAME.dechaff-PID-N.tmp`, with NAME cut to
+/// its first 200 bytes: a target whose name is near the file system's limit
+/// (255 bytes) must not fail because its temporary name is longer, and N
+/// keeps two targets that share those 200 bytes apart. A run killed
+/// mid-write can leave such a file behind, never a partial file under a
+/// target's name.
 pub fn write_atomically(target: &Path, bytes: &[u8]) -> Result<()> {
     write_atomically_with(target, |file| file.write_all(bytes))
 }
@@ -489,7 +491,15 @@ fn write_atomically_with(target: &Path, write: impl FnOnce(&mut fs::File) -> std
         .unwrap_or(Path::new("."));
     fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
     let number = TEMPORARY_FILES.fetch_add(1, Ordering::Relaxed);
-    let temporary = parent.join(format!(".dechaff-{}-{number}.tmp", std::process::id()));
+    let name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut cut = name.len().min(200);
+    while !name.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    let temporary = parent.join(format!(".{}.dechaff-{}-{number}.tmp", &name[..cut], std::process::id()));
     let result = fs::File::create(&temporary)
         .and_then(|mut file| write(&mut file).and_then(|()| file.flush()))
         .and_then(|()| fs::rename(&temporary, target));
@@ -527,16 +537,18 @@ mod tests {
         assert_eq!(fs::read_dir(dir.path().join("sub")).unwrap().count(), 1);
     }
 
-    /// Regression: the temporary name was `.NAME.dechaff-PID.tmp`, which
-    /// goes over the 255-byte limit for a file name of 230 bytes or more,
-    /// so such a file failed with "File name too long" although its own
-    /// name is fine.
+    /// Regression: the temporary name was `.NAME.dechaff-PID.tmp` with all
+    /// of NAME, which goes over the 255-byte limit for a file name of about
+    /// 230 bytes or more, so such a file failed with "File name too long"
+    /// although its own name is fine.
     #[test]
     fn a_target_with_a_name_near_the_limit_is_written() {
         let dir = tempfile::tempdir().unwrap();
-        let target = dir.path().join("x".repeat(255));
-        write_atomically(&target, b"text\n").unwrap();
-        assert_eq!(fs::read(&target).unwrap(), b"text\n");
-        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+        for name in ["x".repeat(255), format!("{}{}", "x".repeat(199), "\u{e9}".repeat(28))] {
+            let target = dir.path().join(&name);
+            write_atomically(&target, b"text\n").unwrap();
+            assert_eq!(fs::read(&target).unwrap(), b"text\n");
+        }
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 2);
     }
 }

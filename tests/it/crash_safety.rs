@@ -1,6 +1,6 @@
 //! What a run leaves behind when it is killed or the disk fills up.
 //!
-//! Outputs are written to a temporary file (`.dechaff-PID-N.tmp`) beside the
+//! Outputs are written to a temporary file (`.NAME.dechaff-PID-N.tmp`) beside the
 //! target and renamed; provenance goes line by line, flushed, to
 //! `.provenance.jsonl.partial`, renamed to `provenance.jsonl` at the end. So
 //! after a `SIGKILL` at any moment every file under its final name is
@@ -49,14 +49,10 @@ fn is_bookkeeping(relative: &Path) -> bool {
     name == "provenance.jsonl" || name == ".provenance.jsonl.partial" || is_temporary(&name)
 }
 
-/// `.dechaff-PID-N.tmp`.
+/// A temporary file of dechaff's: `.NAME.dechaff-PID-N.tmp` (or without
+/// `-N`, as other writers of the output tree name them).
 fn is_temporary(name: &str) -> bool {
-    name.strip_prefix(".dechaff-")
-        .and_then(|rest| rest.strip_suffix(".tmp"))
-        .and_then(|rest| rest.split_once('-'))
-        .is_some_and(|(pid, n)| {
-            !pid.is_empty() && !n.is_empty() && (pid.to_string() + n).bytes().all(|b| b.is_ascii_digit())
-        })
+    name.starts_with('.') && name.contains(".dechaff-") && name.ends_with(".tmp")
 }
 
 #[test]
