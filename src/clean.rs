@@ -443,6 +443,10 @@ fn find_hits(engine: &Engine, text: &str, scratch: &mut Scratch) {
     } = scratch;
     line_hits.clear();
     inline_hits.clear();
+    let windowed_inline = matcher.inline_rules.iter().any(|&rule| {
+        let rule = &engine.rules.rules()[rule as usize];
+        rule.min_position.is_some() || rule.max_position.is_some()
+    });
     let fold_limit = if matcher.inline_regex.is_some() {
         usize::MAX
     } else {
@@ -475,7 +479,18 @@ fn find_hits(engine: &Engine, text: &str, scratch: &mut Scratch) {
                 line_hits.extend(patterns.iter().filter(fits).map(|pattern| (index, pattern.as_u32())));
             }
         }
-        if let (Some(regex), Some(cache)) = (&matcher.inline_regex, inline_cache.as_mut()) {
+        // A rule's window depends on where its line starts, not on where in
+        // the line it matches. When no inline rule may act on this line, the
+        // search below would restart one character after every match it
+        // must pass over, each restart scanning on to the end of the line:
+        // quadratic in the line's length (a rule with a window and a pattern
+        // like `b+c|b` took minutes on a 100 KB line).
+        let any_inline_allowed = !windowed_inline
+            || matcher
+                .inline_rules
+                .iter()
+                .any(|&rule| position_allows(engine, &engine.rules.rules()[rule as usize], line.start, text.len()));
+        if let (true, Some(regex), Some(cache)) = (any_inline_allowed, &matcher.inline_regex, inline_cache.as_mut()) {
             let mut input = Input::new(line_key);
             while let Some(found) = regex.search_with(cache, &input) {
                 let (key_start, key_end) = (found.start(), found.end());
@@ -1035,6 +1050,27 @@ literals = ["Leave a Reply"]
         );
         let mut uncapped = corpus_cleaner(1.0);
         assert_eq!(uncapped.clean_with(input, &counts).text, "Ours\n");
+    }
+
+    /// Regression: an inline rule limited to the top of the document, with a
+    /// pattern whose search scans to the end of the line before it settles
+    /// on a short match, made every line below the window quadratic: each
+    /// match it could not use restarted the search one character further.
+    #[test]
+    fn inline_rule_outside_its_window_costs_one_pass_per_line() {
+        let pack = "[pack]\nname = \"q\"\nversion = \"1\"\ndescription = \"test\"\n\n\
+                    [[rule]]\nid = \"q.run\"\nkind = \"inline\"\ndescription = \"a run of b\"\n\
+                    pattern = 'b+c|b'\nmax-position = 0.0\n";
+        let mut cleaner = cleaner(pack);
+        let input = format!("x\n{}\n", "b".repeat(200_000));
+        let started = std::time::Instant::now();
+        assert_eq!(cleaner.clean(&input).text, input);
+        // Quadratic, this took hours; linear, well under a second even unoptimised.
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "{:?}",
+            started.elapsed()
+        );
     }
 
     #[test]

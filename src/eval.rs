@@ -22,7 +22,8 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use crate::clean::Cleaner;
+use crate::clean::{Cleaner, LineEvidence, NoEvidence};
+use crate::corpus::{CorpusCounter, CorpusCounts, GroupBy, GroupKey};
 use crate::decode::{self, EncodingChoice};
 use crate::error::{Error, ErrorKind, Result};
 
@@ -238,11 +239,27 @@ pub struct Report {
 
 /// Cleans every document of `set` with clones of `cleaner` on `jobs` threads
 /// and scores the outputs against the gold. The figures do not depend on `jobs`.
+///
+/// When the cleaner's rules carry corpus mode, the set is one corpus: a first
+/// pass counts the lines of every input (the set's `input/` folder is the one
+/// group, as `clean --corpus --group-by dir` would make it), and each document
+/// is cleaned with those counts.
 pub fn evaluate(set: &[EvalDocument], cleaner: &Cleaner, encoding: EncodingChoice, jobs: usize) -> Result<Report> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(jobs.max(1))
         .build()
         .map_err(|e| Error::new(ErrorKind::Config(format!("cannot start {jobs} worker threads: {e}"))))?;
+    let corpus = match cleaner.rules().corpus() {
+        Some(settings) if settings.group_by != GroupBy::Dir => {
+            return Err(Error::new(ErrorKind::Config(format!(
+                "eval: an evaluation set's inputs are plain text in one folder; --group-by {} cannot apply",
+                settings.group_by
+            ))))
+        }
+        Some(settings) => Some(pool.install(|| count_lines(set, encoding, settings.min_chars))),
+        None => None,
+    };
+    let corpus = corpus.as_ref();
     let next = AtomicUsize::new(0);
     let results: Vec<Result<(usize, DocumentScore, Vec<RuleScore>)>> = pool
         .broadcast(|_| {
@@ -253,7 +270,7 @@ pub fn evaluate(set: &[EvalDocument], cleaner: &Cleaner, encoding: EncodingChoic
                 let Some(document) = set.get(index) else {
                     break;
                 };
-                done.push(score_document(document, &mut cleaner, encoding).map(|(s, r)| (index, s, r)));
+                done.push(score_document(document, &mut cleaner, encoding, corpus).map(|(s, r)| (index, s, r)));
             }
             done
         })
@@ -292,10 +309,27 @@ pub fn evaluate(set: &[EvalDocument], cleaner: &Cleaner, encoding: EncodingChoic
     })
 }
 
+/// Corpus mode's first pass over the set: every input is one document of one group.
+fn count_lines(set: &[EvalDocument], encoding: EncodingChoice, min_chars: usize) -> (CorpusCounts, GroupKey) {
+    use rayon::prelude::*;
+    let group = GroupKey::of("input");
+    let counter = CorpusCounter::new(min_chars);
+    set.par_iter().for_each_init(Vec::new, |keys, document| {
+        // An input that cannot be read is reported by the scoring pass.
+        if let Ok(bytes) = std::fs::read(&document.input) {
+            if let Ok(decoded) = decode::decode(&bytes, encoding) {
+                counter.add_document(group, &decoded.text, keys);
+            }
+        }
+    });
+    (counter.finish(), group)
+}
+
 fn score_document(
     document: &EvalDocument,
     cleaner: &mut Cleaner,
     encoding: EncodingChoice,
+    corpus: Option<&(CorpusCounts, GroupKey)>,
 ) -> Result<(DocumentScore, Vec<RuleScore>)> {
     let input_bytes = std::fs::read(&document.input).map_err(|source| Error::io(&document.input, source))?;
     let gold_bytes = std::fs::read(&document.gold).map_err(|source| Error::io(&document.gold, source))?;
@@ -304,7 +338,12 @@ fn score_document(
     let text = decoded.text.as_ref();
     let gold_text = String::from_utf8_lossy(&gold_bytes);
     let rules = cleaner.shared_rules();
-    let cleaned = cleaner.clean(text);
+    let evidence = corpus.map(|(counts, group)| counts.evidence(Some(*group)));
+    let evidence: &dyn LineEvidence = match &evidence {
+        Some(evidence) => evidence,
+        None => &NoEvidence,
+    };
+    let cleaned = cleaner.clean_with(text, evidence);
 
     let input = bag(text);
     let gold = bag(&gold_text);

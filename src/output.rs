@@ -65,7 +65,12 @@ pub fn temporary_name(target: &Path) -> PathBuf {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    target.with_file_name(format!(".{name}{}{}.tmp", TEMPORARY_MARK, std::process::id()))
+    // A name near the 255-byte limit must still leave room for the marks.
+    let mut cut = name.len().min(200);
+    while !name.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    target.with_file_name(format!(".{}{}{}.tmp", &name[..cut], TEMPORARY_MARK, std::process::id()))
 }
 
 /// What every temporary name holds between the target's name and the process id.
@@ -139,6 +144,10 @@ impl AtomicFile {
                 sha256: hex(&hasher.finalize()),
             })
         });
+        if result.is_err() {
+            // A full disk or a failed rename leaves neither a half file nor a temporary.
+            let _ = fs::remove_file(&self.temporary);
+        }
         result.map_err(|e| Error::io(&self.target, e))
     }
 }

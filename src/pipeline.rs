@@ -327,7 +327,7 @@ fn plan_walk(config: &RunConfig) -> Result<Plan> {
             )));
         }
         if input_abs.is_dir() {
-            walk_directory(input, &base, config, &mut jobs);
+            walk_directory(input, &base, config, out_abs, &mut jobs);
         } else {
             let name = input
                 .file_name()
@@ -377,6 +377,9 @@ impl Job {
             .unwrap_or_default();
         let output = match (format, output_name.is_empty()) {
             (_, true) => output,
+            // A text file written as it was stored keeps its name byte for
+            // byte (a name that is not UTF-8 must not become a lossy one).
+            (InputFormat::Text, false) if written == compression => output,
             (InputFormat::Text, false) => {
                 output.with_file_name(input::text_output_name(&output_name, compression, written))
             }
@@ -394,17 +397,36 @@ impl Job {
     }
 }
 
-fn walk_directory(root: &Path, base: &Path, config: &RunConfig, jobs: &mut Vec<Job>) {
-    let walker = walkdir::WalkDir::new(root)
+fn walk_directory(root: &Path, base: &Path, config: &RunConfig, out_abs: &Path, jobs: &mut Vec<Job>) {
+    let mut walker = walkdir::WalkDir::new(root)
         .follow_links(config.follow_links)
-        .sort_by_file_name();
-    for entry in walker {
+        .sort_by_file_name()
+        .into_iter();
+    while let Some(entry) = walker.next() {
         match entry {
+            // With --follow, a link may lead into --out: reading the outputs
+            // of this very run as inputs, and writing outputs of outputs.
+            Ok(entry) if config.follow_links && entry.path_is_symlink() && leads_into(entry.path(), out_abs) => {
+                if entry.file_type().is_dir() {
+                    walker.skip_current_dir();
+                }
+                let relative = entry.path().strip_prefix(root).unwrap_or(entry.path());
+                jobs.push(Job::new(
+                    entry.path().to_path_buf(),
+                    base.join(relative),
+                    Some(Problem::Error(
+                        "symbolic link into --out; dechaff never reads its own outputs".to_string(),
+                    )),
+                    config,
+                ));
+            }
             Ok(entry) if entry.file_type().is_dir() => {}
             Ok(entry) => {
                 let relative = entry.path().strip_prefix(root).unwrap_or(entry.path());
                 let output = base.join(relative);
-                let problem = entry.path_is_symlink().then(|| {
+                // Regression: this asked only whether the entry is a link, so
+                // --follow still skipped every link to a file.
+                let problem = (entry.path_is_symlink() && !config.follow_links).then(|| {
                     Problem::Skipped("symbolic link, not followed (pass --follow to follow links)".to_string())
                 });
                 let problem = problem.or_else(|| {
@@ -431,6 +453,11 @@ fn walk_directory(root: &Path, base: &Path, config: &RunConfig, jobs: &mut Vec<J
             }
         }
     }
+}
+
+/// Whether `path` resolves to `out_abs` or somewhere inside it.
+fn leads_into(path: &Path, out_abs: &Path) -> bool {
+    fs::canonicalize(path).is_ok_and(|resolved| resolved.starts_with(out_abs))
 }
 
 fn check_collisions(jobs: &[Job], config: &RunConfig) -> Result<()> {
@@ -966,6 +993,13 @@ pub(crate) fn remove_stale(output: &Path, config: &RunConfig) {
 }
 
 /// Writes `bytes` to a temporary file beside `target` and renames it into place.
+///
+/// The temporary file is named `.NAME.dechaff-PID-N.tmp`, with NAME cut to
+/// its first 200 bytes: a target whose name is near the file system's limit
+/// (255 bytes) must not fail because its temporary name is longer, and N
+/// keeps two targets that share those 200 bytes apart. A run killed
+/// mid-write can leave such a file behind, never a partial file under a
+/// target's name.
 pub fn write_atomically(target: &Path, bytes: &[u8]) -> Result<()> {
     output::write_file(target, Compression::None, bytes)
 }
@@ -1059,5 +1093,44 @@ pub(crate) fn for_each_document(job: &Job, config: &RunConfig, mut use_document:
             Ok(_) => {}
             Err(_) => break,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A write abandoned half way (the error path of every writer) leaves
+    /// neither a temporary file nor a changed target.
+    #[test]
+    fn an_abandoned_write_leaves_no_file_behind() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("sub/page.txt");
+        let mut file = output::AtomicFile::create(&target, Compression::None).unwrap();
+        file.write_all(b"half a docu").unwrap();
+        drop(file);
+        assert_eq!(fs::read_dir(dir.path().join("sub")).unwrap().count(), 0);
+        // An older output stays as it was: an abandoned write never truncates it.
+        fs::write(&target, "older output\n").unwrap();
+        let mut file = output::AtomicFile::create(&target, Compression::None).unwrap();
+        file.write_all(b"new").unwrap();
+        drop(file);
+        assert_eq!(fs::read_to_string(&target).unwrap(), "older output\n");
+        assert_eq!(fs::read_dir(dir.path().join("sub")).unwrap().count(), 1);
+    }
+
+    /// Regression: the temporary name was `.NAME.dechaff-PID.tmp` with all
+    /// of NAME, which goes over the 255-byte limit for a file name of about
+    /// 230 bytes or more, so such a file failed with "File name too long"
+    /// although its own name is fine.
+    #[test]
+    fn a_target_with_a_name_near_the_limit_is_written() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in ["x".repeat(255), format!("{}{}", "x".repeat(199), "\u{e9}".repeat(28))] {
+            let target = dir.path().join(&name);
+            write_atomically(&target, b"text\n").unwrap();
+            assert_eq!(fs::read(&target).unwrap(), b"text\n");
+        }
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 2);
     }
 }

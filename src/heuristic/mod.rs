@@ -265,6 +265,8 @@ pub(crate) struct HeuristicScratch {
     pub recurring: Vec<u32>,
     words: Vec<u32>,
     hashes: Vec<(u64, u32)>,
+    /// Per line of the document: how many lines of the page have its text.
+    copies: Vec<u32>,
 }
 
 impl HeuristicScratch {
@@ -286,6 +288,7 @@ impl HeuristicScratch {
             recurring: Vec::new(),
             words: Vec::new(),
             hashes: Vec::new(),
+            copies: Vec::new(),
         }
     }
 }
@@ -391,6 +394,7 @@ impl Heuristics {
             recurring,
             words,
             hashes,
+            copies,
             ..
         } = scratch;
         candidates.clear();
@@ -406,6 +410,15 @@ impl Heuristics {
             }
         }
         hashes.sort_unstable();
+        // Copies per line, counted once per run of equal hashes: looking each
+        // line's run up again would be quadratic on a page of one repeated line.
+        copies.clear();
+        copies.resize(lines.len(), 1);
+        for run in hashes.chunk_by(|a, b| a.0 == b.0) {
+            for &(_, index) in run {
+                copies[index as usize] = run.len() as u32;
+            }
+        }
 
         let len = text.len().max(1) as f32;
         for (index, line) in lines.iter().enumerate() {
@@ -422,10 +435,7 @@ impl Heuristics {
             for pattern in patterns.iter() {
                 x[features::SHAPES[pattern.as_usize()].0] = 1.0;
             }
-            let hash = fnv1a(content.as_bytes());
-            let first = hashes.partition_point(|&(h, _)| h < hash);
-            let copies = hashes[first..].iter().take_while(|&&(h, _)| h == hash).count();
-            x[REPEATS] = (copies.max(1) as f32).ln();
+            x[REPEATS] = (copies[index] as f32).ln();
             let near = |range: std::ops::Range<usize>| {
                 lines[range]
                     .iter()

@@ -387,6 +387,18 @@ impl Documents {
         } else {
             Box::new(std::fs::File::open(path)?)
         };
+        Documents::from_stored(stored, path, format, compression, settings)
+    }
+
+    /// Reads the stored bytes of `stored` as [`Documents::open`] reads a
+    /// file; `path` only names the source in what is read.
+    pub fn from_stored(
+        stored: Box<dyn Read + Send>,
+        path: &Path,
+        format: Option<InputFormat>,
+        compression: Option<Compression>,
+        settings: &ReadSettings,
+    ) -> io::Result<(Documents, InputFormat, Compression)> {
         let mut stored = io::BufReader::with_capacity(64 * 1024, stored);
         let compression = match compression {
             Some(compression) => compression,

@@ -299,6 +299,18 @@ fn validate_rule(source: &PackSource<'_>, pack: &str, spec: RuleSpec) -> Result<
         }
     };
 
+    // An inline pattern that can match nothing removes nothing there, and
+    // the cleaner searches again one character further on after each empty
+    // match: a pattern like `(?:b*c)?` made a long line quadratic.
+    if let (RuleKind::Inline, Trigger::Pattern(folded), Some(pattern)) = (kind, &trigger, &spec.pattern) {
+        if matches_empty(folded, spec.case_sensitive) {
+            return Err(err(
+                pattern.span().start,
+                "an inline pattern must not match the empty string (it would remove nothing)".into(),
+            ));
+        }
+    }
+
     let position = |value: &Option<Spanned<f64>>, name: &str| -> Result<Option<f64>> {
         match value {
             Some(v) if !(0.0..=1.0).contains(v.get_ref()) => {
@@ -352,6 +364,15 @@ fn validate_rule(source: &PackSource<'_>, pack: &str, spec: RuleSpec) -> Result<
         must_match: examples(spec.must_match),
         must_not_match: examples(spec.must_not_match),
     })
+}
+
+/// Whether a pattern that [`compile_check`] accepted can match the empty string.
+fn matches_empty(folded: &str, case_sensitive: bool) -> bool {
+    regex_syntax::ParserBuilder::new()
+        .case_insensitive(!case_sensitive)
+        .build()
+        .parse(folded)
+        .is_ok_and(|hir| hir.properties().minimum_len() == Some(0))
 }
 
 fn kind_label(kind: KindName) -> &'static str {

@@ -1,4 +1,4 @@
-//! Every kind of bad record, from the fixtures in `fixtures/bad/`: each is
+//! Every kind of bad record, from the fixtures in `fixtures/bad/records/`: each is
 //! reported with its file and line (or record offset), written to the reject
 //! file with the reason, counted, and the rest of its file is still cleaned.
 //!
@@ -16,7 +16,9 @@ use crate::io_formats::read_decompressed;
 use crate::util::{dechaff_in, provenance, temp_dir, Run};
 
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/bad").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/bad/records")
+        .join(name)
 }
 
 /// Cleans one fixture with a reject file; returns the run, the reject lines,

@@ -7,18 +7,22 @@
 //! seeds, and every input and output format (`io_formats`, `bad_records`,
 //! `resume`). `util` runs the binary; `corpus` generates a test tree.
 
+mod bad_input;
 mod bad_records;
 mod cli_errors;
 mod corpus;
 mod corpus_mode;
+mod crash_safety;
 mod determinism;
 mod eval;
 mod explain;
 mod golden;
 mod heuristics;
+mod hostile_paths;
 mod io_formats;
 mod partition;
 mod patterns;
+mod properties;
 mod resume;
 mod rule_packs;
 mod util;

@@ -501,6 +501,15 @@ pub struct EvalArgs {
     /// Print the figures as one JSON object instead of tables
     #[arg(long)]
     pub json: bool,
+    /// Phrase rules alone: no heuristics, no corpus mode (comparable across versions)
+    #[arg(long, conflicts_with_all = ["no_corpus", "min_docs"])]
+    pub rules_only: bool,
+    /// Leave corpus mode off (by default an evaluation set is one corpus: its input/ folder)
+    #[arg(long)]
+    pub no_corpus: bool,
+    /// Corpus mode removes a line held by at least this many documents of the set
+    #[arg(long, value_name = "N", default_value_t = CorpusSettings::default().min_docs)]
+    pub min_docs: u32,
     #[command(flatten)]
     pub cleaner: CleanerArgs,
 }
@@ -508,5 +517,25 @@ pub struct EvalArgs {
 impl EvalArgs {
     pub fn jobs(&self) -> Result<usize, String> {
         jobs_or_cores(self.jobs)
+    }
+
+    /// The cleaner's settings: `--rules-only` turns the heuristics off.
+    pub fn clean_config(&self) -> Result<CleanConfig, String> {
+        let mut config = self.cleaner.clean_config()?;
+        config.heuristics &= !self.rules_only;
+        Ok(config)
+    }
+
+    /// Corpus mode's settings, or `None` when it is off.
+    pub fn corpus(&self) -> Result<Option<CorpusSettings>, String> {
+        if self.rules_only || self.no_corpus {
+            return Ok(None);
+        }
+        let settings = CorpusSettings {
+            min_docs: self.min_docs,
+            ..CorpusSettings::default()
+        };
+        settings.validate().map_err(|m| format!("--{m}"))?;
+        Ok(Some(settings))
     }
 }

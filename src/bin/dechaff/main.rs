@@ -252,13 +252,16 @@ fn explain(args: &ExplainArgs) -> Exit {
 }
 
 fn eval(args: &EvalArgs) -> Exit {
-    let (clean_config, encoding, jobs) = match (args.cleaner.clean_config(), args.cleaner.encoding(), args.jobs()) {
-        (Ok(c), Ok(e), Ok(j)) => (c, e, j),
-        (Err(message), _, _) | (_, Err(message), _) | (_, _, Err(message)) => return usage(&message),
-    };
-    let rules = match load_rules(&args.cleaner.rules) {
+    let (clean_config, encoding, jobs, corpus) =
+        match (args.clean_config(), args.cleaner.encoding(), args.jobs(), args.corpus()) {
+            (Ok(c), Ok(e), Ok(j), Ok(k)) => (c, e, j, k),
+            (Err(message), ..) | (_, Err(message), ..) | (_, _, Err(message), _) | (.., Err(message)) => {
+                return usage(&message)
+            }
+        };
+    let rules = match args.cleaner.rules.rule_set_with_corpus(corpus) {
         Ok(rules) => rules,
-        Err(exit) => return exit,
+        Err(e) => return fail(&e),
     };
     let cleaner = match CleanerBuilder::new().config(clean_config).build(rules) {
         Ok(cleaner) => cleaner,

@@ -1,0 +1,46 @@
+//! Shared by the `jsonl` and `warc` targets: a container file's bytes, stored
+//! plain, gzip or zstd (the first byte chooses), read to the end as documents;
+//! every document is cleaned and written back as its output record.
+
+use std::path::Path;
+
+use dechaff::input::{Compression, Documents, InputFormat, Item, ReadSettings};
+use dechaff::Cleaner;
+
+pub fn read_all(cleaner: &mut Cleaner, format: InputFormat, data: &[u8]) {
+    let Some((&choice, bytes)) = data.split_first() else {
+        return;
+    };
+    let compression = match choice % 3 {
+        0 => Compression::None,
+        1 => Compression::Gzip,
+        _ => Compression::Zstd,
+    };
+    let settings = ReadSettings {
+        // Small, so the oversized-record path is reached too.
+        max_doc_bytes: 4096,
+        ..ReadSettings::default()
+    };
+    let stored: Box<dyn std::io::Read + Send> = Box::new(std::io::Cursor::new(bytes.to_vec()));
+    // A stream that cannot even start (a bad gzip header) is an error, not a panic.
+    let Ok((mut documents, _, _)) =
+        Documents::from_stored(stored, Path::new("fuzz"), Some(format), Some(compression), &settings)
+    else {
+        return;
+    };
+    let mut items = 0usize;
+    while let Some(item) = documents.next_item() {
+        items += 1;
+        assert!(items <= bytes.len() + 1, "more items than bytes: the reader does not advance");
+        match item {
+            Ok(Item::Document(document)) => {
+                let cleaned = cleaner.clean(&document.text);
+                let _ = dechaff::output::document_line(&document, &cleaned.text, "{}");
+            }
+            Ok(Item::Bad(bad)) => assert!(!bad.reason.to_string().is_empty()),
+            Ok(Item::NotADocument(_)) => {}
+            Err(error) => assert!(!error.message.is_empty()),
+        }
+    }
+    let _ = documents.stored();
+}
