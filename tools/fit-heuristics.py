@@ -2,7 +2,7 @@
 """Fit the line classifier's weights (rules/heuristics.toml) on half of a devset.
 
 Usage
-  tools/fit-heuristics.py DEVSET [--pack rules/heuristics.toml] [--loss 0.04]
+  tools/fit-heuristics.py DEVSET [--pack rules/heuristics.toml] [--loss 0.04] [--corpus]
   tools/fit-heuristics.py DEVSET --report OUT_DIR     score a `dechaff clean` output per half
 
 DEVSET holds input/<id>.txt (scraped text) and gold/<id>.txt (human main
@@ -101,10 +101,10 @@ def labels(devset, pid):
     return lines, content
 
 
-def dump(devset, pack):
+def dump(devset, pack, corpus):
     """Runs the feature dump; returns (line feature names, context names, rows)."""
     cmd = ['cargo', 'run', '-q', '--release', '--example', 'heuristic_features', '--',
-           os.path.join(devset, 'input'), '--rules', pack]
+           os.path.join(devset, 'input'), '--rules', pack] + (['--corpus'] if corpus else [])
     out = subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True, text=True).stdout
     lines = out.split('\n')
     header = lines[0].split('\t')
@@ -148,6 +148,9 @@ def main():
     ap.add_argument('--pack', default=os.path.join(ROOT, 'rules', 'heuristics.toml'))
     ap.add_argument('--loss', type=float, default=0.04,
                     help='share of the judged lines\' content words the classifier may remove on half A')
+    ap.add_argument('--corpus', action='store_true',
+                    help='dump the features in corpus mode (recurring lines removed first, the recurring '
+                         'feature filled); the shipped weights are fitted without it, see the README')
     ap.add_argument('--report', metavar='OUT_DIR')
     a = ap.parse_args()
     ids = page_ids(a.devset)
@@ -182,7 +185,7 @@ def main():
         fit_rows = np.array([half[p] == 'A' for p in pids])
         return pids, lines, X, y, w, fit_rows
 
-    header, rows = dump(a.devset, a.pack)
+    header, rows = dump(a.devset, a.pack, a.corpus)
     n_line = header.index('score') - 2
     line_names = header[2:2 + n_line]
     context_names = header[2 + n_line:-1]
@@ -192,7 +195,7 @@ def main():
     with open(a.pack, 'w', encoding='utf-8') as f:
         f.write(text)
 
-    header, rows = dump(a.devset, a.pack)
+    header, rows = dump(a.devset, a.pack, a.corpus)
     pids, lines, X, y, w, on_a = table(rows, header)
     C = X[:, n_line:n_line + len(context_names)]
     mean, scale, weights, bias = fit(np, C[on_a], y[on_a], w[on_a])

@@ -296,7 +296,9 @@ pub(crate) type Verdict = (usize, u32, f32);
 impl Heuristics {
     /// The first comment heading that a comment-thread rule confirms:
     /// `(line, rule, furniture lines found)`. The heading must stand below two
-    /// lines of prose that no rule removed.
+    /// lines of prose that no rule removed. The heading itself may be one a
+    /// phrase rule removed ("270 Comments" is in the comments pack): it still
+    /// marks where the thread starts, and skipping it left whole threads in.
     pub(crate) fn comment_thread(
         &self,
         text: &str,
@@ -308,7 +310,7 @@ impl Heuristics {
         }
         let mut prose_above = 0;
         for (index, line) in lines.iter().enumerate() {
-            if line.removed || line.trimmed.0 == line.trimmed.1 {
+            if line.trimmed.0 == line.trimmed.1 {
                 continue;
             }
             let content = &text[line.trimmed.0..line.trimmed.1];
@@ -330,7 +332,7 @@ impl Heuristics {
                     }
                 }
             }
-            if content.split_whitespace().nth(PROSE_WORDS as usize - 1).is_some() {
+            if !line.removed && content.split_whitespace().nth(PROSE_WORDS as usize - 1).is_some() {
                 prose_above += 1;
             }
         }
@@ -737,5 +739,30 @@ mod tests {
         );
         let at_top = format!("3 Comments\nAnn says:\nReply\n{prose}{prose}");
         assert_eq!(h.comment_thread(&at_top, &views(&at_top), &mut scratch), None);
+    }
+
+    /// The comments pack removes "3 Comments" before the heuristics run; the
+    /// cut used to skip removed lines and so left the whole thread in.
+    #[test]
+    fn a_heading_the_phrase_rules_removed_still_starts_the_cut_but_removed_prose_does_not_count() {
+        let h = Heuristics::compile(std::iter::once((
+            3,
+            &Heuristic::CommentThread {
+                header: r"\d+ comments".into(),
+                furniture: r"^reply$|says:$".into(),
+                window: 10,
+                min_count: 2,
+            },
+        )))
+        .unwrap()
+        .unwrap();
+        let prose = "This is a line of prose with more than twelve words in it, as articles have.\n";
+        let page = format!("{prose}{prose}3 Comments\nAnn says:\nNice.\nReply\n");
+        let mut lines = views(&page);
+        lines[2].removed = true;
+        let mut scratch = HeuristicScratch::new(&h);
+        assert_eq!(h.comment_thread(&page, &lines, &mut scratch), Some((2, 3, 2)));
+        lines[0].removed = true;
+        assert_eq!(h.comment_thread(&page, &lines, &mut scratch), None);
     }
 }
