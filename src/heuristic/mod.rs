@@ -436,7 +436,9 @@ impl Heuristics {
             };
             x[RULE_REMOVED_NEAR] =
                 (near(index.saturating_sub(3)..index) + near(index + 1..(index + 4).min(lines.len()))) as f32;
-            x[RECURRING] = recurring.get(index).map_or(0.0, |&r| (r as f32).ln_1p());
+            // ln(documents holding the line): 0 for a line only this page has, and
+            // for every line outside corpus mode, so the weight moves nothing there.
+            x[RECURRING] = recurring.get(index).map_or(0.0, |&r| (r.max(1) as f32).ln());
             candidates.push(index);
             line_features.push(x);
             words.push(counts.words);
