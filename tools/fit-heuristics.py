@@ -2,7 +2,7 @@
 """Fit the line classifier's weights (rules/heuristics.toml) on half of a devset.
 
 Usage
-  tools/fit-heuristics.py DEVSET [--pack rules/heuristics.toml] [--loss 0.04]
+  tools/fit-heuristics.py DEVSET [--pack rules/heuristics.toml] [--loss 0.04] [--corpus]
   tools/fit-heuristics.py DEVSET --report OUT_DIR     score a `dechaff clean` output per half
 
 DEVSET holds input/<id>.txt (scraped text) and gold/<id>.txt (human main
@@ -30,6 +30,12 @@ pack records, so the weights stay readable. The threshold is the one with
 the best approximate token F1 on half A among those that remove at most
 --loss of the content words on the lines the classifier judges (what the
 phrase rules and the comment cut removed is not its to lose).
+
+The `recurring` feature (corpus counts) is 0 outside corpus mode, so a fit
+without --corpus leaves its row as the pack has it; the shipped row was
+chosen on half A in corpus mode (README, Heuristics). A full fit with
+--corpus standardises it by its spread after corpus mode's own removals,
+which is tiny, and was worse on both halves when tried.
 """
 import argparse
 import collections
@@ -101,10 +107,10 @@ def labels(devset, pid):
     return lines, content
 
 
-def dump(devset, pack):
+def dump(devset, pack, corpus):
     """Runs the feature dump; returns (line feature names, context names, rows)."""
     cmd = ['cargo', 'run', '-q', '--release', '--example', 'heuristic_features', '--',
-           os.path.join(devset, 'input'), '--rules', pack]
+           os.path.join(devset, 'input'), '--rules', pack] + (['--corpus'] if corpus else [])
     out = subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True, text=True).stdout
     lines = out.split('\n')
     header = lines[0].split('\t')
@@ -132,9 +138,15 @@ def fit(np, X, y, w, l2=1e-3, steps=600):
     return mean, scale, b[:-1], b[-1]
 
 
-def write_model(text, field, names, mean, scale, weights, bias):
+def write_model(text, field, names, mean, scale, weights, bias, keep=()):
+    """Rewrites the `field` block; the rows of the features in `keep` stay as the pack has them."""
     rows = [f'    ["bias", 0.0, 1.0, {bias:.6g}],']
     rows += [f'    ["{n}", {m:.6g}, {s:.6g}, {wt:.6g}],' for n, m, s, wt in zip(names, mean, scale, weights)]
+    for name in keep:
+        row = re.search(r'^    \["' + re.escape(name) + r'", .*\],$', text, re.M)
+        if not row:
+            sys.exit(f'no "{name}" row to keep in the pack')
+        rows.append(row.group(0))
     block = f'{field} = [\n' + '\n'.join(rows) + '\n]'
     pattern = re.compile(r'^' + re.escape(field) + r' = \[\n(?:    \[.*\],\n)*\]', re.M)
     if not pattern.search(text):
@@ -148,6 +160,9 @@ def main():
     ap.add_argument('--pack', default=os.path.join(ROOT, 'rules', 'heuristics.toml'))
     ap.add_argument('--loss', type=float, default=0.04,
                     help='share of the judged lines\' content words the classifier may remove on half A')
+    ap.add_argument('--corpus', action='store_true',
+                    help='dump the features in corpus mode (recurring lines removed first, the recurring '
+                         'feature filled); the shipped weights are fitted without it, see the README')
     ap.add_argument('--report', metavar='OUT_DIR')
     a = ap.parse_args()
     ids = page_ids(a.devset)
@@ -182,17 +197,21 @@ def main():
         fit_rows = np.array([half[p] == 'A' for p in pids])
         return pids, lines, X, y, w, fit_rows
 
-    header, rows = dump(a.devset, a.pack)
+    header, rows = dump(a.devset, a.pack, a.corpus)
     n_line = header.index('score') - 2
     line_names = header[2:2 + n_line]
     context_names = header[2 + n_line:-1]
     pids, lines, X, y, w, on_a = table(rows, header)
-    mean, scale, weights, bias = fit(np, X[on_a, :n_line], y[on_a], w[on_a])
-    text = write_model(read(a.pack), 'weights', line_names, mean, scale, weights, bias)
+    # Without corpus mode the recurring feature is 0 on every line: nothing to
+    # fit, and its hand-set row (see the README) stays as it is.
+    fitted = [k for k, n in enumerate(line_names) if a.corpus or n != 'recurring']
+    keep = [] if a.corpus else ['recurring']
+    mean, scale, weights, bias = fit(np, X[on_a][:, fitted], y[on_a], w[on_a])
+    text = write_model(read(a.pack), 'weights', [line_names[k] for k in fitted], mean, scale, weights, bias, keep)
     with open(a.pack, 'w', encoding='utf-8') as f:
         f.write(text)
 
-    header, rows = dump(a.devset, a.pack)
+    header, rows = dump(a.devset, a.pack, a.corpus)
     pids, lines, X, y, w, on_a = table(rows, header)
     C = X[:, n_line:n_line + len(context_names)]
     mean, scale, weights, bias = fit(np, C[on_a], y[on_a], w[on_a])

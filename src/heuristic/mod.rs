@@ -299,7 +299,9 @@ pub(crate) type Verdict = (usize, u32, f32);
 impl Heuristics {
     /// The first comment heading that a comment-thread rule confirms:
     /// `(line, rule, furniture lines found)`. The heading must stand below two
-    /// lines of prose that no rule removed.
+    /// lines of prose that no rule removed. The heading itself may be one a
+    /// phrase rule removed ("270 Comments" is in the comments pack): it still
+    /// marks where the thread starts, and skipping it left whole threads in.
     pub(crate) fn comment_thread(
         &self,
         text: &str,
@@ -311,7 +313,7 @@ impl Heuristics {
         }
         let mut prose_above = 0;
         for (index, line) in lines.iter().enumerate() {
-            if line.removed || line.trimmed.0 == line.trimmed.1 {
+            if line.trimmed.0 == line.trimmed.1 {
                 continue;
             }
             let content = &text[line.trimmed.0..line.trimmed.1];
@@ -333,7 +335,7 @@ impl Heuristics {
                     }
                 }
             }
-            if content.split_whitespace().nth(PROSE_WORDS as usize - 1).is_some() {
+            if !line.removed && content.split_whitespace().nth(PROSE_WORDS as usize - 1).is_some() {
                 prose_above += 1;
             }
         }
@@ -449,7 +451,9 @@ impl Heuristics {
             };
             x[RULE_REMOVED_NEAR] =
                 (near(index.saturating_sub(3)..index) + near(index + 1..(index + 4).min(lines.len()))) as f32;
-            x[RECURRING] = recurring.get(index).map_or(0.0, |&r| (r as f32).ln_1p());
+            // ln(documents holding the line): 0 for a line only this page has, and
+            // for every line outside corpus mode, so the weight moves nothing there.
+            x[RECURRING] = recurring.get(index).map_or(0.0, |&r| (r.max(1) as f32).ln());
             candidates.push(index);
             line_features.push(x);
             words.push(counts.words);
@@ -777,5 +781,30 @@ mod tests {
         );
         let at_top = format!("3 Comments\nAnn says:\nReply\n{prose}{prose}");
         assert_eq!(h.comment_thread(&at_top, &views(&at_top), &mut scratch), None);
+    }
+
+    /// The comments pack removes "3 Comments" before the heuristics run; the
+    /// cut used to skip removed lines and so left the whole thread in.
+    #[test]
+    fn a_heading_the_phrase_rules_removed_still_starts_the_cut_but_removed_prose_does_not_count() {
+        let h = Heuristics::compile(std::iter::once((
+            3,
+            &Heuristic::CommentThread {
+                header: r"\d+ comments".into(),
+                furniture: r"^reply$|says:$".into(),
+                window: 10,
+                min_count: 2,
+            },
+        )))
+        .unwrap()
+        .unwrap();
+        let prose = "This is a line of prose with more than twelve words in it, as articles have.\n";
+        let page = format!("{prose}{prose}3 Comments\nAnn says:\nNice.\nReply\n");
+        let mut lines = views(&page);
+        lines[2].removed = true;
+        let mut scratch = HeuristicScratch::new(&h);
+        assert_eq!(h.comment_thread(&page, &lines, &mut scratch), Some((2, 3, 2)));
+        lines[0].removed = true;
+        assert_eq!(h.comment_thread(&page, &lines, &mut scratch), None);
     }
 }
