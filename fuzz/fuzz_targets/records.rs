@@ -3,11 +3,20 @@
 //! every document is cleaned and written back as its output record.
 
 use std::path::Path;
+use std::sync::{Mutex, OnceLock};
 
 use dechaff::input::{Compression, Documents, InputFormat, Item, ReadSettings};
 use dechaff::Cleaner;
 
-pub fn read_all(cleaner: &mut Cleaner, format: InputFormat, data: &[u8]) {
+/// One cleaner for the whole run: compiling the shipped packs per input would
+/// make the fuzzer measure the compiler.
+fn cleaner() -> &'static Mutex<Cleaner> {
+    static CLEANER: OnceLock<Mutex<Cleaner>> = OnceLock::new();
+    CLEANER.get_or_init(|| Mutex::new(Cleaner::with_shipped_rules().expect("the shipped packs compile")))
+}
+
+pub fn read_all(format: InputFormat, data: &[u8]) {
+    let mut cleaner = cleaner().lock().unwrap_or_else(|e| e.into_inner());
     let Some((&choice, bytes)) = data.split_first() else {
         return;
     };

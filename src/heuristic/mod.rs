@@ -757,9 +757,12 @@ mod tests {
         assert_eq!(language_code(h.language(english, &views(english), &mut word)), "en");
     }
 
-    #[test]
-    fn a_comment_heading_needs_prose_above_and_furniture_below() {
-        let h = Heuristics::compile(std::iter::once((
+    /// A line long enough to count as prose above a comment heading.
+    const PROSE_LINE: &str = "This is a line of prose with more than twelve words in it, as articles have.\n";
+
+    /// A comment-thread heuristic alone: "N comments" confirmed by two furniture lines within ten.
+    fn comment_thread_heuristics() -> Heuristics {
+        Heuristics::compile(std::iter::once((
             3,
             &Heuristic::CommentThread {
                 header: r"\d+ comments".into(),
@@ -769,8 +772,13 @@ mod tests {
             },
         )))
         .unwrap()
-        .unwrap();
-        let prose = "This is a line of prose with more than twelve words in it, as articles have.\n";
+        .unwrap()
+    }
+
+    #[test]
+    fn a_comment_heading_needs_prose_above_and_furniture_below() {
+        let h = comment_thread_heuristics();
+        let prose = PROSE_LINE;
         let page = format!("{prose}{prose}3 Comments\nAnn says:\nNice.\nReply\n");
         let mut scratch = HeuristicScratch::new(&h);
         assert_eq!(h.comment_thread(&page, &views(&page), &mut scratch), Some((2, 3, 2)));
@@ -787,18 +795,8 @@ mod tests {
     /// cut used to skip removed lines and so left the whole thread in.
     #[test]
     fn a_heading_the_phrase_rules_removed_still_starts_the_cut_but_removed_prose_does_not_count() {
-        let h = Heuristics::compile(std::iter::once((
-            3,
-            &Heuristic::CommentThread {
-                header: r"\d+ comments".into(),
-                furniture: r"^reply$|says:$".into(),
-                window: 10,
-                min_count: 2,
-            },
-        )))
-        .unwrap()
-        .unwrap();
-        let prose = "This is a line of prose with more than twelve words in it, as articles have.\n";
+        let h = comment_thread_heuristics();
+        let prose = PROSE_LINE;
         let page = format!("{prose}{prose}3 Comments\nAnn says:\nNice.\nReply\n");
         let mut lines = views(&page);
         lines[2].removed = true;
