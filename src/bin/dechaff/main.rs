@@ -9,10 +9,11 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use clap::Parser;
+use dechaff::corpus::CorpusSettings;
 use dechaff::eval;
 use dechaff::pipeline::{self, FileReport, Reporter};
 use dechaff::provenance::Status;
-use dechaff::{CleanerBuilder, RuleSet};
+use dechaff::{CleanConfig, Cleaner, CleanerBuilder, RuleSet};
 
 use args::{CleanArgs, Cli, ColourChoice, Command, EvalArgs, ExplainArgs, InduceArgs, RuleArgs, RulesCommand};
 
@@ -60,19 +61,21 @@ fn load_rules(args: &RuleArgs) -> Result<RuleSet, Exit> {
     args.rule_set().map_err(|e| fail(&e))
 }
 
+/// The effective rules (with corpus mode's rule when it is on), compiled.
+fn build_cleaner(rules: &RuleArgs, corpus: Option<CorpusSettings>, config: CleanConfig) -> Result<Cleaner, Exit> {
+    let rules = rules.rule_set_with_corpus(corpus).map_err(|e| fail(&e))?;
+    CleanerBuilder::new().config(config).build(rules).map_err(|e| fail(&e))
+}
+
 fn clean(args: &CleanArgs) -> Exit {
     let (config, clean_config, corpus) = match (args.run_config(), args.cleaner.clean_config(), args.corpus.settings())
     {
         (Ok(config), Ok(clean_config), Ok(corpus)) => (config, clean_config, corpus),
         (Err(message), _, _) | (_, Err(message), _) | (_, _, Err(message)) => return usage(&message),
     };
-    let rules = match args.cleaner.rules.rule_set_with_corpus(corpus) {
-        Ok(rules) => rules,
-        Err(e) => return fail(&e),
-    };
-    let cleaner = match CleanerBuilder::new().config(clean_config).build(rules) {
+    let cleaner = match build_cleaner(&args.cleaner.rules, corpus, clean_config) {
         Ok(cleaner) => cleaner,
-        Err(e) => return fail(&e),
+        Err(exit) => return exit,
     };
     let plan = match pipeline::plan(&config) {
         Ok(plan) => plan,
@@ -221,13 +224,9 @@ fn explain(args: &ExplainArgs) -> Exit {
         (Ok(c), Ok(e)) => (c, e),
         (Err(message), _) | (_, Err(message)) => return usage(&message),
     };
-    let rules = match load_rules(&args.cleaner.rules) {
-        Ok(rules) => rules,
-        Err(exit) => return exit,
-    };
-    let mut cleaner = match CleanerBuilder::new().config(clean_config).build(rules) {
+    let mut cleaner = match build_cleaner(&args.cleaner.rules, None, clean_config) {
         Ok(cleaner) => cleaner,
-        Err(e) => return fail(&e),
+        Err(exit) => return exit,
     };
     let result = (|| -> anyhow::Result<String> {
         let raw = std::fs::read(&args.file).with_context(|| args.file.display().to_string())?;
@@ -259,13 +258,9 @@ fn eval(args: &EvalArgs) -> Exit {
                 return usage(&message)
             }
         };
-    let rules = match args.cleaner.rules.rule_set_with_corpus(corpus) {
-        Ok(rules) => rules,
-        Err(e) => return fail(&e),
-    };
-    let cleaner = match CleanerBuilder::new().config(clean_config).build(rules) {
+    let cleaner = match build_cleaner(&args.cleaner.rules, corpus, clean_config) {
         Ok(cleaner) => cleaner,
-        Err(e) => return fail(&e),
+        Err(exit) => return exit,
     };
     let set = match eval::load_set(&args.data_dir) {
         Ok(set) => set,
