@@ -299,7 +299,7 @@ struct Scratch {
     verdicts: Vec<Verdict>,
     heuristic: Option<HeuristicScratch>,
     /// Caches of the screen and the overlapping line automaton.
-    line_caches: Option<(meta::Cache, meta::Cache)>,
+    line_caches: Vec<(meta::Cache, meta::Cache)>,
     inline_cache: Option<meta::Cache>,
     patterns: PatternSet,
     cleaned: Cleaned,
@@ -322,8 +322,9 @@ impl Scratch {
             heuristic: engine.heuristics.as_ref().map(HeuristicScratch::new),
             line_caches: matcher
                 .line
-                .as_ref()
-                .map(|l| (l.screen.create_cache(), l.all.create_cache())),
+                .iter()
+                .map(|l| (l.screen.create_cache(), l.all.create_cache()))
+                .collect(),
             inline_cache: matcher.inline_regex.as_ref().map(|r| r.create_cache()),
             patterns: PatternSet::new(matcher.line_patterns.len()),
             cleaned: Cleaned::default(),
@@ -463,9 +464,10 @@ fn find_hits(engine: &Engine, text: &str, scratch: &mut Scratch) {
             fold::KeyFold::TooLong => continue,
         };
 
-        if let (Some(automata), Some((screen_cache, all_cache))) = (&matcher.line, line_caches.as_mut()) {
+        // Groups hold consecutive patterns, so a line's hits stay in pattern order.
+        for (automata, (screen_cache, all_cache)) in matcher.line.iter().zip(line_caches.iter_mut()) {
             let input = Input::new(line_key).anchored(Anchored::Yes);
-            let any_match = line_key.len() <= matcher.line_gate
+            let any_match = line_key.len() <= automata.gate
                 && automata
                     .screen
                     .search_half_with(screen_cache, &input.clone().earliest(true))
@@ -474,9 +476,14 @@ fn find_hits(engine: &Engine, text: &str, scratch: &mut Scratch) {
                 patterns.clear();
                 automata.all.which_overlapping_matches_with(all_cache, &input, patterns);
                 let key_len = line_key.len();
-                let fits =
-                    |pattern: &regex_automata::PatternID| key_len <= matcher.line_patterns[pattern.as_usize()].max_len;
-                line_hits.extend(patterns.iter().filter(fits).map(|pattern| (index, pattern.as_u32())));
+                let first = automata.first_pattern;
+                line_hits.extend(
+                    patterns
+                        .iter()
+                        .map(|pattern| first + pattern.as_u32())
+                        .filter(|&pattern| key_len <= matcher.line_patterns[pattern as usize].max_len)
+                        .map(|pattern| (index, pattern)),
+                );
             }
         }
         // A rule's window depends on where its line starts, not on where in

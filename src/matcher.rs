@@ -47,9 +47,20 @@ pub(crate) struct LinePattern {
     pub max_len: usize,
 }
 
-/// The whole-line patterns, compiled twice.
+/// Whole-line patterns per automaton. One lazy DFA over every line rule
+/// has to hold the product of all their states: with ~190 rules its cache
+/// thrashes unless it may grow past 30 MiB per worker. Small groups of
+/// consecutive patterns stay small, and most lines leave each group's
+/// anchored screen within a few bytes.
+const PATTERNS_PER_GROUP: usize = 24;
+
+/// One group of whole-line patterns, compiled twice.
 #[derive(Debug)]
 pub(crate) struct LineAutomata {
+    /// Index in [`Matcher::line_patterns`] of the group's first pattern.
+    pub first_pattern: u32,
+    /// The longest key any pattern of the group can match, in bytes.
+    pub gate: usize,
     /// Leftmost-first: answers "does any pattern match?" in one lazy-DFA
     /// pass, which is all most lines need.
     pub screen: Regex,
@@ -61,8 +72,8 @@ pub(crate) struct LineAutomata {
 /// The compiled rules.
 #[derive(Debug)]
 pub(crate) struct Matcher {
-    /// `None` when no rule is a whole-line rule.
-    pub line: Option<LineAutomata>,
+    /// Groups of consecutive whole-line patterns, in pattern order.
+    pub line: Vec<LineAutomata>,
     pub line_patterns: Vec<LinePattern>,
     /// The longest key any whole-line pattern can match, in bytes.
     pub line_gate: usize,
@@ -116,13 +127,19 @@ impl Matcher {
             }
         }
         Ok(Matcher {
-            line: match build(&line_hirs, MatchKind::LeftmostFirst, WhichCaptures::Implicit)? {
-                Some(screen) => Some(LineAutomata {
-                    screen,
-                    all: build(&line_hirs, MatchKind::All, WhichCaptures::None)?.expect("same patterns"),
-                }),
-                None => None,
-            },
+            line: line_hirs
+                .chunks(PATTERNS_PER_GROUP)
+                .zip(line_patterns.chunks(PATTERNS_PER_GROUP))
+                .enumerate()
+                .map(|(group, (hirs, patterns))| {
+                    Ok(LineAutomata {
+                        first_pattern: (group * PATTERNS_PER_GROUP) as u32,
+                        gate: patterns.iter().map(|p| p.max_len).max().unwrap_or(0),
+                        screen: build(hirs, MatchKind::LeftmostFirst, WhichCaptures::Implicit)?.expect("a pattern"),
+                        all: build(hirs, MatchKind::All, WhichCaptures::None)?.expect("a pattern"),
+                    })
+                })
+                .collect::<Result<Vec<_>>>()?,
             line_patterns,
             line_gate,
             inline_regex: build(&inline_hirs, MatchKind::LeftmostFirst, WhichCaptures::Implicit)?,
