@@ -1032,7 +1032,7 @@ impl PlanCounts {
 fn group_name(group_by: &GroupBy, document: &Document) -> Option<String> {
     match group_by {
         GroupBy::Dir => Some(document.directory().to_string_lossy().into_owned()),
-        GroupBy::Host => document.location.url.as_deref().and_then(crate::corpus::url_host),
+        GroupBy::Host => document.host(),
         GroupBy::Field(name) => document.field(name),
     }
 }

@@ -187,9 +187,10 @@ impl Document {
         self.source.parent().unwrap_or(Path::new(""))
     }
 
-    /// The lower-cased host of the document's URL, without user or port.
+    /// The host of the document's URL as corpus mode groups by it
+    /// ([`crate::corpus::url_host`]): lower-cased, without user, port or `www.`.
     pub fn host(&self) -> Option<String> {
-        self.location.url.as_deref().and_then(host_of)
+        self.location.url.as_deref().and_then(crate::corpus::url_host)
     }
 
     /// A named field as text: a JSONL top-level field (a string's value, any
@@ -203,26 +204,6 @@ impl Document {
             Envelope::Warc(headers) => headers.get(name).map(str::to_string),
         }
     }
-
-    /// The group a corpus-level pass would put the document in when no field
-    /// is named: the URL's host when there is one, else the directory.
-    pub fn default_group_key(&self) -> String {
-        self.host()
-            .unwrap_or_else(|| self.directory().to_string_lossy().into_owned())
-    }
-}
-
-/// The host part of `url`, lower-cased, without user info and port.
-pub fn host_of(url: &str) -> Option<String> {
-    let (_, rest) = url.split_once("://")?;
-    let authority = rest.split(['/', '?', '#']).next()?;
-    let authority = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
-    let host = if authority.starts_with('[') {
-        authority.split_inclusive(']').next().unwrap_or(authority)
-    } else {
-        authority.split(':').next().unwrap_or(authority)
-    };
-    (!host.is_empty()).then(|| host.to_ascii_lowercase())
 }
 
 /// A record that could not become a document, and why.
@@ -569,10 +550,10 @@ mod tests {
     #[test]
     fn hosts_lose_user_port_and_case() {
         assert_eq!(
-            host_of("https://user@Example.COM:8080/a?b").as_deref(),
+            crate::corpus::url_host("https://user@Example.COM:8080/a?b").as_deref(),
             Some("example.com")
         );
-        assert_eq!(host_of("http://[::1]:80/").as_deref(), Some("[::1]"));
-        assert_eq!(host_of("not a url"), None);
+        assert_eq!(crate::corpus::url_host("http://[::1]:80/").as_deref(), Some("[::1]"));
+        assert_eq!(crate::corpus::url_host("not a url"), None);
     }
 }
