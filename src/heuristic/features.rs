@@ -122,6 +122,15 @@ fn is_separator(c: char) -> bool {
 }
 
 /// Closing characters that may follow a sentence's final stop.
+/// Whether a line ends as a sentence does (closing quotes and brackets aside).
+pub(crate) fn ends_a_sentence(line: &str) -> bool {
+    is_terminal(line.trim_end_matches(is_closer).chars().next_back())
+}
+
+fn is_terminal(last: Option<char>) -> bool {
+    matches!(last, Some('.' | '!' | '?' | '…' | '。' | '؟'))
+}
+
 fn is_closer(c: char) -> bool {
     matches!(c, '"' | '\'' | '”' | '’' | '»' | ')' | ']')
 }
@@ -168,7 +177,7 @@ pub(crate) fn count_line(
     }
     counts.all_caps = letters >= 2 && uppercase == letters;
     let last = line.trim_end_matches(is_closer).chars().next_back();
-    counts.terminal = matches!(last, Some('.' | '!' | '?' | '…' | '。' | '؟'));
+    counts.terminal = is_terminal(last);
     counts.colon_end = last == Some(':');
     for token in line.split_whitespace() {
         counts.words += 1;

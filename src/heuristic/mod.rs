@@ -298,8 +298,9 @@ pub(crate) type Verdict = (usize, u32, f32);
 
 impl Heuristics {
     /// The first comment heading that a comment-thread rule confirms:
-    /// `(line, rule, furniture lines found)`. The heading must stand below two
-    /// lines of prose that no rule removed. The heading itself may be one a
+    /// `(line, rule, furniture lines found)`. The heading must stand below
+    /// prose that no rule removed: two lines of `PROSE_WORDS`, or one
+    /// paragraph of 50 words, at least one ending as a sentence does. The heading itself may be one a
     /// phrase rule removed ("270 Comments" is in the comments pack): it still
     /// marks where the thread starts, and skipping it left whole threads in.
     pub(crate) fn comment_thread(
@@ -312,12 +313,19 @@ impl Heuristics {
             return None;
         }
         let mut prose_above = 0;
+        // At least one prose line above must end as a sentence does: a list of
+        // headlines ("6 hrs ago Why Build is Microsoft's most important event
+        // ever") above an "Add a Comment" box is no article, and the article
+        // may follow the box.
+        let mut sentences_above = 0;
+        // One long paragraph is an article too (Slashdot's summary is one line).
+        let mut prose_words_above = 0;
         for (index, line) in lines.iter().enumerate() {
             if line.trimmed.0 == line.trimmed.1 {
                 continue;
             }
             let content = &text[line.trimmed.0..line.trimmed.1];
-            if prose_above >= 2 && content.len() <= 200 {
+            if (prose_above >= 2 || prose_words_above >= 50) && sentences_above >= 1 && content.len() <= 200 {
                 for ((rule, header, furniture, window, min_count), (header_cache, furniture_cache)) in
                     self.comment_threads.iter().zip(scratch.header_caches.iter_mut())
                 {
@@ -335,8 +343,11 @@ impl Heuristics {
                     }
                 }
             }
-            if !line.removed && content.split_whitespace().nth(PROSE_WORDS as usize - 1).is_some() {
+            let words = content.split_whitespace().take(50).count();
+            if !line.removed && words >= PROSE_WORDS as usize {
                 prose_above += 1;
+                prose_words_above += words;
+                sentences_above += features::ends_a_sentence(content) as usize;
             }
         }
         None
@@ -789,6 +800,23 @@ mod tests {
         );
         let at_top = format!("3 Comments\nAnn says:\nReply\n{prose}{prose}");
         assert_eq!(h.comment_thread(&at_top, &views(&at_top), &mut scratch), None);
+    }
+
+    /// A list of headlines is not an article: an "Add a Comment" box under a
+    /// headline list, with the article below it, must not cut the article.
+    /// One long paragraph is an article, though (a Slashdot summary).
+    #[test]
+    fn the_prose_above_a_comment_heading_must_hold_a_sentence() {
+        let h = comment_thread_heuristics();
+        let headline = "6 hrs ago Web designers rejoice as a type foundry buys a webfont start-up in Berlin\n";
+        let page = format!("{headline}{headline}3 Comments\nAnn says:\nNice.\nReply\n");
+        let mut scratch = HeuristicScratch::new(&h);
+        assert_eq!(h.comment_thread(&page, &views(&page), &mut scratch), None);
+        let summary = "Hugh writes that the value of each click on an advert fell by a sixth last quarter, \
+            and that the firms which sell the adverts answer by showing more of them on every page they own, \
+            which readers and the advertisers themselves say only makes the old problem worse for everyone involved.\n";
+        let page = format!("{summary}3 Comments\nAnn says:\nNice.\nReply\n");
+        assert_eq!(h.comment_thread(&page, &views(&page), &mut scratch), Some((1, 3, 2)));
     }
 
     /// The comments pack removes "3 Comments" before the heuristics run; the
