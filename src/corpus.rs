@@ -35,12 +35,12 @@ pub mod induce;
 use std::collections::HashMap;
 use std::fmt;
 use std::hash::{BuildHasherDefault, Hasher};
-use std::path::Path;
 use std::str::FromStr;
 use std::sync::Mutex;
 
 use crate::clean::LineEvidence;
 use crate::fold;
+use crate::input::Document;
 
 /// Corpus mode's settings, validated by [`CorpusSettings::validate`].
 #[derive(Debug, Clone, PartialEq)]
@@ -156,17 +156,6 @@ impl FromStr for GroupBy {
     }
 }
 
-/// What is known of one document when its group is decided.
-#[derive(Debug, Clone, Copy)]
-pub struct DocumentMeta<'a> {
-    /// The input path the document came from.
-    pub source: &'a Path,
-    /// The document's URL, when its container records one (JSONL `url`, WARC `WARC-Target-URI`).
-    pub url: Option<&'a str>,
-    /// The document's metadata fields, for JSONL input.
-    pub fields: Option<&'a serde_json::Map<String, serde_json::Value>>,
-}
-
 impl GroupBy {
     /// True when the grouping can be decided for plain-text files, which carry
     /// nothing but their path.
@@ -174,26 +163,17 @@ impl GroupBy {
         *self == GroupBy::Dir
     }
 
-    /// The name of the document's group, or `None` when the document lacks
-    /// what the grouping needs (no URL, no such field). A document without a
-    /// group is left alone by corpus mode: pooling all such documents would
-    /// compare lines across unrelated sites.
-    pub fn group_of(&self, document: &DocumentMeta<'_>) -> Option<String> {
+    /// The name of a document's group: its file's directory, its URL's host
+    /// ([`url_host`]), or a named field as [`Document::field`] gives it (a
+    /// string's value, any other JSON as written). `None` when the document
+    /// lacks what the grouping needs (no URL, no such field): such a document
+    /// is left alone by corpus mode, because pooling them all would compare
+    /// lines across unrelated sites.
+    pub fn group_of(&self, document: &Document) -> Option<String> {
         match self {
-            GroupBy::Dir => Some(
-                document
-                    .source
-                    .parent()
-                    .map(|p| p.to_string_lossy().into_owned())
-                    .unwrap_or_default(),
-            ),
-            GroupBy::Host => document.url.and_then(url_host),
-            GroupBy::Field(name) => match document.fields?.get(name)? {
-                serde_json::Value::String(s) => Some(s.clone()),
-                serde_json::Value::Number(n) => Some(n.to_string()),
-                serde_json::Value::Bool(b) => Some(b.to_string()),
-                _ => None,
-            },
+            GroupBy::Dir => Some(document.directory().to_string_lossy().into_owned()),
+            GroupBy::Host => document.host(),
+            GroupBy::Field(name) => document.field(name),
         }
     }
 }
@@ -639,25 +619,7 @@ mod tests {
         assert!("domain".parse::<GroupBy>().is_err());
         assert_eq!(GroupBy::Field("site".into()).to_string(), "field:site");
 
-        let fields = serde_json::json!({"site": "a", "n": 7, "list": [1]});
-        let meta = DocumentMeta {
-            source: Path::new("in/site-a/page.txt"),
-            url: Some("https://WWW.Example.com:8080/path?q=1"),
-            fields: fields.as_object(),
-        };
-        assert_eq!(GroupBy::Dir.group_of(&meta).as_deref(), Some("in/site-a"));
-        assert_eq!(GroupBy::Host.group_of(&meta).as_deref(), Some("example.com"));
-        assert_eq!(GroupBy::Field("site".into()).group_of(&meta).as_deref(), Some("a"));
-        assert_eq!(GroupBy::Field("n".into()).group_of(&meta).as_deref(), Some("7"));
-        assert_eq!(GroupBy::Field("list".into()).group_of(&meta), None);
-        assert_eq!(GroupBy::Field("missing".into()).group_of(&meta), None);
-        let bare = DocumentMeta {
-            source: Path::new("page.txt"),
-            url: None,
-            fields: None,
-        };
-        assert_eq!(GroupBy::Dir.group_of(&bare).as_deref(), Some(""));
-        assert_eq!(GroupBy::Host.group_of(&bare), None);
+        // How documents are grouped: tests/it/corpus_mode.rs, on JSONL records.
     }
 
     #[test]

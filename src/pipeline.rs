@@ -1018,22 +1018,12 @@ pub struct PlanCounts {
 impl PlanCounts {
     /// The group of `document`, if it has one.
     pub fn group_of(&self, document: &Document) -> Option<GroupKey> {
-        group_name(&self.group_by, document).map(|name| GroupKey::of(&name))
+        self.group_by.group_of(document).map(|name| GroupKey::of(&name))
     }
 
     /// What the corpus says about the lines of `document`.
     pub fn evidence_for(&self, document: &Document) -> impl LineEvidence + '_ {
         self.counts.evidence(self.group_of(document))
-    }
-}
-
-/// The name of a document's group: its file's directory, its URL's host, or a
-/// named field; `None` when the document lacks what the grouping needs.
-fn group_name(group_by: &GroupBy, document: &Document) -> Option<String> {
-    match group_by {
-        GroupBy::Dir => Some(document.directory().to_string_lossy().into_owned()),
-        GroupBy::Host => document.host(),
-        GroupBy::Field(name) => document.field(name),
     }
 }
 
@@ -1055,7 +1045,7 @@ pub fn count_recurring_lines(plan: &Plan, config: &RunConfig, settings: &CorpusS
     let names: std::sync::Mutex<BTreeMap<String, GroupKey>> = std::sync::Mutex::new(BTreeMap::new());
     plan.jobs.par_iter().for_each_init(Vec::new, |keys, job| {
         for_each_document(job, config, |document| {
-            let Some(name) = group_name(&settings.group_by, document) else {
+            let Some(name) = settings.group_by.group_of(document) else {
                 return;
             };
             let key = GroupKey::of(&name);

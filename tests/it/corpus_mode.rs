@@ -271,6 +271,75 @@ fn each_directory_is_counted_apart() {
     );
 }
 
+/// JSONL records grouped by their URL's host (`www.` and case folded) or by
+/// a field: a line held by three records of one group goes, the same line
+/// spread over two groups stays. A field that holds a list groups by the list
+/// as written.
+#[test]
+fn jsonl_records_are_grouped_by_host_or_by_field() {
+    let dir = temp_dir();
+    let input = dir.path().join("in.jsonl");
+    let pages = [
+        (
+            "https://a.example/1",
+            "[\"x\"]",
+            "Wire story from the agency\nFooter of site A\n",
+        ),
+        (
+            "https://A.example/2",
+            "[\"x\"]",
+            "Wire story from the agency\nFooter of site A\n",
+        ),
+        ("http://a.example:8080/3", "[\"y\"]", "Footer of site A\n"),
+        ("https://www.b.example/1", "[\"x\"]", "Wire story from the agency\n"),
+        ("https://b.example/2", "[\"y\"]", "Nothing shared here\n"),
+        ("https://b.example/3", "[\"y\"]", "Nothing shared either\n"),
+    ];
+    let mut jsonl = String::new();
+    for (n, (url, tags, shared)) in pages.iter().enumerate() {
+        let text = format!("Page {} has a story of its own.\n{shared}", SPELLED[n]);
+        let record = serde_json::json!({"id": n, "url": url, "lang": "en", "text": text});
+        let mut line = record.to_string();
+        line.insert_str(line.len() - 1, &format!(",\"tags\":{tags}"));
+        jsonl.push_str(&line);
+        jsonl.push('\n');
+    }
+    write(&input, &jsonl);
+    let removed = |group_by: &str| -> Vec<Vec<String>> {
+        let out = dir.path().join(format!("out-{}", group_by.replace(':', "-")));
+        run_clean(
+            std::slice::from_ref(&input),
+            &out,
+            &["--group-by", group_by, "--no-heuristics"],
+        );
+        fs::read_to_string(out.join("in.jsonl"))
+            .unwrap()
+            .lines()
+            .map(|line| {
+                let record: Value = serde_json::from_str(line).unwrap();
+                record["metadata"]["dechaff"]["removed"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .filter(|r| r["rule"] == "corpus.recurring")
+                    .map(|r| r["text"].as_str().unwrap().trim_end().to_string())
+                    .collect()
+            })
+            .collect()
+    };
+    let footer = || vec!["Footer of site A".to_string()];
+    let wire = || vec!["Wire story from the agency".to_string()];
+    let none = Vec::<String>::new;
+    assert_eq!(removed("host"), [footer(), footer(), footer(), none(), none(), none()]);
+    // Neighbouring removed lines make one span.
+    let both = || vec!["Wire story from the agency\nFooter of site A".to_string()];
+    assert_eq!(
+        removed("field:lang"),
+        [both(), both(), footer(), wire(), none(), none()]
+    );
+    assert_eq!(removed("field:tags"), [wire(), wire(), none(), wire(), none(), none()]);
+}
+
 #[test]
 fn a_duplicated_article_keeps_its_text_while_the_footer_goes() {
     let dir = temp_dir();
