@@ -340,6 +340,51 @@ fn jsonl_records_are_grouped_by_host_or_by_field() {
     assert_eq!(removed("field:tags"), [wire(), wire(), none(), wire(), none(), none()]);
 }
 
+/// `explain --corpus` counts the file's directory as `clean --corpus` groups
+/// it: the same lines go, each shown with its rule and document count.
+#[test]
+fn explain_in_corpus_mode_shows_what_clean_removes_with_the_counts() {
+    let dir = temp_dir();
+    let root = dir.path().join("in");
+    let files = write_sites(&root, 2, 4);
+    let out = dir.path().join("out");
+    run_clean(std::slice::from_ref(&root), &out, &["--no-heuristics"]);
+    let file = &files[5];
+    let explained = dechaff([
+        "explain",
+        &file.display().to_string(),
+        "--corpus",
+        "--no-heuristics",
+        "--color",
+        "never",
+    ])
+    .assert_code(0)
+    .stdout
+    .clone();
+    let kept: Vec<&str> = explained
+        .lines()
+        .filter(|l| !l.starts_with("- ") && !l.is_empty())
+        .collect();
+    let cleaned = fs::read_to_string(out.join("site-1/s1-p01.txt")).unwrap();
+    let cleaned: Vec<&str> = cleaned.lines().filter(|l| !l.is_empty()).collect();
+    assert_eq!(kept, cleaned, "{explained}");
+    // The masthead and the read count are the site's own; the copyright
+    // line is a phrase rule's before corpus mode counts.
+    for line in [
+        "- Site 1 Daily  [corpus.recurring 4]",
+        "- 20 people read this  [corpus.recurring 4]",
+    ] {
+        assert!(explained.lines().any(|l| l == line), "no {line:?} in\n{explained}");
+    }
+
+    dechaff(["explain", &file.display().to_string(), "--corpus", "--group-by", "host"])
+        .assert_code(2)
+        .assert_stderr_line(
+            "dechaff: explain takes one text file, whose group is its directory: --group-by host needs JSONL or \
+             WARC records (use clean --corpus --group-by host and read the provenance)",
+        );
+}
+
 #[test]
 fn a_duplicated_article_keeps_its_text_while_the_footer_goes() {
     let dir = temp_dir();

@@ -484,8 +484,29 @@ pub struct ExplainArgs {
     /// Colour the removals
     #[arg(long, value_enum, default_value_t = ColourChoice::Auto)]
     pub color: ColourChoice,
+    /// With --corpus, the files of FILE's directory (walked as `clean` walks it) are its group
+    #[command(flatten)]
+    pub corpus: CorpusArgs,
     #[command(flatten)]
     pub cleaner: CleanerArgs,
+}
+
+impl ExplainArgs {
+    /// Corpus mode's settings, or `None` when it is off. A file given alone is
+    /// grouped with its directory, so only `--group-by dir` makes sense.
+    pub fn corpus(&self) -> Result<Option<CorpusSettings>, String> {
+        let settings = self.corpus.settings()?;
+        if let Some(settings) = &settings {
+            if settings.group_by != GroupBy::Dir {
+                return Err(format!(
+                    "explain takes one text file, whose group is its directory: --group-by {} needs JSONL or WARC \
+                     records (use clean --corpus --group-by {} and read the provenance)",
+                    settings.group_by, settings.group_by
+                ));
+            }
+        }
+        Ok(settings)
+    }
 }
 
 #[derive(Args, Debug)]

@@ -220,11 +220,11 @@ fn human_bytes(bytes: u64) -> String {
 }
 
 fn explain(args: &ExplainArgs) -> Exit {
-    let (clean_config, encoding) = match (args.cleaner.clean_config(), args.cleaner.encoding()) {
-        (Ok(c), Ok(e)) => (c, e),
-        (Err(message), _) | (_, Err(message)) => return usage(&message),
+    let (clean_config, encoding, corpus) = match (args.cleaner.clean_config(), args.cleaner.encoding(), args.corpus()) {
+        (Ok(c), Ok(e), Ok(k)) => (c, e, k),
+        (Err(message), ..) | (_, Err(message), _) | (.., Err(message)) => return usage(&message),
     };
-    let mut cleaner = match build_cleaner(&args.cleaner.rules, None, clean_config) {
+    let mut cleaner = match build_cleaner(&args.cleaner.rules, corpus.clone(), clean_config) {
         Ok(cleaner) => cleaner,
         Err(exit) => return exit,
     };
@@ -233,7 +233,14 @@ fn explain(args: &ExplainArgs) -> Exit {
         let decoded =
             dechaff::decode::decode(&raw, encoding).map_err(|e| anyhow::anyhow!("{}: {e}", args.file.display()))?;
         let rules = cleaner.shared_rules();
-        let cleaned = cleaner.clean(&decoded.text);
+        let cleaned = match &corpus {
+            None => cleaner.clean(&decoded.text),
+            Some(settings) => {
+                let counts = count_directory_of(&args.file, encoding, settings)?;
+                let group = dechaff::corpus::GroupKey::of(&directory_of(&args.file).to_string_lossy());
+                cleaner.clean_with(&decoded.text, &counts.counts.evidence(Some(group)))
+            }
+        };
         let colour = match args.color {
             ColourChoice::Always => true,
             ColourChoice::Never => false,
@@ -248,6 +255,29 @@ fn explain(args: &ExplainArgs) -> Exit {
             Exit::Failed
         }
     }
+}
+
+/// The directory holding `file`, as `clean` names a document's group: the
+/// path as given, `.` for a bare file name.
+fn directory_of(file: &std::path::Path) -> std::path::PathBuf {
+    match file.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    }
+}
+
+/// Corpus counts over the directory holding `file`, walked and grouped as
+/// `clean --corpus` would walk and group it, so that `explain` shows what
+/// `clean` removes.
+fn count_directory_of(
+    file: &std::path::Path,
+    encoding: dechaff::decode::EncodingChoice,
+    settings: &CorpusSettings,
+) -> anyhow::Result<pipeline::PlanCounts> {
+    let mut config = pipeline::RunConfig::new(vec![directory_of(file)], std::path::PathBuf::from("-"));
+    config.read.encoding = encoding;
+    let plan = pipeline::plan_for_reading(&config)?;
+    Ok(pipeline::count_recurring_lines(&plan, &config, settings)?)
 }
 
 fn eval(args: &EvalArgs) -> Exit {
