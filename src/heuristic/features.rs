@@ -121,7 +121,6 @@ fn is_separator(c: char) -> bool {
     matches!(c, '|' | '·' | '»' | '›' | '•')
 }
 
-/// Closing characters that may follow a sentence's final stop.
 /// Whether a line ends as a sentence does (closing quotes and brackets aside).
 pub(crate) fn ends_a_sentence(line: &str) -> bool {
     is_terminal(line.trim_end_matches(is_closer).chars().next_back())
@@ -131,6 +130,7 @@ fn is_terminal(last: Option<char>) -> bool {
     matches!(last, Some('.' | '!' | '?' | '…' | '。' | '؟'))
 }
 
+/// Closing characters that may follow a sentence's final stop.
 fn is_closer(c: char) -> bool {
     matches!(c, '"' | '\'' | '”' | '’' | '»' | ')' | ']')
 }
