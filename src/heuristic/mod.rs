@@ -453,6 +453,13 @@ impl Heuristics {
             for pattern in patterns.iter() {
                 x[features::SHAPES[pattern.as_usize()].0] = 1.0;
             }
+            // Comment furniture ("Ann says:", "May 3, 2012 at 10:41 am") is a
+            // short line; a paragraph that mentions a time ("he needed a
+            // 61:25 second half") is prose, and flagging it made whole
+            // race reports look like comment threads.
+            if counts.words >= PROSE_WORDS {
+                x[COMMENT_META] = 0.0;
+            }
             x[REPEATS] = (copies[index] as f32).ln();
             let near = |range: std::ops::Range<usize>| {
                 lines[range]
@@ -756,6 +763,20 @@ mod tests {
             scratch.line_features[0][COMMENT_META], 1.0,
             "'Reply' is comment furniture"
         );
+    }
+
+    #[test]
+    fn a_time_stamp_is_comment_furniture_on_a_short_line_only() {
+        let text = "May 3, 2012 at 10:41 am
+\
+            Once he saw that the pace was too slow (he needed a 61:25 second half), he pressed on and ran the rest alone.\n";
+        let h = toy();
+        let lines = views(text);
+        let mut scratch = HeuristicScratch::new(&h);
+        h.features(text, &lines, &mut scratch);
+        assert_eq!(scratch.line_features[0][COMMENT_META], 1.0);
+        assert_eq!(scratch.line_features[1][COMMENT_META], 0.0, "a paragraph is prose");
+        assert_eq!(scratch.line_features[1][11], 1.0, "it still holds a time");
     }
 
     #[test]
