@@ -1,12 +1,14 @@
-//! All rules compiled into two regex automata.
+//! All rules compiled into a few multi-pattern automata.
 //!
 //! Line, block and tail rules all ask the same question of a line: does its
 //! whole key match? So every such pattern (a line rule, a block's start and
-//! end, a tail marker) becomes one anchored pattern of a single multi-pattern
-//! `regex_automata::meta::Regex`, searched once per line with overlapping
-//! semantics so that one search reports every pattern that matches. Inline
-//! rules, which look for spans anywhere, form a second multi-pattern regex
-//! searched leftmost-first. Never one regex per rule per line.
+//! end, a tail marker) becomes one anchored pattern of a multi-pattern lazy
+//! DFA ([`LineAutomaton`]; consecutive patterns in groups), searched once per
+//! line to learn whether any pattern matches and, on the rare lines where one
+//! does, once more with overlapping semantics to learn every pattern that
+//! matches. Inline rules, which look for spans anywhere, form one
+//! multi-pattern `meta::Regex` searched leftmost-first. Never one regex per
+//! rule per line.
 //!
 //! Whole-line patterns have a maximum length: the rule's `max-length`, or the
 //! regex's own maximum (from `regex-syntax`) when that is shorter. The longest
@@ -14,9 +16,10 @@
 //! of them and is not searched at all, and a hit of a pattern on a line longer
 //! than that pattern's own maximum is dropped.
 
+use regex_automata::hybrid;
 use regex_automata::meta::{self, Regex};
-use regex_automata::nfa::thompson::WhichCaptures;
-use regex_automata::MatchKind;
+use regex_automata::nfa::thompson::{self, WhichCaptures};
+use regex_automata::{Anchored, Input, MatchKind, PatternSet};
 use regex_syntax::hir::{Hir, HirKind, Look};
 
 use crate::error::{Error, ErrorKind, Result};
@@ -54,26 +57,76 @@ pub(crate) struct LinePattern {
 /// anchored screen within a few bytes.
 const PATTERNS_PER_GROUP: usize = 24;
 
-/// One group of whole-line patterns, compiled twice.
+/// The lazy DFA's cache per group and worker. A group's DFA on real pages
+/// stays well under this; the cap only bounds a pathological input.
+const LINE_CACHE_BYTES: usize = 32 << 20;
+
+/// One group of whole-line patterns: a forward lazy DFA over one NFA.
+///
+/// A `meta::Regex` per group, as before, compiled a forward and a reverse NFA
+/// and kept PikeVM, backtracker and reverse-DFA caches per worker, none of
+/// which an anchored whole-line question needs; with the Unicode classes of
+/// the shipped patterns (`\s`, `\p{L}`, case folding) those NFAs run to tens
+/// of thousands of states per group, and the caches are sized by them. One
+/// forward DFA answers both questions: whether any pattern matches (the
+/// search stops at the first match state, or at the dead state most lines
+/// reach within a few bytes) and, for the lines that pass, which ones do. Its
+/// match kind is `All`, which the overlapping question needs; for the first
+/// question it is the same as leftmost-first, since every pattern ends in `$`
+/// and so can only match at the end of the key.
 #[derive(Debug)]
-pub(crate) struct LineAutomata {
+pub(crate) struct LineAutomaton {
     /// Index in [`Matcher::line_patterns`] of the group's first pattern.
     pub first_pattern: u32,
     /// The longest key any pattern of the group can match, in bytes.
     pub gate: usize,
-    /// Leftmost-first: answers "does any pattern match?" in one lazy-DFA
-    /// pass, which is all most lines need.
-    pub screen: Regex,
-    /// Overlapping: asked only for lines the screen passed, to learn every
-    /// pattern that matches.
-    pub all: Regex,
+    dfa: hybrid::dfa::DFA,
+}
+
+/// A worker's search state for one [`LineAutomaton`].
+#[derive(Debug, Clone)]
+pub(crate) struct LineCache(hybrid::dfa::Cache);
+
+impl LineAutomaton {
+    /// A fresh search cache for this automaton, one per worker.
+    pub fn create_cache(&self) -> LineCache {
+        LineCache(self.dfa.create_cache())
+    }
+
+    /// Whether any pattern of the group matches the whole of `key`.
+    pub fn any_match(&self, cache: &mut LineCache, key: &str) -> bool {
+        let input = Input::new(key).anchored(Anchored::Yes).earliest(true);
+        match self.dfa.try_search_fwd(&mut cache.0, &input) {
+            Ok(found) => found.is_some(),
+            Err(e) => unreachable!("{}", search_cannot_fail(e)),
+        }
+    }
+
+    /// Every pattern of the group that matches the whole of `key`, into
+    /// `patterns` (cleared first; indices within the group).
+    pub fn which_match(&self, cache: &mut LineCache, key: &str, patterns: &mut PatternSet) {
+        patterns.clear();
+        let input = Input::new(key).anchored(Anchored::Yes);
+        if let Err(e) = self.dfa.try_which_overlapping_matches(&mut cache.0, &input, patterns) {
+            unreachable!("{}", search_cannot_fail(e));
+        }
+    }
+}
+
+/// Why a line search cannot fail: a lazy DFA search fails only on a quit
+/// byte (set for Unicode word boundaries, which [`ascii_word_boundaries`]
+/// removes before compiling), when it gives up after too many cache clears
+/// (never: no minimum clear count is set) or for an unsupported anchored
+/// mode (anchored searches are always supported).
+fn search_cannot_fail(e: regex_automata::MatchError) -> String {
+    format!("a whole-line DFA search cannot fail, but did: {e}")
 }
 
 /// The compiled rules.
 #[derive(Debug)]
 pub(crate) struct Matcher {
     /// Groups of consecutive whole-line patterns, in pattern order.
-    pub line: Vec<LineAutomata>,
+    pub line: Vec<LineAutomaton>,
     pub line_patterns: Vec<LinePattern>,
     /// The longest key any whole-line pattern can match, in bytes.
     pub line_gate: usize,
@@ -132,17 +185,16 @@ impl Matcher {
                 .zip(line_patterns.chunks(PATTERNS_PER_GROUP))
                 .enumerate()
                 .map(|(group, (hirs, patterns))| {
-                    Ok(LineAutomata {
+                    Ok(LineAutomaton {
                         first_pattern: (group * PATTERNS_PER_GROUP) as u32,
                         gate: patterns.iter().map(|p| p.max_len).max().unwrap_or(0),
-                        screen: build(hirs, MatchKind::LeftmostFirst, WhichCaptures::Implicit)?.expect("a pattern"),
-                        all: build(hirs, MatchKind::All, WhichCaptures::None)?.expect("a pattern"),
+                        dfa: build_line_dfa(hirs)?,
                     })
                 })
                 .collect::<Result<Vec<_>>>()?,
             line_patterns,
             line_gate,
-            inline_regex: build(&inline_hirs, MatchKind::LeftmostFirst, WhichCaptures::Implicit)?,
+            inline_regex: build_inline(&inline_hirs)?,
             inline_rules,
         })
     }
@@ -204,19 +256,45 @@ fn ascii_word_boundaries(hir: Hir) -> Hir {
     }
 }
 
-/// Builds one multi-pattern regex. Capture slots cost memory per NFA state
-/// and pattern in every search cache, so the whole-line regex, which only
-/// needs to know which patterns matched, keeps none at all.
-fn build(patterns: &[Hir], kind: MatchKind, captures: WhichCaptures) -> Result<Option<Regex>> {
+/// The NFA size limit for `patterns` compiled together.
+fn nfa_size_limit(patterns: &[Hir]) -> usize {
+    MAX_COMPILED_PATTERN_BYTES.saturating_mul(patterns.len()).min(512 << 20)
+}
+
+/// Builds one group's whole-line DFA: a forward NFA without capture states
+/// (the question is only which patterns match) and a lazy DFA over it.
+fn build_line_dfa(patterns: &[Hir]) -> Result<hybrid::dfa::DFA> {
+    let too_large = |e: &dyn std::fmt::Display| Error::new(ErrorKind::RulesTooLarge(e.to_string()));
+    let nfa = thompson::Compiler::new()
+        .configure(
+            thompson::Config::new()
+                .which_captures(WhichCaptures::None)
+                .nfa_size_limit(Some(nfa_size_limit(patterns))),
+        )
+        .build_many_from_hir(patterns)
+        .map_err(|e| too_large(&e))?;
+    hybrid::dfa::DFA::builder()
+        .configure(
+            hybrid::dfa::Config::new()
+                .match_kind(MatchKind::All)
+                .cache_capacity(LINE_CACHE_BYTES),
+        )
+        .build_from_nfa(nfa)
+        .map_err(|e| too_large(&e))
+}
+
+/// Builds the inline rules' regex, leftmost-first, with the spans of whole
+/// matches.
+fn build_inline(patterns: &[Hir]) -> Result<Option<Regex>> {
     if patterns.is_empty() {
         return Ok(None);
     }
-    let limit = MAX_COMPILED_PATTERN_BYTES.saturating_mul(patterns.len()).min(512 << 20);
+    let limit = nfa_size_limit(patterns);
     Regex::builder()
         .configure(
             meta::Config::new()
-                .match_kind(kind)
-                .which_captures(captures)
+                .match_kind(MatchKind::LeftmostFirst)
+                .which_captures(WhichCaptures::Implicit)
                 .nfa_size_limit(Some(limit))
                 .hybrid_cache_capacity(32 << 20),
         )
