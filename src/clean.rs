@@ -461,21 +461,24 @@ fn find_hits(engine: &Engine, text: &str, scratch: &mut Scratch) {
             fold::KeyFold::TooLong => continue,
         };
 
-        // Groups hold consecutive patterns, so a line's hits stay in pattern order.
+        let first_hit = line_hits.len();
         for (automaton, cache) in matcher.line.iter().zip(line_caches.iter_mut()) {
             if line_key.len() <= automaton.gate && automaton.any_match(cache, line_key) {
                 automaton.which_match(cache, line_key, patterns);
                 let key_len = line_key.len();
-                let first = automaton.first_pattern;
                 line_hits.extend(
                     patterns
                         .iter()
-                        .map(|pattern| first + pattern.as_u32())
+                        .map(|pattern| automaton.members[pattern.as_usize()])
                         .filter(|&pattern| key_len <= matcher.line_patterns[pattern as usize].max_len)
                         .map(|pattern| (index, pattern)),
                 );
             }
         }
+        // Groups are not consecutive runs of patterns (see
+        // `matcher::group_by_reach`); the decide pass wants a line's hits in
+        // pattern order.
+        line_hits[first_hit..].sort_unstable();
         // A rule's window depends on where its line starts, not on where in
         // the line it matches. When no inline rule may act on this line, the
         // search below would restart one character after every match it
