@@ -380,7 +380,12 @@ fn build_line_dfa(patterns: &[Hir]) -> Result<hybrid::dfa::DFA> {
         .configure(
             hybrid::dfa::Config::new()
                 .match_kind(MatchKind::All)
-                .cache_capacity(LINE_CACHE_BYTES),
+                .cache_capacity(LINE_CACHE_BYTES)
+                // A group of very large patterns (each within the rules'
+                // own limit) can need more than the cap for its cache to
+                // hold a few states; it then gets that much rather than
+                // failing to compile.
+                .skip_cache_capacity_check(true),
         )
         .build_from_nfa(nfa)
         .map_err(|e| too_large(&e))
@@ -432,6 +437,31 @@ mod tests {
         assert_eq!(reach_of(r"\d+ comments?.*"), Reach::Stops);
         // A bounded run of letters is a word, not the rest of the line.
         assert_eq!(reach_of(r"\w{1,3}\. more"), Reach::Stops);
+    }
+
+    #[test]
+    fn a_group_too_large_for_the_cache_cap_still_compiles_and_matches() {
+        // Each pattern is within the rules' own size limit; together their
+        // NFA needs a larger cache than the cap (about 60 MB) for even a few states.
+        let patterns: Vec<Hir> = (0..NEAR_PATTERNS_PER_GROUP)
+            .map(|_| parse(r"^(?:\w{150})$", "test.rule").expect("a valid pattern"))
+            .collect();
+        let nfa = thompson::Compiler::new()
+            .configure(thompson::Config::new().which_captures(WhichCaptures::None))
+            .build_many_from_hir(&patterns)
+            .expect("within the NFA size limit");
+        let minimum = hybrid::dfa::Config::new()
+            .get_minimum_cache_capacity(&nfa)
+            .expect("no Unicode word boundary");
+        assert!(minimum > LINE_CACHE_BYTES, "the case needs a cache of {minimum} bytes");
+        let automaton = LineAutomaton {
+            members: (0..patterns.len() as u32).collect(),
+            gate: usize::MAX,
+            dfa: build_line_dfa(&patterns).expect("compiles with the minimum cache"),
+        };
+        let mut cache = automaton.create_cache();
+        assert!(automaton.any_match(&mut cache, &"é".repeat(150)));
+        assert!(!automaton.any_match(&mut cache, &"a".repeat(149)));
     }
 
     #[test]
