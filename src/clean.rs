@@ -28,12 +28,12 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use regex_automata::meta;
-use regex_automata::{Anchored, Input, PatternSet};
+use regex_automata::{Input, PatternSet};
 
 use crate::error::Result;
 use crate::fold;
 use crate::heuristic::{HeuristicScratch, Heuristics, LineView, Verdict};
-use crate::matcher::{Matcher, Role};
+use crate::matcher::{LineAutomaton, LineCache, Matcher, Role};
 use crate::rules::{Rule, RuleKind, RuleSet, Trigger};
 
 /// Settings of the cleaning itself (not of the run around it).
@@ -128,10 +128,7 @@ impl CleanerBuilder {
             config: self.config,
             ignore_positions: self.ignore_positions,
         });
-        Ok(Cleaner {
-            scratch: Scratch::new(&engine),
-            engine,
-        })
+        Ok(Cleaner { engine, scratch: None })
     }
 }
 
@@ -239,14 +236,18 @@ pub struct Cleaned {
 #[derive(Debug)]
 pub struct Cleaner {
     engine: Arc<Engine>,
-    scratch: Scratch,
+    /// Made on the first [`Cleaner::clean`]: the automata's search caches
+    /// alone take megabytes, and a run makes cleaners that never clean (the
+    /// one the others are cloned from, the spare per-worker cleaners for
+    /// JSONL and WARC inputs in a run of text files).
+    scratch: Option<Scratch>,
 }
 
 impl Clone for Cleaner {
     fn clone(&self) -> Self {
         Cleaner {
             engine: Arc::clone(&self.engine),
-            scratch: Scratch::new(&self.engine),
+            scratch: None,
         }
     }
 }
@@ -298,8 +299,8 @@ struct Scratch {
     views: Vec<LineView>,
     verdicts: Vec<Verdict>,
     heuristic: Option<HeuristicScratch>,
-    /// Caches of the screen and the overlapping line automaton.
-    line_caches: Vec<(meta::Cache, meta::Cache)>,
+    /// One search cache per whole-line automaton.
+    line_caches: Vec<LineCache>,
     inline_cache: Option<meta::Cache>,
     patterns: PatternSet,
     cleaned: Cleaned,
@@ -320,11 +321,7 @@ impl Scratch {
             views: Vec::new(),
             verdicts: Vec::new(),
             heuristic: engine.heuristics.as_ref().map(HeuristicScratch::new),
-            line_caches: matcher
-                .line
-                .iter()
-                .map(|l| (l.screen.create_cache(), l.all.create_cache()))
-                .collect(),
+            line_caches: matcher.line.iter().map(LineAutomaton::create_cache).collect(),
             inline_cache: matcher.inline_regex.as_ref().map(|r| r.create_cache()),
             patterns: PatternSet::new(matcher.line_patterns.len()),
             cleaned: Cleaned::default(),
@@ -357,7 +354,7 @@ impl Cleaner {
     /// [`Cleaner::clean`] call: the features and scores its weights are fitted
     /// on (`examples/heuristic_features.rs`). Empty when no classifier is in force.
     pub fn judged_lines(&self) -> Vec<JudgedLine> {
-        let Some(h) = &self.scratch.heuristic else {
+        let Some(h) = self.scratch.as_ref().and_then(|s| s.heuristic.as_ref()) else {
             return Vec::new();
         };
         (0..h.candidates.len())
@@ -379,7 +376,7 @@ impl Cleaner {
     /// about its lines (corpus mode: see [`crate::corpus`]).
     pub fn clean_with(&mut self, text: &str, evidence: &dyn LineEvidence) -> &Cleaned {
         let engine = &*self.engine;
-        let scratch = &mut self.scratch;
+        let scratch = self.scratch.get_or_insert_with(|| Scratch::new(engine));
         split_lines(text, &mut scratch.lines);
         find_hits(engine, text, scratch);
         decide(engine, text, scratch, evidence);
@@ -464,28 +461,24 @@ fn find_hits(engine: &Engine, text: &str, scratch: &mut Scratch) {
             fold::KeyFold::TooLong => continue,
         };
 
-        // Groups hold consecutive patterns, so a line's hits stay in pattern order.
-        for (automata, (screen_cache, all_cache)) in matcher.line.iter().zip(line_caches.iter_mut()) {
-            let input = Input::new(line_key).anchored(Anchored::Yes);
-            let any_match = line_key.len() <= automata.gate
-                && automata
-                    .screen
-                    .search_half_with(screen_cache, &input.clone().earliest(true))
-                    .is_some();
-            if any_match {
-                patterns.clear();
-                automata.all.which_overlapping_matches_with(all_cache, &input, patterns);
+        let first_hit = line_hits.len();
+        for (automaton, cache) in matcher.line.iter().zip(line_caches.iter_mut()) {
+            if line_key.len() <= automaton.gate && automaton.any_match(cache, line_key) {
+                automaton.which_match(cache, line_key, patterns);
                 let key_len = line_key.len();
-                let first = automata.first_pattern;
                 line_hits.extend(
                     patterns
                         .iter()
-                        .map(|pattern| first + pattern.as_u32())
+                        .map(|pattern| automaton.members[pattern.as_usize()])
                         .filter(|&pattern| key_len <= matcher.line_patterns[pattern as usize].max_len)
                         .map(|pattern| (index, pattern)),
                 );
             }
         }
+        // Groups are not consecutive runs of patterns (see
+        // `matcher::group_by_reach`); the decide pass wants a line's hits in
+        // pattern order.
+        line_hits[first_hit..].sort_unstable();
         // A rule's window depends on where its line starts, not on where in
         // the line it matches. When no inline rule may act on this line, the
         // search below would restart one character after every match it
