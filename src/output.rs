@@ -59,18 +59,50 @@ impl<W: Write> Write for Hashing<W> {
     }
 }
 
-/// The temporary name of `target` while this process writes it.
+/// The temporary name of `target` while this process writes it:
+/// `.NAME.dechaff-PID-N.tmp`, N counting the temporaries this process made.
+/// The name's own bytes are kept (a name that is not UTF-8 stays itself) and
+/// cut to [`TEMPORARY_NAME_BYTES`] so that the marks fit in 255 bytes; the
+/// count keeps two targets apart whose names agree in what is kept, which
+/// happened with `caf\xe9.txt` and `caf\xe8.txt` when the name went through
+/// lossy UTF-8: both wrote `.caf\u{fffd}.txt…`, and one lost its output.
 pub fn temporary_name(target: &Path) -> PathBuf {
-    let name = target
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    // A name near the 255-byte limit must still leave room for the marks.
-    let mut cut = name.len().min(200);
-    while !name.is_char_boundary(cut) {
-        cut -= 1;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static MADE: AtomicU64 = AtomicU64::new(0);
+    let made = MADE.fetch_add(1, Ordering::Relaxed);
+    let mut name = std::ffi::OsString::from(".");
+    name.push(temporary_prefix(target.file_name().unwrap_or_default()));
+    name.push(format!("{TEMPORARY_MARK}{}-{made}.tmp", std::process::id()));
+    target.with_file_name(name)
+}
+
+/// How much of a target's name its temporary name keeps, in bytes.
+pub const TEMPORARY_NAME_BYTES: usize = 200;
+
+/// The part of a target's name that its temporary name keeps: at most
+/// [`TEMPORARY_NAME_BYTES`], cut at a character boundary when the name is UTF-8.
+pub fn temporary_prefix(name: &std::ffi::OsStr) -> std::ffi::OsString {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::{OsStrExt, OsStringExt};
+        let bytes = name.as_bytes();
+        let mut cut = bytes.len().min(TEMPORARY_NAME_BYTES);
+        if let Ok(text) = std::str::from_utf8(bytes) {
+            while !text.is_char_boundary(cut) {
+                cut -= 1;
+            }
+        }
+        std::ffi::OsString::from_vec(bytes[..cut].to_vec())
     }
-    target.with_file_name(format!(".{}{}{}.tmp", &name[..cut], TEMPORARY_MARK, std::process::id()))
+    #[cfg(not(unix))]
+    {
+        let name = name.to_string_lossy();
+        let mut cut = name.len().min(TEMPORARY_NAME_BYTES);
+        while !name.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        std::ffi::OsString::from(&name[..cut])
+    }
 }
 
 /// What every temporary name holds between the target's name and the process id.
@@ -326,6 +358,29 @@ pub fn attribute_line(document: &Document, id_field: &str, record: &Record) -> S
 mod tests {
     use super::*;
     use crate::input::{Documents, InputFormat, Item, ReadSettings};
+
+    /// Two workers writing `caf\xe9.txt` and `caf\xe8.txt` at once shared one
+    /// temporary name, and one of them lost its output (a flaky
+    /// `bad_input::file_names_that_are_not_utf8`); so did two long names that
+    /// agree in their first 200 bytes.
+    #[cfg(unix)]
+    #[test]
+    fn temporary_names_never_collide_and_keep_the_names_bytes() {
+        use std::os::unix::ffi::OsStrExt;
+        let latin1 = Path::new(std::ffi::OsStr::from_bytes(b"out/caf\xe9.txt"));
+        let other = Path::new(std::ffi::OsStr::from_bytes(b"out/caf\xe8.txt"));
+        let (a, b) = (temporary_name(latin1), temporary_name(other));
+        assert_ne!(a, b);
+        assert!(
+            a.file_name().unwrap().as_bytes().starts_with(b".caf\xe9.txt.dechaff-"),
+            "{a:?}"
+        );
+        let long = |last: char| PathBuf::from(format!("out/{}{last}.txt", "x".repeat(240)));
+        let (c, d) = (temporary_name(&long('a')), temporary_name(&long('b')));
+        assert_ne!(c, d);
+        assert!(c.file_name().unwrap().len() <= 255);
+        assert_ne!(temporary_name(latin1), a, "the same target twice gets two names too");
+    }
 
     fn document(line: &str) -> Document {
         let path = std::env::temp_dir().join(format!("dechaff-output-test-{}.jsonl", std::process::id()));

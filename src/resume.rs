@@ -35,7 +35,7 @@ use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
 use crate::input::{self, Compression};
-use crate::output::TEMPORARY_MARK;
+use crate::output::{temporary_prefix, TEMPORARY_MARK};
 use crate::pipeline::{Job, ProvenanceNames};
 use crate::provenance::{Record, RulesStamp, Status};
 use crate::rules::hex;
@@ -204,16 +204,14 @@ fn hash_file(path: &Path) -> Option<(u64, String)> {
 }
 
 /// Removes what a killed run left half-written for the outputs of `jobs`
-/// (`.NAME.dechaff-PID.tmp` beside each). Only these jobs' temporaries go:
-/// other parts of a `--shard` split may be writing into the same directories.
+/// (`.NAME.dechaff-PID-N.tmp` beside each, NAME cut as
+/// [`temporary_prefix`] cuts it). Only these jobs' temporaries go: other
+/// parts of a `--shard` split may be writing into the same directories.
 pub(crate) fn remove_stale_temporaries(jobs: &[&Job]) {
-    let mut by_directory: HashMap<&Path, Vec<String>> = HashMap::new();
+    let mut by_directory: HashMap<&Path, Vec<std::ffi::OsString>> = HashMap::new();
     for job in jobs {
         if let (Some(parent), Some(name)) = (job.output.parent(), job.output.file_name()) {
-            by_directory
-                .entry(parent)
-                .or_default()
-                .push(name.to_string_lossy().into_owned());
+            by_directory.entry(parent).or_default().push(temporary_prefix(name));
         }
     }
     for (directory, names) in by_directory {
@@ -221,16 +219,32 @@ pub(crate) fn remove_stale_temporaries(jobs: &[&Job]) {
             continue;
         };
         for entry in listing.flatten() {
-            let name = entry.file_name().to_string_lossy().into_owned();
-            let Some(rest) = name.strip_prefix('.').filter(|_| name.ends_with(".tmp")) else {
+            let name = entry.file_name();
+            let Some(kept) = kept_name(&name) else {
                 continue;
             };
-            let Some(cut) = rest.rfind(TEMPORARY_MARK) else {
-                continue;
-            };
-            if names.iter().any(|n| *n == rest[..cut]) {
+            if names.iter().any(|n| n.as_os_str() == kept) {
                 let _ = fs::remove_file(entry.path());
             }
         }
+    }
+}
+
+/// The target's name that a temporary name `.NAME.dechaff-….tmp` keeps.
+fn kept_name(temporary: &std::ffi::OsStr) -> Option<&std::ffi::OsStr> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        let bytes = temporary.as_bytes();
+        let rest = bytes.strip_prefix(b".").filter(|_| bytes.ends_with(b".tmp"))?;
+        let mark = TEMPORARY_MARK.as_bytes();
+        let cut = rest.windows(mark.len()).rposition(|w| w == mark)?;
+        Some(std::ffi::OsStr::from_bytes(&rest[..cut]))
+    }
+    #[cfg(not(unix))]
+    {
+        let text = temporary.to_str()?;
+        let rest = text.strip_prefix('.').filter(|_| text.ends_with(".tmp"))?;
+        Some(std::ffi::OsStr::new(&rest[..rest.rfind(TEMPORARY_MARK)?]))
     }
 }
