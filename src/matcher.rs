@@ -16,6 +16,7 @@
 //! of them and is not searched at all, and a hit of a pattern on a line longer
 //! than that pattern's own maximum is dropped.
 
+use rayon::prelude::*;
 use regex_automata::hybrid;
 use regex_automata::meta::{self, Regex};
 use regex_automata::nfa::thompson::{self, WhichCaptures};
@@ -145,6 +146,8 @@ pub(crate) struct Matcher {
 }
 
 impl Matcher {
+    /// Compiles the rules' patterns; the whole-line groups are built side by
+    /// side on the current rayon pool, since startup is the serial part of a run.
     pub fn compile(rules: &RuleSet) -> Result<Matcher> {
         let mut line_hirs = Vec::new();
         let mut line_patterns = Vec::new();
@@ -190,7 +193,7 @@ impl Matcher {
         }
         Ok(Matcher {
             line: group_by_reach(&line_hirs)
-                .into_iter()
+                .into_par_iter()
                 .map(|members| {
                     let hirs: Vec<Hir> = members.iter().map(|&m| line_hirs[m as usize].clone()).collect();
                     Ok(LineAutomaton {

@@ -251,6 +251,7 @@ pub struct RuleSetBuilder {
     extra_texts: Vec<(String, String)>,
     disabled: Vec<String>,
     corpus: Option<CorpusSettings>,
+    verify_shipped: bool,
 }
 
 impl RuleSetBuilder {
@@ -293,13 +294,29 @@ impl RuleSetBuilder {
         self
     }
 
+    /// Parses and compiles the shipped packs' patterns one by one, as a user
+    /// pack's always are. Off by default: the shipped packs are compiled into
+    /// the binary and checked when it is built and tested (the unit test
+    /// `shipped_patterns_pass_the_full_check`, `dechaff rules check`), and
+    /// checking them again on every run was half of a run's startup, the part
+    /// of a run no second core shortens. Their patterns are still compiled
+    /// into the cleaner's automata, which refuse a bad one by rule id.
+    pub fn verify_shipped_patterns(mut self, yes: bool) -> Self {
+        self.verify_shipped = yes;
+        self
+    }
+
     /// Loads, validates and checks everything; the first problem is returned.
     pub fn build(self) -> Result<RuleSet> {
         let mut packs: Vec<Pack> = Vec::new();
         if !self.no_default_rules {
             for (name, text) in shipped::PACKS {
                 let origin = format!("<builtin>/{name}");
-                packs.push(format::parse_pack(&format::PackSource { file: &origin, text })?);
+                packs.push(format::parse_pack(&format::PackSource {
+                    file: &origin,
+                    text,
+                    verify_patterns: self.verify_shipped,
+                })?);
             }
         }
         // A user pack named like a shipped one replaces it; two user packs with
@@ -328,11 +345,16 @@ impl RuleSetBuilder {
                 add(format::parse_pack(&format::PackSource {
                     file: &origin,
                     text: &text,
+                    verify_patterns: true,
                 })?)?;
             }
         }
         for (origin, text) in &self.extra_texts {
-            add(format::parse_pack(&format::PackSource { file: origin, text })?)?;
+            add(format::parse_pack(&format::PackSource {
+                file: origin,
+                text,
+                verify_patterns: true,
+            })?)?;
         }
         if let Some(settings) = &self.corpus {
             settings

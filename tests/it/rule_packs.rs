@@ -136,6 +136,19 @@ fn shipped_examples_pass() {
     );
 }
 
+/// A run trusts the packs compiled into the binary and skips the
+/// per-pattern check; this is where that check runs on them, with the
+/// locations a user pack's errors get.
+#[test]
+fn shipped_patterns_pass_the_full_check() {
+    dechaff::RuleSetBuilder::new()
+        .verify_shipped_patterns(true)
+        .build()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let run = dechaff(["rules", "check"]);
+    run.assert_code(0);
+}
+
 #[test]
 fn rules_test_command_passes_on_the_shipped_packs() {
     let run = dechaff(["rules", "test"]);

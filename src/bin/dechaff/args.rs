@@ -93,22 +93,27 @@ pub struct RuleArgs {
 
 impl RuleArgs {
     pub fn rule_set(&self) -> dechaff::Result<RuleSet> {
-        self.rule_set_with_corpus(None)
+        self.builder().verify_shipped_patterns(true).build()
     }
 
     /// The rules, with corpus mode's rule when `corpus` is given.
     pub fn rule_set_with_corpus(&self, corpus: Option<CorpusSettings>) -> dechaff::Result<RuleSet> {
-        let mut builder = RuleSetBuilder::new().no_default_rules(self.no_default_rules);
+        let mut builder = self.builder();
         if let Some(settings) = corpus {
             builder = builder.corpus(settings);
         }
+        builder.build()
+    }
+
+    fn builder(&self) -> RuleSetBuilder {
+        let mut builder = RuleSetBuilder::new().no_default_rules(self.no_default_rules);
         for path in &self.rules {
             builder = builder.add_path(path);
         }
         for id in &self.disable {
             builder = builder.disable(id);
         }
-        builder.build()
+        builder
     }
 }
 
