@@ -149,48 +149,57 @@ impl Matcher {
     /// Compiles the rules' patterns; the whole-line groups are built side by
     /// side on the current rayon pool, since startup is the serial part of a run.
     pub fn compile(rules: &RuleSet) -> Result<Matcher> {
-        let mut line_hirs = Vec::new();
-        let mut line_patterns = Vec::new();
-        let mut inline_hirs = Vec::new();
-        let mut inline_rules = Vec::new();
-        let mut line_gate = 0usize;
+        // What to parse, in rule order; the parsing itself (most of
+        // startup) then runs side by side.
+        let mut line_sources: Vec<(u32, String, Role)> = Vec::new();
+        let mut inline_sources: Vec<(u32, String)> = Vec::new();
         for (index, rule) in rules.rules().iter().enumerate() {
             let index = index as u32;
             let flags = if rule.case_sensitive { "" } else { "(?i)" };
-            let mut push_line = |body: String, role: Role| -> Result<()> {
-                let hir = parse(&format!("{flags}^(?:{body})$"), &rule.id)?;
-                let max_len = hir
-                    .properties()
-                    .maximum_len()
-                    .map_or(rule.max_length, |m| m.min(rule.max_length));
-                line_gate = line_gate.max(max_len);
-                line_hirs.push(hir);
-                line_patterns.push(LinePattern {
-                    rule: index,
-                    role,
-                    max_len,
-                });
-                Ok(())
-            };
+            let mut line = |body: &str, role: Role| line_sources.push((index, format!("{flags}^(?:{body})$"), role));
             match (&rule.kind, &rule.trigger) {
                 (RuleKind::Inline, trigger) => {
-                    inline_hirs.push(parse(&format!("{flags}(?:{})", trigger_body(trigger)), &rule.id)?);
-                    inline_rules.push(index);
+                    inline_sources.push((index, format!("{flags}(?:{})", trigger_body(trigger))));
                 }
                 (RuleKind::Block { .. }, Trigger::Block { start, end }) => {
-                    push_line(start.clone(), Role::BlockStart)?;
-                    push_line(end.clone(), Role::BlockEnd)?;
+                    line(start, Role::BlockStart);
+                    line(end, Role::BlockEnd);
                 }
-                (RuleKind::Line, trigger) => push_line(trigger_body(trigger), Role::Whole)?,
-                (RuleKind::Tail, trigger) => push_line(trigger_body(trigger), Role::TailMarker)?,
+                (RuleKind::Line, trigger) => line(&trigger_body(trigger), Role::Whole),
+                (RuleKind::Tail, trigger) => line(&trigger_body(trigger), Role::TailMarker),
                 // Decided by the line's recurrence in the corpus, not by its text.
                 (RuleKind::Corpus, _) => {}
-                (RuleKind::Protect, trigger) => push_line(trigger_body(trigger), Role::Protect)?,
+                (RuleKind::Protect, trigger) => line(&trigger_body(trigger), Role::Protect),
                 // Heuristics judge lines by shape, not by pattern: see crate::heuristic.
                 (RuleKind::Heuristic, _) => {}
                 (RuleKind::Block { .. }, _) => unreachable!("validated: block rules have start and end"),
             }
         }
+        let id = |index: u32| rules.rules()[index as usize].id.as_str();
+        let (line_hirs, line_patterns): (Vec<Hir>, Vec<LinePattern>) = line_sources
+            .into_par_iter()
+            .map(|(index, pattern, role)| {
+                let hir = parse(&pattern, id(index))?;
+                let max_length = rules.rules()[index as usize].max_length;
+                let max_len = hir.properties().maximum_len().map_or(max_length, |m| m.min(max_length));
+                Ok((
+                    hir,
+                    LinePattern {
+                        rule: index,
+                        role,
+                        max_len,
+                    },
+                ))
+            })
+            .collect::<Result<Vec<_>>>()?
+            .into_iter()
+            .unzip();
+        let line_gate = line_patterns.iter().map(|p| p.max_len).max().unwrap_or(0);
+        let inline_rules: Vec<u32> = inline_sources.iter().map(|(index, _)| *index).collect();
+        let inline_hirs: Vec<Hir> = inline_sources
+            .into_par_iter()
+            .map(|(index, pattern)| parse(&pattern, id(index)))
+            .collect::<Result<_>>()?;
         Ok(Matcher {
             line: group_by_reach(&line_hirs)
                 .into_par_iter()
