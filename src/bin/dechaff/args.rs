@@ -28,6 +28,10 @@ pub enum Command {
     /// Clean files and directories into an output tree, with provenance.jsonl
     Clean(Box<CleanArgs>),
     /// Print a document with each removal marked and the rule that made it
+    ///
+    /// With --corpus, the files of FILE's directory (walked as clean walks a
+    /// directory) are counted first, so that the lines clean --corpus would
+    /// remove as recurring show with the number of documents holding them.
     Explain(ExplainArgs),
     /// Score the cleaner against human gold text (DIR/input/<id>.txt, DIR/gold/<id>.txt)
     Eval(EvalArgs),
@@ -489,7 +493,6 @@ pub struct ExplainArgs {
     /// Colour the removals
     #[arg(long, value_enum, default_value_t = ColourChoice::Auto)]
     pub color: ColourChoice,
-    /// With --corpus, the files of FILE's directory (walked as `clean` walks it) are its group
     #[command(flatten)]
     pub corpus: CorpusArgs,
     #[command(flatten)]
