@@ -99,25 +99,38 @@ pub fn fold_key(line: &str, key: &mut String, limit: usize) -> KeyFold {
     // A leading space is not identity: start as if a space came before.
     let mut previous_space = true;
     let mut at = 0;
-    while at < bytes.len() {
-        match BYTE_CLASS[bytes[at] as usize] {
-            PLAIN => {
-                previous_space = false;
-                at += 1;
+    'scan: while at < bytes.len() {
+        // Eight bytes at a time while they are printable ASCII and single
+        // spaces; the next eight or so byte by byte when they are not.
+        if let Some(chunk) = bytes.get(at..at + 8) {
+            let chunk = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
+            if let Some(ends_in_space) = plain_ascii_words(chunk, previous_space) {
+                previous_space = ends_in_space;
+                at += 8;
+                continue;
             }
-            SPACE if !previous_space => {
-                previous_space = true;
-                at += 1;
-            }
-            MAYBE_FOLDED => {
-                let c = line[at..].chars().next().expect("a character starts here");
-                if folds(c) {
-                    break;
+        }
+        let slow_end = (at + 8).min(bytes.len());
+        while at < slow_end {
+            match BYTE_CLASS[bytes[at] as usize] {
+                PLAIN => {
+                    previous_space = false;
+                    at += 1;
                 }
-                previous_space = false;
-                at += c.len_utf8();
+                SPACE if !previous_space => {
+                    previous_space = true;
+                    at += 1;
+                }
+                MAYBE_FOLDED => {
+                    let c = line[at..].chars().next().expect("a character starts here");
+                    if folds(c) {
+                        break 'scan;
+                    }
+                    previous_space = false;
+                    at += c.len_utf8();
+                }
+                _ => break 'scan,
             }
-            _ => break,
         }
     }
     if at == bytes.len() && !(previous_space && at > 0) {
@@ -136,6 +149,35 @@ pub fn fold_key(line: &str, key: &mut String, limit: usize) -> KeyFold {
     } else {
         KeyFold::TooLong
     }
+}
+
+/// Eight bytes of a line (little-endian) that the identity scan may pass
+/// over whole: each printable ASCII (`!` to `~`) or a space, with no space
+/// next to another, nor first when `previous_space`. Returns whether the
+/// last byte is a space, or `None` when the bytes must go one by one. This
+/// is [`BYTE_CLASS`]'s `PLAIN` and `SPACE` cases for eight bytes at once:
+/// most of a line's bytes are letters, punctuation and single spaces, and
+/// the byte-by-byte scan was about 5% of a run's time.
+#[inline]
+fn plain_ascii_words(chunk: u64, previous_space: bool) -> Option<bool> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // Every byte below 0x80; then a byte below 0x20 borrows in the
+    // subtraction, and only 0x7F reaches 0x80 when one is added.
+    let controls = chunk.wrapping_sub(ONES * 0x20) & !chunk & HIGH;
+    if chunk & HIGH != 0 || controls != 0 || (chunk + ONES) & HIGH != 0 {
+        return None;
+    }
+    // The high bit of every byte that is a space, exactly: a zero byte of
+    // `chunk ^ spaces` is the only one whose low seven bits plus 0x7F stay
+    // below 0x80 and whose own high bit is clear.
+    let other = chunk ^ (ONES * 0x20);
+    let spaces = !(((other & !HIGH) + !HIGH) | other) & HIGH;
+    let doubled = spaces & (spaces << 8) != 0;
+    if doubled || (previous_space && spaces & 0x80 != 0) {
+        return None;
+    }
+    Some(spaces >> 63 != 0)
 }
 
 /// The largest character boundary of `text` at or below `at`.
@@ -339,7 +381,7 @@ mod tests {
             state ^= state << 13;
             state ^= state >> 7;
             state ^= state << 17;
-            let count = (state % 9) as usize;
+            let count = (state % 11) as usize;
             let line: String = (0..count)
                 .map(|i| pieces[((state >> (6 * i + 5)) % pieces.len() as u64) as usize])
                 .collect();
@@ -353,6 +395,47 @@ mod tests {
                 assert_eq!(fold_into(&line, &mut key, limit), expected.is_some());
             }
         }
+    }
+
+    #[test]
+    fn eight_bytes_pass_whole_only_when_each_would_alone() {
+        let one_by_one = |bytes: [u8; 8], mut previous_space: bool| {
+            for b in bytes {
+                match (BYTE_CLASS[b as usize], b.is_ascii()) {
+                    (PLAIN, true) => previous_space = false,
+                    (SPACE, _) if !previous_space => previous_space = true,
+                    _ => return None,
+                }
+            }
+            Some(previous_space)
+        };
+        let interesting = [0x00, 0x01, 0x1F, 0x20, 0x21, 0x41, 0x7E, 0x7F, 0x80, 0xC2, 0xE2, 0xFF];
+        let mut state = 0x2545_F491_4F6C_DD1Du64;
+        for _ in 0..200_000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let bytes: [u8; 8] = std::array::from_fn(|i| {
+                let pick = (state >> (8 * i)) as u8;
+                if pick & 1 == 0 {
+                    interesting[(pick >> 1) as usize % interesting.len()]
+                } else if pick & 2 == 0 {
+                    b' '
+                } else {
+                    pick >> 1 | 0x20
+                }
+            });
+            let chunk = u64::from_le_bytes(bytes);
+            for previous_space in [false, true] {
+                assert_eq!(
+                    plain_ascii_words(chunk, previous_space),
+                    one_by_one(bytes, previous_space),
+                    "{bytes:?} {previous_space}"
+                );
+            }
+        }
+        assert_eq!(plain_ascii_words(u64::from_le_bytes(*b"Share Th"), true), Some(false));
+        assert_eq!(plain_ascii_words(u64::from_le_bytes(*b"is test "), false), Some(true));
     }
 
     #[test]

@@ -39,18 +39,21 @@ enum Encoder {
     Zstd(zstd::stream::write::Encoder<'static, Hashing<io::BufWriter<fs::File>>>),
 }
 
-/// Counts and hashes the bytes that reach the file, compressed or not.
+/// Counts and hashes the bytes that reach the file, compressed or not; the
+/// hash only where someone reads it ([`AtomicFile::finish`]).
 struct Hashing<W> {
     inner: W,
     bytes: u64,
-    hasher: Sha256,
+    hasher: Option<Sha256>,
 }
 
 impl<W: Write> Write for Hashing<W> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         let n = self.inner.write(buf)?;
         self.bytes += n as u64;
-        self.hasher.update(&buf[..n]);
+        if let Some(hasher) = &mut self.hasher {
+            hasher.update(&buf[..n]);
+        }
         Ok(n)
     }
 
@@ -111,6 +114,12 @@ pub const TEMPORARY_MARK: &str = ".dechaff-";
 impl AtomicFile {
     /// Starts writing `target` with `compression`.
     pub fn create(target: &Path, compression: Compression) -> Result<AtomicFile> {
+        AtomicFile::open(target, compression, 256 * 1024, true)
+    }
+
+    /// Starts writing `target` through a buffer of `buffer` bytes, hashing
+    /// what is written if `hashed`.
+    fn open(target: &Path, compression: Compression, buffer: usize, hashed: bool) -> Result<AtomicFile> {
         let parent = target
             .parent()
             .filter(|p| !p.as_os_str().is_empty())
@@ -119,9 +128,9 @@ impl AtomicFile {
         let temporary = temporary_name(target);
         let file = fs::File::create(&temporary).map_err(|e| Error::io(&temporary, e))?;
         let hashing = Hashing {
-            inner: io::BufWriter::with_capacity(256 * 1024, file),
+            inner: io::BufWriter::with_capacity(buffer, file),
             bytes: 0,
-            hasher: Sha256::new(),
+            hasher: hashed.then(Sha256::new),
         };
         let encoder = match compression {
             Compression::None => Encoder::Plain(hashing),
@@ -158,7 +167,18 @@ impl AtomicFile {
 
     /// Completes the stream, renames the file into place, and says what was
     /// written: the stored size and hash, and the lines written.
-    pub fn finish(mut self) -> Result<OutputStats> {
+    pub fn finish(self) -> Result<OutputStats> {
+        let (bytes, lines, hasher) = self.complete()?;
+        Ok(OutputStats {
+            bytes,
+            lines,
+            sha256: hex(&hasher.expect("a created file is hashed").finalize()),
+        })
+    }
+
+    /// Completes the stream and renames the file into place: the stored
+    /// size, the lines written, and the hasher if the file was hashed.
+    fn complete(mut self) -> Result<(u64, u64, Option<Sha256>)> {
         let encoder = self.encoder.take().expect("not finished");
         let hashing = match encoder {
             Encoder::Plain(w) => Ok(w),
@@ -170,11 +190,7 @@ impl AtomicFile {
             let Hashing { inner, bytes, hasher } = hashing;
             inner.into_inner().map_err(|e| e.into_error())?;
             fs::rename(&self.temporary, &self.target)?;
-            Ok(OutputStats {
-                bytes,
-                lines: self.lines,
-                sha256: hex(&hasher.finalize()),
-            })
+            Ok((bytes, self.lines, hasher))
         });
         if result.is_err() {
             // A full disk or a failed rename leaves neither a half file nor a temporary.
@@ -194,10 +210,22 @@ impl Drop for AtomicFile {
 }
 
 /// Writes `bytes` to `target` with `compression`, atomically.
+///
+/// Nobody reads this file's hash (a cleaned text's hash is taken from the
+/// text itself, see [`Record::describe_cleaning`]), so it is not computed:
+/// hashing every output a second time was 2% of a run's time. Nor
+/// does an uncompressed file get a buffer: its bytes go to the file in one
+/// write, and a 256 KiB buffer allocated and freed per file only cost time
+/// in the allocator.
 pub fn write_file(target: &Path, compression: Compression, bytes: &[u8]) -> Result<()> {
-    let mut file = AtomicFile::create(target, compression)?;
+    let buffer = if compression == Compression::None {
+        0
+    } else {
+        256 * 1024
+    };
+    let mut file = AtomicFile::open(target, compression, buffer, false)?;
     file.write_all(bytes)?;
-    file.finish().map(|_| ())
+    file.complete().map(|_| ())
 }
 
 /// Appends `"key":` to `out`.

@@ -135,6 +135,57 @@ fn is_closer(c: char) -> bool {
     matches!(c, '"' | '\'' | '”' | '’' | '»' | ')' | ']')
 }
 
+/// How many whitespace-separated words `line` holds, counting no further
+/// than `limit`: `line.split_whitespace().take(limit).count()`, byte by byte
+/// when the line is ASCII (where `char::is_whitespace` is 9 to 13 and the
+/// space), as most lines are.
+pub(crate) fn count_words(line: &str, limit: usize) -> usize {
+    if !line.is_ascii() {
+        return line.split_whitespace().take(limit).count();
+    }
+    let mut words = 0;
+    let mut in_word = false;
+    for &b in line.as_bytes() {
+        let blank = matches!(b, b' ' | b'\t'..=b'\r');
+        if !blank && !in_word {
+            if words == limit {
+                break;
+            }
+            words += 1;
+        }
+        in_word = !blank;
+    }
+    words
+}
+
+/// Calls `each` with the bare part (first to last alphanumeric character)
+/// of every whitespace-separated word of `line` that has one of at most 24
+/// bytes, in order, until `each` returns false; returns false if it did.
+/// An ASCII line is split byte by byte rather than by `split_whitespace`
+/// and `trim_matches`, which decode every character.
+pub(crate) fn bare_words<'a>(line: &'a str, mut each: impl FnMut(&'a str) -> bool) -> bool {
+    let usable = |bare: &str| !bare.is_empty() && bare.len() <= 24;
+    if !line.is_ascii() {
+        return line
+            .split_whitespace()
+            .map(|token| token.trim_matches(|c: char| !c.is_alphanumeric()))
+            .filter(|bare| usable(bare))
+            .all(each);
+    }
+    for token in line.split(|c: char| matches!(c, ' ' | '\t'..='\r')) {
+        let bytes = token.as_bytes();
+        let Some(first) = bytes.iter().position(u8::is_ascii_alphanumeric) else {
+            continue;
+        };
+        let last = bytes.iter().rposition(u8::is_ascii_alphanumeric).unwrap_or(first);
+        let bare = &token[first..=last];
+        if usable(bare) && !each(bare) {
+            return false;
+        }
+    }
+    true
+}
+
 /// Counts `line` (trimmed, non-blank). `stop_bit` selects the document's
 /// language in `stop_languages`; `word` is a reusable buffer for lowercasing.
 pub(crate) fn count_line(
@@ -235,36 +286,33 @@ fn count_ascii_line(line: &str, stop_languages: impl Fn(&str) -> u32, stop_bit: 
     counts
 }
 
-/// [`count_line`] for any line.
+/// [`count_line`] for any line, in one pass over its characters: the
+/// character classes, the words and each word's bare part (its first to its
+/// last alphanumeric character) are found together, as
+/// [`count_ascii_line`] does byte by byte. A line of non-ASCII text was read
+/// three times before (`chars`, `split_whitespace`, `trim_matches`), which
+/// made it the heuristics' costliest case; `one_pass_agrees_with_the_reference`
+/// checks that the counts are those of the three-pass version.
 fn count_any_line(line: &str, stop_languages: impl Fn(&str) -> u32, stop_bit: u32, word: &mut String) -> LineCounts {
     let mut counts = LineCounts::default();
     let mut letters = 0u32;
     let mut uppercase = 0u32;
-    for c in line.chars() {
-        counts.chars += 1;
-        if c.is_alphabetic() {
-            letters += 1;
-            uppercase += c.is_uppercase() as u32;
-        } else if c.is_numeric() {
-            counts.digits += 1;
-        } else if !c.is_whitespace() {
-            counts.symbols += 1;
-            counts.separator |= is_separator(c);
-        }
-    }
-    counts.all_caps = letters >= 2 && uppercase == letters;
-    let last = line.trim_end_matches(is_closer).chars().next_back();
-    counts.terminal = is_terminal(last);
-    counts.colon_end = last == Some(':');
-    for token in line.split_whitespace() {
+    let mut in_token = false;
+    // The current token's bare part: its first alphanumeric character's
+    // offset and the end of its last one.
+    let mut bare: Option<(usize, usize)> = None;
+    let mut end_token = |bare: Option<(usize, usize)>, counts: &mut LineCounts| {
         counts.words += 1;
-        let bare = token.trim_matches(|c: char| !c.is_alphanumeric());
-        if bare.chars().next().is_some_and(char::is_uppercase) {
+        let Some((first, end)) = bare else {
+            return;
+        };
+        if line[first..].chars().next().is_some_and(char::is_uppercase) {
             counts.capitalised += 1;
         }
-        if bare.is_empty() || bare.len() > 24 {
-            continue;
+        if end - first > 24 {
+            return;
         }
+        let bare = &line[first..end];
         let key = if bare.is_ascii() {
             if bare.bytes().any(|b| b.is_ascii_uppercase()) {
                 word.clear();
@@ -282,7 +330,55 @@ fn count_any_line(line: &str, stop_languages: impl Fn(&str) -> u32, stop_bit: u3
         if stop_languages(key) & stop_bit != 0 {
             counts.stops += 1;
         }
+    };
+    for (at, c) in line.char_indices() {
+        counts.chars += 1;
+        let (alphanumeric, blank) = if c.is_ascii() {
+            let b = c as u8;
+            if b.is_ascii_alphabetic() {
+                letters += 1;
+                uppercase += b.is_ascii_uppercase() as u32;
+            } else if b.is_ascii_digit() {
+                counts.digits += 1;
+            } else if !matches!(b, b' ' | b'\t'..=b'\r') {
+                counts.symbols += 1;
+                counts.separator |= b == b'|';
+            }
+            (b.is_ascii_alphanumeric(), matches!(b, b' ' | b'\t'..=b'\r'))
+        } else if c.is_alphabetic() {
+            letters += 1;
+            uppercase += c.is_uppercase() as u32;
+            (true, false)
+        } else if c.is_numeric() {
+            counts.digits += 1;
+            (true, false)
+        } else if c.is_whitespace() {
+            (false, true)
+        } else {
+            counts.symbols += 1;
+            counts.separator |= is_separator(c);
+            (false, false)
+        };
+        if blank {
+            if in_token {
+                end_token(bare.take(), &mut counts);
+                in_token = false;
+            }
+            continue;
+        }
+        in_token = true;
+        if alphanumeric {
+            let end = at + c.len_utf8();
+            bare = Some((bare.map_or(at, |(first, _)| first), end));
+        }
     }
+    if in_token {
+        end_token(bare, &mut counts);
+    }
+    counts.all_caps = letters >= 2 && uppercase == letters;
+    let last = line.trim_end_matches(is_closer).chars().next_back();
+    counts.terminal = is_terminal(last);
+    counts.colon_end = last == Some(':');
     counts
 }
 
@@ -364,6 +460,84 @@ mod tests {
         assert!(count("BREAKING NEWS").all_caps);
     }
 
+    /// The three-pass count that [`count_any_line`] replaced, kept as the
+    /// reference its one pass must agree with.
+    fn reference_count(line: &str, stop_languages: impl Fn(&str) -> u32, stop_bit: u32) -> LineCounts {
+        let mut counts = LineCounts::default();
+        let mut letters = 0u32;
+        let mut uppercase = 0u32;
+        for c in line.chars() {
+            counts.chars += 1;
+            if c.is_alphabetic() {
+                letters += 1;
+                uppercase += c.is_uppercase() as u32;
+            } else if c.is_numeric() {
+                counts.digits += 1;
+            } else if !c.is_whitespace() {
+                counts.symbols += 1;
+                counts.separator |= is_separator(c);
+            }
+        }
+        counts.all_caps = letters >= 2 && uppercase == letters;
+        let last = line.trim_end_matches(is_closer).chars().next_back();
+        counts.terminal = is_terminal(last);
+        counts.colon_end = last == Some(':');
+        for token in line.split_whitespace() {
+            counts.words += 1;
+            let bare = token.trim_matches(|c: char| !c.is_alphanumeric());
+            if bare.chars().next().is_some_and(char::is_uppercase) {
+                counts.capitalised += 1;
+            }
+            if bare.is_empty() || bare.len() > 24 {
+                continue;
+            }
+            let key: String = bare.chars().flat_map(char::to_lowercase).collect();
+            if stop_languages(&key) & stop_bit != 0 {
+                counts.stops += 1;
+            }
+        }
+        counts
+    }
+
+    #[test]
+    fn one_pass_agrees_with_the_reference() {
+        let stop = |w: &str| {
+            u32::from(
+                [
+                    "the", "of", "a", "was", "in", "and", "to", "it's", "и", "über", "für", "ⅰ",
+                ]
+                .contains(&w),
+            )
+        };
+        let lines = [
+            "The minister was in Tripoli to meet the general.",
+            "Home | News | Sport | Weather",
+            "Startseite · Nachrichten » Sport › Wetter • Kontakt",
+            "И мир Über für ФОРУМ",
+            "\u{201C}Über alles,\u{201D} sagte er.\u{201D}",
+            "caf\u{e9}\u{a0}au\u{2003}lait \u{3000}noir",
+            "\u{2160}\u{2161} chapter \u{2160}: the end",
+            "ВСЕ НОВОСТИ",
+            "ÉÉ",
+            "x\u{b}y\u{c}z\rthe\tof  and \u{85}the",
+            "«Über» ‹und› (für) ¿qué? ¡sí!",
+            "ÜberÜberÜberÜberÜberÜberÜber the",
+            "٣ ١٢ ٤٥٦ — 3 12",
+            "日本語のテキスト。",
+            "ends with a colon：",
+            "ﬁne ǅemal ΣΊΣΥΦΟΣ",
+            "  \u{2003} ",
+            "a\u{200b}b the\u{feff} of",
+        ];
+        for line in lines {
+            assert_eq!(
+                count_any_line(line, stop, 1, &mut String::new()),
+                reference_count(line, stop, 1),
+                "{line:?}"
+            );
+        }
+    }
+
     #[test]
     fn ascii_and_general_paths_agree() {
         let stop = |w: &str| u32::from(["the", "of", "a", "was", "in", "and", "to", "it's"].contains(&w));
@@ -394,6 +568,60 @@ mod tests {
                 count_any_line(line, stop, 1, &mut word),
                 "{line:?}"
             );
+        }
+    }
+
+    #[test]
+    fn bare_words_agree_with_split_whitespace_and_trim() {
+        let lines = [
+            "The minister, (in Tripoli), said: \"no.\"",
+            "x\u{b}y\u{c}z\rthe\tof  and -- ** ",
+            "The\u{1c}Of \u{1f}the\u{7f}",
+            "AVeryLongTokenThatIsLongerThanTwentyFourBytes exactly-24-bytes-longxyz",
+            "\u{201C}Über alles,\u{201D} caf\u{e9}\u{a0}au lait",
+        ];
+        for line in lines {
+            let expected: Vec<&str> = line
+                .split_whitespace()
+                .map(|t| t.trim_matches(|c: char| !c.is_alphanumeric()))
+                .filter(|b| !b.is_empty() && b.len() <= 24)
+                .collect();
+            let mut found = Vec::new();
+            assert!(bare_words(line, |bare| {
+                found.push(bare);
+                true
+            }));
+            assert_eq!(found, expected, "{line:?}");
+            let mut first_two = Vec::new();
+            let stopped = !bare_words(line, |bare| {
+                first_two.push(bare);
+                first_two.len() < 2
+            });
+            assert_eq!(stopped, expected.len() >= 2, "{line:?}");
+            assert_eq!(first_two, expected[..expected.len().min(2)], "{line:?}");
+        }
+    }
+
+    #[test]
+    fn word_counts_agree_with_split_whitespace() {
+        let lines = [
+            "",
+            " ",
+            "one",
+            "  two words  ",
+            "x\u{b}y\u{c}z\rthe\tof  and",
+            "The\u{1c}Of \u{1f}the\u{7f}",
+            "caf\u{e9} au\u{a0}lait \u{2003} noir",
+            "a b c d e f g h i j k l m n o p",
+        ];
+        for line in lines {
+            for limit in [0, 1, 3, 50] {
+                assert_eq!(
+                    count_words(line, limit),
+                    line.split_whitespace().take(limit).count(),
+                    "{line:?} {limit}"
+                );
+            }
         }
     }
 

@@ -320,12 +320,16 @@ impl Heuristics {
         let mut sentences_above = 0;
         // One long paragraph is an article too (Slashdot's summary is one line).
         let mut prose_words_above = 0;
+        // The counts above only grow, so once they allow a heading they
+        // always will, and the lines below need no more counting: counting
+        // the words of every line was most of this pass's time.
+        let mut armed = false;
         for (index, line) in lines.iter().enumerate() {
             if line.trimmed.0 == line.trimmed.1 {
                 continue;
             }
             let content = &text[line.trimmed.0..line.trimmed.1];
-            if (prose_above >= 2 || prose_words_above >= 50) && sentences_above >= 1 && content.len() <= 200 {
+            if armed && content.len() <= 200 {
                 for ((rule, header, furniture, window, min_count), (header_cache, furniture_cache)) in
                     self.comment_threads.iter().zip(scratch.header_caches.iter_mut())
                 {
@@ -343,11 +347,15 @@ impl Heuristics {
                     }
                 }
             }
-            let words = content.split_whitespace().take(50).count();
-            if !line.removed && words >= PROSE_WORDS as usize {
+            if armed || line.removed {
+                continue;
+            }
+            let words = features::count_words(content, 50);
+            if words >= PROSE_WORDS as usize {
                 prose_above += 1;
                 prose_words_above += words;
                 sentences_above += features::ends_a_sentence(content) as usize;
+                armed = (prose_above >= 2 || prose_words_above >= 50) && sentences_above >= 1;
             }
         }
         None
@@ -486,29 +494,33 @@ impl Heuristics {
     fn language(&self, text: &str, lines: &[LineView], word: &mut String) -> u32 {
         let mut hits = [0u32; 32];
         let mut seen = 0;
-        'lines: for line in lines.iter().filter(|l| l.trimmed.0 != l.trimmed.1) {
-            for token in text[line.trimmed.0..line.trimmed.1].split_whitespace() {
-                let bare = token.trim_matches(|c: char| !c.is_alphanumeric());
-                if bare.is_empty() || bare.len() > 24 {
-                    continue;
-                }
-                word.clear();
-                if bare.is_ascii() {
-                    // The same lowercasing as `char::to_lowercase` on ASCII, without decoding.
-                    word.push_str(bare);
-                    word.make_ascii_lowercase();
+        for line in lines.iter().filter(|l| l.trimmed.0 != l.trimmed.1) {
+            let more = features::bare_words(&text[line.trimmed.0..line.trimmed.1], |bare| {
+                let key = if bare.is_ascii() {
+                    if bare.bytes().any(|b| b.is_ascii_uppercase()) {
+                        // The same lowercasing as `char::to_lowercase` on ASCII, without decoding.
+                        word.clear();
+                        word.push_str(bare);
+                        word.make_ascii_lowercase();
+                        word.as_str()
+                    } else {
+                        bare
+                    }
                 } else {
+                    word.clear();
                     word.extend(bare.chars().flat_map(char::to_lowercase));
-                }
-                let mut bits = self.stop.languages(word);
+                    word.as_str()
+                };
+                let mut bits = self.stop.languages(key);
                 while bits != 0 {
                     hits[bits.trailing_zeros() as usize] += 1;
                     bits &= bits - 1;
                 }
                 seen += 1;
-                if seen >= 1000 {
-                    break 'lines;
-                }
+                seen < 1000
+            });
+            if !more {
+                break;
             }
         }
         // Ties go to the earlier list, English first.
