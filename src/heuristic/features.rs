@@ -121,6 +121,32 @@ fn is_separator(c: char) -> bool {
     matches!(c, '|' | '·' | '»' | '›' | '•')
 }
 
+/// A word lowercased for the stop-word lists: the word itself when it has
+/// nothing to lowercase, else its lowercase form in `scratch`.
+pub(crate) fn lowercase_key<'a>(bare: &'a str, scratch: &'a mut String) -> &'a str {
+    if bare.is_ascii() {
+        ascii_lowercase_key(bare, bare.bytes().any(|b| b.is_ascii_uppercase()), scratch)
+    } else {
+        scratch.clear();
+        scratch.extend(bare.chars().flat_map(char::to_lowercase));
+        scratch.as_str()
+    }
+}
+
+/// [`lowercase_key`] for an ASCII word whose caller knows whether it holds
+/// an upper-case letter; the same lowercasing as `char::to_lowercase` on
+/// ASCII, without decoding.
+fn ascii_lowercase_key<'a>(bare: &'a str, has_upper: bool, scratch: &'a mut String) -> &'a str {
+    if has_upper {
+        scratch.clear();
+        scratch.push_str(bare);
+        scratch.make_ascii_lowercase();
+        scratch.as_str()
+    } else {
+        bare
+    }
+}
+
 /// Whether a line ends as a sentence does (closing quotes and brackets aside).
 pub(crate) fn ends_a_sentence(line: &str) -> bool {
     is_terminal(line.trim_end_matches(is_closer).chars().next_back())
@@ -231,15 +257,7 @@ fn count_ascii_line(line: &str, stop_languages: impl Fn(&str) -> u32, stop_bit: 
         if last + 1 - first > 24 {
             return;
         }
-        let bare = &line[first..=last];
-        let key = if has_upper {
-            word.clear();
-            word.push_str(bare);
-            word.make_ascii_lowercase();
-            word.as_str()
-        } else {
-            bare
-        };
+        let key = ascii_lowercase_key(&line[first..=last], has_upper, word);
         if stop_languages(key) & stop_bit != 0 {
             counts.stops += 1;
         }
@@ -312,21 +330,7 @@ fn count_any_line(line: &str, stop_languages: impl Fn(&str) -> u32, stop_bit: u3
         if end - first > 24 {
             return;
         }
-        let bare = &line[first..end];
-        let key = if bare.is_ascii() {
-            if bare.bytes().any(|b| b.is_ascii_uppercase()) {
-                word.clear();
-                word.push_str(bare);
-                word.make_ascii_lowercase();
-                word.as_str()
-            } else {
-                bare
-            }
-        } else {
-            word.clear();
-            word.extend(bare.chars().flat_map(char::to_lowercase));
-            word.as_str()
-        };
+        let key = lowercase_key(&line[first..end], word);
         if stop_languages(key) & stop_bit != 0 {
             counts.stops += 1;
         }

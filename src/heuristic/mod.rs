@@ -496,21 +496,7 @@ impl Heuristics {
         let mut seen = 0;
         for line in lines.iter().filter(|l| l.trimmed.0 != l.trimmed.1) {
             let more = features::bare_words(&text[line.trimmed.0..line.trimmed.1], |bare| {
-                let key = if bare.is_ascii() {
-                    if bare.bytes().any(|b| b.is_ascii_uppercase()) {
-                        // The same lowercasing as `char::to_lowercase` on ASCII, without decoding.
-                        word.clear();
-                        word.push_str(bare);
-                        word.make_ascii_lowercase();
-                        word.as_str()
-                    } else {
-                        bare
-                    }
-                } else {
-                    word.clear();
-                    word.extend(bare.chars().flat_map(char::to_lowercase));
-                    word.as_str()
-                };
+                let key = features::lowercase_key(bare, word);
                 let mut bits = self.stop.languages(key);
                 while bits != 0 {
                     hits[bits.trailing_zeros() as usize] += 1;
