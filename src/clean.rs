@@ -746,7 +746,6 @@ fn protect(engine: &Engine, scratch: &mut Scratch) {
         scores,
         ..
     } = scratch;
-    // Protected phrases: a line a heuristic or corpus mode removed goes back if it matches one.
     for &(index, pattern) in line_hits.iter() {
         let p = patterns[pattern as usize];
         if p.role != Role::Protect {

@@ -23,7 +23,7 @@ impl SourceLocation {
     /// Computes line and column of byte `offset` inside `text`.
     pub fn at(file: &str, text: &str, offset: usize) -> SourceLocation {
         let offset = offset.min(text.len());
-        let before = &text[..floor_char_boundary(text, offset)];
+        let before = &text[..text.floor_char_boundary(offset)];
         let line = before.bytes().filter(|&b| b == b'\n').count() + 1;
         let line_start = before.rfind('\n').map_or(0, |i| i + 1);
         let column = before[line_start..].chars().count() + 1;
@@ -33,13 +33,6 @@ impl SourceLocation {
             column,
         }
     }
-}
-
-fn floor_char_boundary(text: &str, mut offset: usize) -> usize {
-    while !text.is_char_boundary(offset) {
-        offset -= 1;
-    }
-    offset
 }
 
 impl fmt::Display for SourceLocation {

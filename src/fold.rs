@@ -140,7 +140,7 @@ pub fn fold_key(line: &str, key: &mut String, limit: usize) -> KeyFold {
     key.clear();
     let prefix_end = if previous_space && at > 0 { at - 1 } else { at };
     if prefix_end > limit {
-        key.push_str(&line[..floor_char_boundary(line, limit)]);
+        key.push_str(&line[..line.floor_char_boundary(limit)]);
         return KeyFold::TooLong;
     }
     key.push_str(&line[..prefix_end]);
@@ -178,14 +178,6 @@ fn plain_ascii_words(chunk: u64, previous_space: bool) -> Option<bool> {
         return None;
     }
     Some(spaces >> 63 != 0)
-}
-
-/// The largest character boundary of `text` at or below `at`.
-fn floor_char_boundary(text: &str, mut at: usize) -> usize {
-    while !text.is_char_boundary(at) {
-        at -= 1;
-    }
-    at
 }
 
 /// Writes the key of `line[at..]` after what `key` already holds; false once

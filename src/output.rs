@@ -89,22 +89,16 @@ pub fn temporary_prefix(name: &std::ffi::OsStr) -> std::ffi::OsString {
     {
         use std::os::unix::ffi::{OsStrExt, OsStringExt};
         let bytes = name.as_bytes();
-        let mut cut = bytes.len().min(TEMPORARY_NAME_BYTES);
-        if let Ok(text) = std::str::from_utf8(bytes) {
-            while !text.is_char_boundary(cut) {
-                cut -= 1;
-            }
-        }
+        let cut = match std::str::from_utf8(bytes) {
+            Ok(text) => text.floor_char_boundary(TEMPORARY_NAME_BYTES),
+            Err(_) => bytes.len().min(TEMPORARY_NAME_BYTES),
+        };
         std::ffi::OsString::from_vec(bytes[..cut].to_vec())
     }
     #[cfg(not(unix))]
     {
         let name = name.to_string_lossy();
-        let mut cut = name.len().min(TEMPORARY_NAME_BYTES);
-        while !name.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        std::ffi::OsString::from(&name[..cut])
+        std::ffi::OsString::from(&name[..name.floor_char_boundary(TEMPORARY_NAME_BYTES)])
     }
 }
 

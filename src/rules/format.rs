@@ -162,11 +162,7 @@ pub(crate) fn parse_pack(source: &PackSource<'_>) -> Result<Pack> {
 /// text: serde's error for an unknown or mistyped field comes before the
 /// rule has been built, but the message should still name it.
 fn enclosing_rule_id(text: &str, offset: usize) -> Option<String> {
-    let mut end = offset.min(text.len());
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    let before = &text[..end];
+    let before = &text[..text.floor_char_boundary(offset)];
     let header = before.rfind("[[rule]]")?;
     let table_end = text[header + 8..].find("\n[").map_or(text.len(), |i| header + 8 + i);
     text[header..table_end].lines().find_map(|line| {

@@ -96,11 +96,14 @@ pub struct RuleArgs {
 }
 
 impl RuleArgs {
-    pub fn rule_set(&self) -> dechaff::Result<RuleSet> {
+    /// The rules for the `rules` commands, which check: the shipped packs'
+    /// patterns are parsed and compiled one by one, as a user pack's are.
+    pub fn checked_rule_set(&self) -> dechaff::Result<RuleSet> {
         self.builder().verify_shipped_patterns(true).build()
     }
 
-    /// The rules, with corpus mode's rule when `corpus` is given.
+    /// The rules for cleaning, with corpus mode's rule when `corpus` is
+    /// given; the shipped packs are trusted (checked when dechaff is built).
     pub fn rule_set_with_corpus(&self, corpus: Option<CorpusSettings>) -> dechaff::Result<RuleSet> {
         let mut builder = self.builder();
         if let Some(settings) = corpus {

@@ -58,7 +58,7 @@ fn usage(message: &str) -> Exit {
 }
 
 fn load_rules(args: &RuleArgs) -> Result<RuleSet, Exit> {
-    args.rule_set().map_err(|e| fail(&e))
+    args.checked_rule_set().map_err(|e| fail(&e))
 }
 
 /// The effective rules (with corpus mode's rule when it is on), compiled.
