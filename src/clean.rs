@@ -475,10 +475,12 @@ fn find_hits(engine: &Engine, text: &str, scratch: &mut Scratch) {
                 );
             }
         }
-        // Groups are not consecutive runs of patterns (see
-        // `matcher::group_by_reach`); the decide pass wants a line's hits in
-        // pattern order.
+        // Groups are not consecutive runs of patterns, and a pattern split
+        // into anchored branches and a contains core is in two of them (see
+        // `matcher::plan_groups`); the decide pass wants a line's hits in
+        // pattern order, each once.
         line_hits[first_hit..].sort_unstable();
+        dedup_from(line_hits, first_hit);
         // A rule's window depends on where its line starts, not on where in
         // the line it matches. When no inline rule may act on this line, the
         // search below would restart one character after every match it
@@ -529,6 +531,18 @@ fn find_hits(engine: &Engine, text: &str, scratch: &mut Scratch) {
             }
         }
     }
+}
+
+/// Removes repeats from the sorted `items[from..]`.
+fn dedup_from<T: PartialEq + Copy>(items: &mut Vec<T>, from: usize) {
+    let mut kept = from;
+    for read in from..items.len() {
+        if kept == from || items[read] != items[kept - 1] {
+            items[kept] = items[read];
+            kept += 1;
+        }
+    }
+    items.truncate(kept);
 }
 
 /// The offset one character past `at` in `key`, or `None` at its end.

@@ -3,10 +3,11 @@
 //! Line, block and tail rules all ask the same question of a line: does its
 //! whole key match? So every such pattern (a line rule, a block's start and
 //! end, a tail marker) becomes one anchored pattern of a multi-pattern lazy
-//! DFA ([`LineAutomaton`]; consecutive patterns in groups), searched once per
-//! line to learn whether any pattern matches and, on the rare lines where one
-//! does, once more with overlapping semantics to learn every pattern that
-//! matches. Inline rules, which look for spans anywhere, form one
+//! DFA ([`LineAutomaton`]; patterns in groups), searched once per line to
+//! learn whether any pattern matches and, on the rare lines where one does,
+//! once more with overlapping semantics to learn every pattern that matches.
+//! A branch `.*X.*` (the line contains X) is searched as `X`, unanchored, in
+//! a group of such cores ([`split_contains`]). Inline rules, which look for spans anywhere, form one
 //! multi-pattern `meta::Regex` searched leftmost-first. Never one regex per
 //! rule per line.
 //!
@@ -55,8 +56,12 @@ pub(crate) struct LinePattern {
 /// ([`Reach::Stops`]). One lazy DFA over every line rule has to hold the
 /// product of all their states: with ~190 rules its cache thrashes unless it
 /// may grow past 30 MiB per worker. Patterns that die within a few bytes of
-/// most lines add few states to each other, so their groups can be large.
-const NEAR_PATTERNS_PER_GROUP: usize = 48;
+/// most lines add few states to each other, so their groups can be large,
+/// and fewer groups mean fewer searches per line: the shipped packs' 176
+/// such patterns in two groups rather than four took the generated 100 MB
+/// corpus from 2.08 to 1.93 s of CPU (one worker, `--no-heuristics`), the
+/// devset from 0.71 to 0.68 s.
+const NEAR_PATTERNS_PER_GROUP: usize = 88;
 
 /// Whole-line patterns per automaton among those that read far
 /// ([`Reach::Far`]). Patterns like `.*\b(?:word|…)` are all alive at once
@@ -90,6 +95,9 @@ pub(crate) struct LineAutomaton {
     pub members: Vec<u32>,
     /// The longest key any pattern of the group can match, in bytes.
     pub gate: usize,
+    /// `Yes` for whole-line patterns; `No` for a group of *contains* cores
+    /// (see [`split_contains`]), which match anywhere in the key.
+    anchored: Anchored,
     dfa: hybrid::dfa::DFA,
 }
 
@@ -105,7 +113,7 @@ impl LineAutomaton {
 
     /// Whether any pattern of the group matches the whole of `key`.
     pub fn any_match(&self, cache: &mut LineCache, key: &str) -> bool {
-        let input = Input::new(key).anchored(Anchored::Yes).earliest(true);
+        let input = Input::new(key).anchored(self.anchored).earliest(true);
         match self.dfa.try_search_fwd(&mut cache.0, &input) {
             Ok(found) => found.is_some(),
             Err(e) => unreachable!("{}", search_cannot_fail(e)),
@@ -116,7 +124,7 @@ impl LineAutomaton {
     /// `patterns` (cleared first; indices within the group).
     pub fn which_match(&self, cache: &mut LineCache, key: &str, patterns: &mut PatternSet) {
         patterns.clear();
-        let input = Input::new(key).anchored(Anchored::Yes);
+        let input = Input::new(key).anchored(self.anchored);
         if let Err(e) = self.dfa.try_which_overlapping_matches(&mut cache.0, &input, patterns) {
             unreachable!("{}", search_cannot_fail(e));
         }
@@ -176,14 +184,17 @@ impl Matcher {
             }
         }
         let id = |index: u32| rules.rules()[index as usize].id.as_str();
-        let (line_hirs, line_patterns): (Vec<Hir>, Vec<LinePattern>) = line_sources
+        // Each pattern is split (see `split_contains`) where it is parsed,
+        // side by side: the split takes the HIR apart, and cloning large
+        // Unicode classes one pattern after another lengthened startup.
+        let (line_splits, line_patterns): (Vec<SplitPattern>, Vec<LinePattern>) = line_sources
             .into_par_iter()
             .map(|(index, pattern, role)| {
                 let hir = parse(&pattern, id(index))?;
                 let max_length = rules.rules()[index as usize].max_length;
                 let max_len = hir.properties().maximum_len().map_or(max_length, |m| m.min(max_length));
                 Ok((
-                    hir,
+                    split_contains(hir),
                     LinePattern {
                         rule: index,
                         role,
@@ -201,18 +212,19 @@ impl Matcher {
             .map(|(index, pattern)| parse(&pattern, id(index)))
             .collect::<Result<_>>()?;
         Ok(Matcher {
-            line: group_by_reach(&line_hirs)
+            line: plan_groups(line_splits)
                 .into_par_iter()
-                .map(|members| {
-                    let hirs: Vec<Hir> = members.iter().map(|&m| line_hirs[m as usize].clone()).collect();
+                .map(|group| {
                     Ok(LineAutomaton {
-                        gate: members
+                        gate: group
+                            .members
                             .iter()
                             .map(|&m| line_patterns[m as usize].max_len)
                             .max()
                             .unwrap_or(0),
-                        dfa: build_line_dfa(&hirs)?,
-                        members,
+                        anchored: group.anchored,
+                        dfa: build_line_dfa(&group.hirs)?,
+                        members: group.members,
                     })
                 })
                 .collect::<Result<Vec<_>>>()?,
@@ -224,27 +236,205 @@ impl Matcher {
     }
 }
 
-/// Splits the whole-line patterns into groups, each in ascending pattern order: first the
-/// patterns that can read far into a line of prose ([`Reach::Far`]), in
-/// groups of [`FAR_PATTERNS_PER_GROUP`], then the others in groups of
-/// [`NEAR_PATTERNS_PER_GROUP`].
+/// Contains cores per automaton (see [`split_contains`]).
+const CONTAINS_PATTERNS_PER_GROUP: usize = 32;
+
+/// One automaton to build: the patterns it searches and how.
+#[derive(Debug, PartialEq)]
+struct GroupPlan {
+    /// Pattern indices, ascending.
+    members: Vec<u32>,
+    /// What the automaton searches for each member.
+    hirs: Vec<Hir>,
+    anchored: Anchored,
+}
+
+/// Splits the whole-line patterns into groups, each in ascending pattern
+/// order: first the anchored patterns that can read far into a line of prose
+/// ([`Reach::Far`]), in groups of [`FAR_PATTERNS_PER_GROUP`], then the other
+/// anchored ones in groups of [`NEAR_PATTERNS_PER_GROUP`], then the contains
+/// cores, searched unanchored, in groups of [`CONTAINS_PATTERNS_PER_GROUP`].
 ///
 /// A group's anchored search goes on as long as any of its patterns is still
 /// alive, so what a line costs is, per group, the bytes its farthest-reaching
-/// pattern reads. About one pattern in ten begins with something like `.*`
+/// pattern reads. About one pattern in seven begins with something like `.*`
 /// or `[\p{L} ]+` and reads most lines to their end; the rest die within a
 /// few bytes of a line that is not theirs. Grouped 24 at a time in rule
 /// order, the far readers were spread over six of eight groups, and every
-/// line was read to its end six times; grouped by reach, the far readers
-/// share four groups and the other groups read a few bytes each. The grouping only moves
-/// work: every pattern is still searched on every line it could match.
-fn group_by_reach(patterns: &[Hir]) -> Vec<Vec<u32>> {
-    let (far, near): (Vec<u32>, Vec<u32>) =
-        (0..patterns.len() as u32).partition(|&p| reach(&patterns[p as usize]) == Reach::Far);
-    far.chunks(FAR_PATTERNS_PER_GROUP)
-        .chain(near.chunks(NEAR_PATTERNS_PER_GROUP))
-        .map(<[u32]>::to_vec)
+/// line was read to its end six times; grouped by reach, they shared four
+/// groups. Most of them are `.*X.*` (a line that contains X), which a single
+/// unanchored search answers for all of them at once, so only the rest stay
+/// far readers. The grouping only moves work: every pattern is still
+/// searched on every line it could match.
+fn plan_groups(patterns: Vec<SplitPattern>) -> Vec<GroupPlan> {
+    let mut far = Vec::new();
+    let mut near = Vec::new();
+    let mut contains = Vec::new();
+    for (index, split) in patterns.into_iter().enumerate() {
+        let index = index as u32;
+        if let Some(anchored) = split.anchored {
+            if reach(&anchored) == Reach::Far {
+                far.push((index, anchored));
+            } else {
+                near.push((index, anchored));
+            }
+        }
+        if let Some(core) = split.contains {
+            contains.push((index, core));
+        }
+    }
+    let plans = |patterns: Vec<(u32, Hir)>, per_group: usize, anchored: Anchored| {
+        let mut patterns = patterns.into_iter().peekable();
+        std::iter::from_fn(move || {
+            patterns.peek()?;
+            let (members, hirs) = patterns.by_ref().take(per_group).unzip();
+            Some(GroupPlan {
+                members,
+                hirs,
+                anchored,
+            })
+        })
+    };
+    plans(far, FAR_PATTERNS_PER_GROUP, Anchored::Yes)
+        .chain(plans(near, NEAR_PATTERNS_PER_GROUP, Anchored::Yes))
+        .chain(plans(contains, CONTAINS_PATTERNS_PER_GROUP, Anchored::No))
         .collect()
+}
+
+/// A whole-line pattern as it is searched: its anchored part, its contains
+/// core, or both (see [`split_contains`]).
+#[derive(Debug, PartialEq)]
+struct SplitPattern {
+    /// `^(?:…)$` over the branches that are not contains branches.
+    anchored: Option<Hir>,
+    /// The contains branches' cores, as one alternation.
+    contains: Option<Hir>,
+}
+
+/// Splits a whole-line pattern `^(?:B1|B2|…)$` into the branches that are
+/// searched anchored, as `^(?:…)$`, and the *contains cores*: a branch
+/// `.*X.*` matches a line exactly when `X` matches anywhere in it, since a
+/// key holds no line feed for `.` to stop at, and so its core `X` is searched
+/// unanchored. An anchored search of `.*X.*` reads every line to its end
+/// whatever it holds, and the lazy DFA over a group of them tracks every
+/// pattern's progress at once; one unanchored search for all the cores reads
+/// each line once, and stops at the first core it finds.
+fn split_contains(pattern: Hir) -> SplitPattern {
+    let mut parts = into_concat_parts(pattern);
+    let whole_line = parts.len() >= 2
+        && matches!(parts[0].kind(), HirKind::Look(Look::Start))
+        && matches!(parts[parts.len() - 1].kind(), HirKind::Look(Look::End));
+    if !whole_line {
+        return SplitPattern {
+            anchored: Some(Hir::concat(parts)),
+            contains: None,
+        };
+    }
+    let end = parts.pop();
+    let start = parts.remove(0);
+    let body = Hir::concat(parts);
+    let branches = match body.kind() {
+        HirKind::Alternation(_) => match body.into_kind() {
+            HirKind::Alternation(branches) => branches,
+            _ => unreachable!("matched as an alternation"),
+        },
+        _ => vec![body],
+    };
+    let (mut anchored, mut cores) = (Vec::new(), Vec::new());
+    for branch in branches {
+        match contains_core(&branch) {
+            Some(core) => cores.push(core),
+            None => anchored.push(branch),
+        }
+    }
+    SplitPattern {
+        anchored: (!anchored.is_empty()).then(|| {
+            Hir::concat(vec![
+                start,
+                Hir::alternation(anchored),
+                end.expect("checked: two parts or more"),
+            ])
+        }),
+        contains: (!cores.is_empty()).then(|| Hir::alternation(cores)),
+    }
+}
+
+/// `X` for a branch `.*X.*` (either run may be lazy; the trailing run may
+/// end each alternative of `X` instead), or `None`.
+fn contains_core(branch: &Hir) -> Option<Hir> {
+    let parts = concat_parts(branch);
+    let (first, rest) = parts.split_first()?;
+    if !is_any_run(first) {
+        return None;
+    }
+    without_trailing_any_run(&Hir::concat(rest.to_vec()))
+}
+
+/// `X` for `X.*`, where the run may end every alternative of `X`.
+fn without_trailing_any_run(hir: &Hir) -> Option<Hir> {
+    if is_any_run(hir) {
+        return Some(Hir::empty());
+    }
+    match hir.kind() {
+        HirKind::Capture(capture) => without_trailing_any_run(&capture.sub),
+        HirKind::Concat(subs) => {
+            let (last, init) = subs.split_last()?;
+            let mut core = init.to_vec();
+            core.push(without_trailing_any_run(last)?);
+            Some(Hir::concat(core))
+        }
+        HirKind::Alternation(subs) => subs
+            .iter()
+            .map(without_trailing_any_run)
+            .collect::<Option<Vec<_>>>()
+            .map(Hir::alternation),
+        _ => None,
+    }
+}
+
+/// The parts of a concatenation (captures seen through), or the one HIR.
+fn concat_parts(hir: &Hir) -> Vec<Hir> {
+    match hir.kind() {
+        HirKind::Capture(capture) => concat_parts(&capture.sub),
+        HirKind::Concat(subs) => subs.clone(),
+        _ => vec![hir.clone()],
+    }
+}
+
+/// [`concat_parts`], taking the HIR apart rather than cloning it.
+fn into_concat_parts(hir: Hir) -> Vec<Hir> {
+    match hir.kind() {
+        HirKind::Capture(_) | HirKind::Concat(_) => match hir.into_kind() {
+            HirKind::Capture(capture) => into_concat_parts(*capture.sub),
+            HirKind::Concat(subs) => subs,
+            _ => unreachable!("matched as a capture or a concatenation"),
+        },
+        _ => vec![hir],
+    }
+}
+
+/// Whether `hir` is `.*`: any run of characters but a line feed (or any
+/// run at all).
+fn is_any_run(hir: &Hir) -> bool {
+    let HirKind::Repetition(repetition) = hir.kind() else {
+        return false;
+    };
+    let HirKind::Class(class) = repetition.sub.kind() else {
+        return false;
+    };
+    let only_line_feed_left_out = match class {
+        Class::Unicode(class) => {
+            let mut left_out = class.clone();
+            left_out.negate();
+            left_out.ranges().iter().all(|r| r.start() == '\n' && r.end() == '\n')
+        }
+        Class::Bytes(class) => {
+            let mut left_out = class.clone();
+            left_out.negate();
+            left_out.ranges().iter().all(|r| r.start() == b'\n' && r.end() == b'\n')
+        }
+    };
+    repetition.min == 0 && repetition.max.is_none() && only_line_feed_left_out
 }
 
 /// How far an anchored search of a pattern goes into a line of prose that it
@@ -469,6 +659,7 @@ mod tests {
         let automaton = LineAutomaton {
             members: (0..patterns.len() as u32).collect(),
             gate: usize::MAX,
+            anchored: Anchored::Yes,
             dfa: build_line_dfa(&patterns).expect("compiles with the minimum cache"),
         };
         let mut cache = automaton.create_cache();
@@ -476,12 +667,100 @@ mod tests {
         assert!(!automaton.any_match(&mut cache, &"a".repeat(149)));
     }
 
+    fn whole_line(pattern: &str) -> Hir {
+        parse(&format!("(?i)^(?:{pattern})$"), "test.rule").expect("a valid pattern")
+    }
+
     #[test]
-    fn groups_keep_every_pattern_once_in_ascending_order() {
-        let patterns: Vec<Hir> = [r".*a", "b", r".*c", "d"]
-            .iter()
-            .map(|p| parse(&format!("^(?:{p})$"), "test.rule").expect("a valid pattern"))
+    fn groups_keep_every_pattern_in_ascending_order() {
+        let patterns: Vec<Hir> = [r".*a", "b", r".*c", "d", r".*\be\b.*"].map(whole_line).to_vec();
+        let members: Vec<(Vec<u32>, Anchored)> = plan_groups(patterns.into_iter().map(split_contains).collect())
+            .into_iter()
+            .map(|g| (g.members, g.anchored))
             .collect();
-        assert_eq!(group_by_reach(&patterns), vec![vec![0, 2], vec![1, 3]]);
+        assert_eq!(
+            members,
+            vec![
+                (vec![0, 2], Anchored::Yes),
+                (vec![1, 3], Anchored::Yes),
+                (vec![4], Anchored::No)
+            ]
+        );
+    }
+
+    #[test]
+    fn contains_branches_become_unanchored_cores_and_the_rest_stays_whole_line() {
+        let split = |pattern: &str| {
+            let split = split_contains(whole_line(pattern));
+            (split.anchored, split.contains)
+        };
+        let core = |pattern: &str| parse(&format!("(?i){pattern}"), "test.rule").expect("a valid pattern");
+        // Every branch a contains branch, the runs lazy or inside the alternation.
+        assert_eq!(split(r".*\bcookies\b.*"), (None, Some(core(r"\bcookies\b"))));
+        assert_eq!(
+            split(r".*?(?:we use cookies.*|cookie policy.*)"),
+            (None, Some(core(r"we use cookies|cookie policy")))
+        );
+        // Mixed: the anchored branches keep `^…$`.
+        assert_eq!(
+            split(r".*\bcookies\b.*|accept all"),
+            (Some(whole_line("accept all")), Some(core(r"\bcookies\b")))
+        );
+        // A suffix or a prefix is not a contains branch; nor is a class narrower than `.`.
+        for anchored in [r".*cookies", r"cookies.*", r"[^.]*cookies.*", r"\d+ comments?.*"] {
+            assert_eq!(split(anchored), (Some(whole_line(anchored)), None), "{anchored}");
+        }
+    }
+
+    #[test]
+    fn a_contains_core_matches_the_lines_its_whole_line_pattern_matches() {
+        let patterns = [
+            r".*\bwe use cookies\b.*",
+            r"share this|.*\b(?:tweet|pin) it\b.*",
+            r".*a.*b.*",
+        ];
+        let hirs: Vec<Hir> = patterns.map(whole_line).to_vec();
+        let lines = [
+            "we use cookies",
+            "Note: we use cookies on this site.",
+            "we use cookiesx",
+            "share this",
+            "please share this now",
+            "tweet it",
+            "go on, pin it!",
+            "spin it",
+            "ab",
+            "b a",
+            "xaxbx",
+            "",
+        ];
+        let searched = |groups: &[GroupPlan], line: &str| -> Vec<u32> {
+            let mut found = Vec::new();
+            for group in groups {
+                let automaton = LineAutomaton {
+                    members: group.members.clone(),
+                    gate: usize::MAX,
+                    anchored: group.anchored,
+                    dfa: build_line_dfa(&group.hirs).expect("compiles"),
+                };
+                let mut cache = automaton.create_cache();
+                let mut set = PatternSet::new(automaton.members.len());
+                automaton.which_match(&mut cache, line, &mut set);
+                found.extend(set.iter().map(|p| automaton.members[p.as_usize()]));
+            }
+            found.sort_unstable();
+            found.dedup();
+            found
+        };
+        let unsplit: Vec<GroupPlan> = vec![GroupPlan {
+            members: vec![0, 1, 2],
+            hirs: hirs.clone(),
+            anchored: Anchored::Yes,
+        }];
+        let split = plan_groups(hirs.iter().cloned().map(split_contains).collect());
+        assert!(split.iter().any(|g| g.anchored == Anchored::No));
+        for line in lines {
+            assert_eq!(searched(&split, line), searched(&unsplit, line), "{line:?}");
+        }
     }
 }
