@@ -60,8 +60,9 @@ pub(crate) struct LinePattern {
 /// and fewer groups mean fewer searches per line: the shipped packs' 176
 /// such patterns in two groups rather than four took the generated 100 MB
 /// corpus from 2.08 to 1.93 s of CPU (one worker, `--no-heuristics`), the
-/// devset from 0.71 to 0.68 s.
-const NEAR_PATTERNS_PER_GROUP: usize = 88;
+/// devset from 0.71 to 0.68 s. The groups are filled evenly (see
+/// [`plan_groups`]), so this is an upper bound.
+const NEAR_PATTERNS_PER_GROUP: usize = 96;
 
 /// Whole-line patterns per automaton among those that read far
 /// ([`Reach::Far`]). Patterns like `.*\b(?:word|…)` are all alive at once
@@ -259,13 +260,15 @@ struct GroupPlan {
 /// alive, so what a line costs is, per group, the bytes its farthest-reaching
 /// pattern reads. About one pattern in seven begins with something like `.*`
 /// or `[\p{L} ]+` and reads most lines to their end; the rest die within a
-/// few bytes of a line that is not theirs. Grouped 24 at a time in rule
+/// few words of a line that is not theirs. Grouped 24 at a time in rule
 /// order, the far readers were spread over six of eight groups, and every
 /// line was read to its end six times; grouped by reach, they shared four
 /// groups. Most of them are `.*X.*` (a line that contains X), which a single
-/// unanchored search answers for all of them at once, so only the rest stay
-/// far readers. The grouping only moves work: every pattern is still
-/// searched on every line it could match.
+/// unanchored search answers for all of them at once, and of the rest half
+/// only read a word or a few before they need a particular one ([`reach`]
+/// tells them apart), so five far readers are left, in one group. The
+/// grouping only moves work: every pattern is still searched on every line
+/// it could match.
 fn plan_groups(patterns: Vec<SplitPattern>) -> Vec<GroupPlan> {
     let mut far = Vec::new();
     let mut near = Vec::new();
@@ -283,7 +286,13 @@ fn plan_groups(patterns: Vec<SplitPattern>) -> Vec<GroupPlan> {
             contains.push((index, core));
         }
     }
-    let plans = |patterns: Vec<(u32, Hir)>, per_group: usize, anchored: Anchored| {
+    // As many groups as `most_per_group` needs, evenly filled: 182 patterns
+    // at most 96 a group make two groups, not 96 + 86, nor 88 + 88 + 6.
+    let plans = |patterns: Vec<(u32, Hir)>, most_per_group: usize, anchored: Anchored| {
+        let per_group = patterns
+            .len()
+            .div_ceil(patterns.len().div_ceil(most_per_group).max(1))
+            .max(1);
         let mut patterns = patterns.into_iter().peekable();
         std::iter::from_fn(move || {
             patterns.peek()?;
@@ -441,14 +450,15 @@ fn is_any_run(hir: &Hir) -> bool {
 /// does not match, judged from the pattern's leading part.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Reach {
-    /// It can match nothing, or only characters ordinary text is made of:
-    /// the search goes on to what follows.
+    /// It can match nothing, or only what ordinary text is made of (a
+    /// letter, a space, a word): the search goes on to what follows.
     Passes,
-    /// It requires something particular (a literal, a narrow class): the
-    /// search on a line that is not the pattern's ends about here.
+    /// It requires something particular (a literal word, a narrow class):
+    /// the search on a line that is not the pattern's ends about here.
     Stops,
-    /// A repetition of characters ordinary text is made of, unbounded or
-    /// long: the search may read on to the end of the line.
+    /// A repetition, unbounded or long, of something that takes in both
+    /// letters and spaces: the search may read on across the line's words
+    /// to its end.
     Far,
 }
 
@@ -458,9 +468,11 @@ const FAR_REPETITION: u32 = 8;
 fn reach(hir: &Hir) -> Reach {
     match hir.kind() {
         HirKind::Empty | HirKind::Look(_) => Reach::Passes,
+        // A space is as ordinary as a letter: `(?:\w+ )*` reads every word.
+        HirKind::Literal(literal) if literal.0.iter().all(|&b| b == b' ') => Reach::Passes,
         HirKind::Literal(_) => Reach::Stops,
         HirKind::Class(class) => {
-            if is_broad(class) {
+            if is_broad(class) || class_holds(class, b' ') {
                 Reach::Passes
             } else {
                 Reach::Stops
@@ -468,7 +480,17 @@ fn reach(hir: &Hir) -> Reach {
         }
         HirKind::Repetition(repetition) => match reach(&repetition.sub) {
             Reach::Far => Reach::Far,
-            Reach::Passes if repetition.max.is_none_or(|max| max > FAR_REPETITION) => Reach::Far,
+            // A run of letters alone (`[\p{L}'.-]*`) is one word: the search
+            // goes on at the next space or stop, as after any word; a run of
+            // spaces and bullets (`[\s|•]*`) reads the blanks. Only a run that
+            // takes both crosses the words of a line.
+            Reach::Passes
+                if repetition.max.is_none_or(|max| max > FAR_REPETITION)
+                    && can_match(&repetition.sub, &|class| is_broad(class), &|b| b.is_ascii_alphabetic())
+                    && can_match(&repetition.sub, &|class| class_holds(class, b' '), &|b| b == b' ') =>
+            {
+                Reach::Far
+            }
             Reach::Passes => Reach::Passes,
             Reach::Stops if repetition.min == 0 => Reach::Passes,
             Reach::Stops => Reach::Stops,
@@ -492,17 +514,37 @@ fn reach(hir: &Hir) -> Reach {
     }
 }
 
-/// Whether a class takes in most letters of ordinary text: at least 20 of
-/// the 26 ASCII letters in one case (`.`, `\p{L}`, `\w`, `[^"]`, `\p{Lu}`).
-fn is_broad(class: &Class) -> bool {
-    let holds = |b: u8| match class {
+/// Whether some class of `hir` passes `class_test` or some literal byte
+/// passes `byte_test`.
+fn can_match(hir: &Hir, class_test: &dyn Fn(&Class) -> bool, byte_test: &dyn Fn(u8) -> bool) -> bool {
+    match hir.kind() {
+        HirKind::Empty | HirKind::Look(_) => false,
+        HirKind::Literal(literal) => literal.0.iter().any(|&b| byte_test(b)),
+        HirKind::Class(class) => class_test(class),
+        HirKind::Repetition(repetition) => can_match(&repetition.sub, class_test, byte_test),
+        HirKind::Capture(capture) => can_match(&capture.sub, class_test, byte_test),
+        HirKind::Concat(subs) | HirKind::Alternation(subs) => {
+            subs.iter().any(|sub| can_match(sub, class_test, byte_test))
+        }
+    }
+}
+
+/// Whether `class` matches the ASCII byte `b`.
+fn class_holds(class: &Class, b: u8) -> bool {
+    match class {
         Class::Unicode(c) => c
             .ranges()
             .iter()
             .any(|r| r.start() <= b as char && b as char <= r.end()),
         Class::Bytes(c) => c.ranges().iter().any(|r| r.start() <= b && b <= r.end()),
-    };
-    (b'a'..=b'z').filter(|&b| holds(b)).count() >= 20 || (b'A'..=b'Z').filter(|&b| holds(b)).count() >= 20
+    }
+}
+
+/// Whether a class takes in most letters of ordinary text: at least 20 of
+/// the 26 ASCII letters in one case (`.`, `\p{L}`, `\w`, `[^"]`, `\p{Lu}`).
+fn is_broad(class: &Class) -> bool {
+    (b'a'..=b'z').filter(|&b| class_holds(class, b)).count() >= 20
+        || (b'A'..=b'Z').filter(|&b| class_holds(class, b)).count() >= 20
 }
 
 /// The regex a non-block trigger stands for: the pattern, or the literals
@@ -627,7 +669,7 @@ mod tests {
     fn a_leading_run_of_any_characters_reads_far() {
         assert_eq!(reach_of(r".*\bcookies\b.*"), Reach::Far);
         assert_eq!(reach_of(r"(?:disclaimer: )?.*registered in england"), Reach::Far);
-        assert_eq!(reach_of(r"(?:the )?(?:reuters|[\p{L}]+ (?:bureau|desk))"), Reach::Far);
+        assert_eq!(reach_of(r"(?:\w+\s)*(?:bureau|desk)"), Reach::Far);
         assert_eq!(reach_of(r"[\p{L}\d][\p{L}\d .&'-]+\s*[-|:]"), Reach::Far);
         assert_eq!(reach_of(r"share this|.*\bwe use cookies"), Reach::Far);
     }
@@ -639,6 +681,13 @@ mod tests {
         assert_eq!(reach_of(r"\d+ comments?.*"), Reach::Stops);
         // A bounded run of letters is a word, not the rest of the line.
         assert_eq!(reach_of(r"\w{1,3}\. more"), Reach::Stops);
+        // A word, or a few, then something particular: the search ends
+        // after the first words of a line that is not the pattern's.
+        assert_eq!(reach_of(r"(?:the )?(?:reuters|[\p{L}]+ (?:bureau|desk))"), Reach::Stops);
+        assert_eq!(reach_of(r"[\w.+-]+@[\w-]+"), Reach::Stops);
+        assert_eq!(reach_of(r"(?:[\p{Lu}][\p{L}'.-]*\s){1,3}(?:ist|war)"), Reach::Stops);
+        // A run of blanks and bullets reads the blanks only.
+        assert_eq!(reach_of(r"[\s|•·»›-]*(?:e-?mail|mail):?"), Reach::Stops);
     }
 
     #[test]
