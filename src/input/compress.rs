@@ -122,14 +122,17 @@ impl<R: Read> Read for Tallied<R> {
 }
 
 /// Buffer size for stored and decompressed streams.
-const BUFFER: usize = 256 * 1024;
+pub const BUFFER: usize = 256 * 1024;
 
 /// Wraps `stored` in the decompressor for `compression`; the returned tally
 /// sees the stored bytes. After the decompressed stream has been read to its
-/// end, the tally holds the whole stored file.
+/// end, the tally holds the whole stored file. An uncompressed stream is
+/// buffered with `plain_buffer` bytes (a small file needs no more than
+/// itself); a decompressed one with [`BUFFER`].
 pub fn decompress(
     stored: Box<dyn Read + Send>,
     compression: Compression,
+    plain_buffer: usize,
 ) -> io::Result<(Box<dyn BufRead + Send>, StoredTally)> {
     let tally = StoredTally::default();
     let tallied = Tallied {
@@ -137,7 +140,7 @@ pub fn decompress(
         tally: tally.clone(),
     };
     let reader: Box<dyn BufRead + Send> = match compression {
-        Compression::None => Box::new(BufReader::with_capacity(BUFFER, tallied)),
+        Compression::None => Box::new(BufReader::with_capacity(plain_buffer, tallied)),
         Compression::Gzip => Box::new(BufReader::with_capacity(
             BUFFER,
             flate2::bufread::MultiGzDecoder::new(BufReader::with_capacity(BUFFER, tallied)),
@@ -203,7 +206,7 @@ mod tests {
 
     fn read_all(bytes: Vec<u8>, compression: Compression) -> io::Result<(Vec<u8>, u64)> {
         let len = bytes.len() as u64;
-        let (mut reader, tally) = decompress(Box::new(io::Cursor::new(bytes)), compression)?;
+        let (mut reader, tally) = decompress(Box::new(io::Cursor::new(bytes)), compression, BUFFER)?;
         let mut out = Vec::new();
         reader.read_to_end(&mut out)?;
         assert_eq!(tally.bytes(), len, "the tally saw every stored byte");

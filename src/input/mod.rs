@@ -352,6 +352,8 @@ struct TextFile {
     source: Arc<Path>,
     compression: Compression,
     settings: ReadSettings,
+    /// The stored bytes' tally: for an uncompressed file, the raw bytes' hash.
+    tally: StoredTally,
 }
 
 impl Documents {
@@ -363,12 +365,24 @@ impl Documents {
         compression: Option<Compression>,
         settings: &ReadSettings,
     ) -> io::Result<(Documents, InputFormat, Compression)> {
-        let stored: Box<dyn Read + Send> = if path == Path::new("-") {
-            Box::new(io::stdin())
-        } else {
-            Box::new(std::fs::File::open(path)?)
-        };
-        Documents::from_stored(stored, path, format, compression, settings)
+        if path == Path::new("-") {
+            return Documents::from_stored(Box::new(io::stdin()), path, format, compression, settings);
+        }
+        let file = std::fs::File::open(path)?;
+        // Most text files are a few kilobytes: buffers sized for them rather
+        // than for a large stream, since every buffer is zeroed before its
+        // first read and a run opens thousands of files.
+        let size = file.metadata().map(|m| m.len()).unwrap_or(u64::MAX);
+        let capacity = usize::try_from(size.saturating_add(1))
+            .unwrap_or(usize::MAX)
+            .clamp(4096, 64 * 1024);
+        Documents::from_buffered(
+            io::BufReader::with_capacity(capacity, Box::new(file)),
+            path,
+            format,
+            compression,
+            settings,
+        )
     }
 
     /// Reads the stored bytes of `stored` as [`Documents::open`] reads a
@@ -380,12 +394,31 @@ impl Documents {
         compression: Option<Compression>,
         settings: &ReadSettings,
     ) -> io::Result<(Documents, InputFormat, Compression)> {
-        let mut stored = io::BufReader::with_capacity(64 * 1024, stored);
+        Documents::from_buffered(
+            io::BufReader::with_capacity(64 * 1024, stored),
+            path,
+            format,
+            compression,
+            settings,
+        )
+    }
+
+    /// [`Documents::from_stored`] with the stored stream's buffer chosen by
+    /// the caller.
+    fn from_buffered(
+        mut stored: io::BufReader<Box<dyn Read + Send>>,
+        path: &Path,
+        format: Option<InputFormat>,
+        compression: Option<Compression>,
+        settings: &ReadSettings,
+    ) -> io::Result<(Documents, InputFormat, Compression)> {
         let compression = match compression {
             Some(compression) => compression,
             None => Compression::sniff(stored.fill_buf()?),
         };
-        let (mut stream, tally) = compress::decompress(Box::new(stored), compression)?;
+        // The plain stream's buffer is the size of the stored one.
+        let plain_buffer = stored.capacity();
+        let (mut stream, tally) = compress::decompress(Box::new(stored), compression, plain_buffer)?;
         let format = match format {
             Some(format) => format,
             None => InputFormat::sniff(stream.fill_buf().unwrap_or(&[])),
@@ -397,6 +430,7 @@ impl Documents {
                 source,
                 compression,
                 settings: settings.clone(),
+                tally: tally.clone(),
             })),
             InputFormat::Jsonl => Reader::Jsonl(jsonl::JsonlReader::new(stream, source, compression, settings.clone())),
             InputFormat::Warc => Reader::Warc(warc::WarcReader::new(stream, source, compression, settings.clone())),
@@ -471,7 +505,12 @@ fn read_text_file(mut file: TextFile) -> Result<Item, StreamError> {
             lossy: decoded.lossy,
             text: decoded.text.into_owned(),
             raw_bytes: raw.len() as u64,
-            raw_sha256: crate::provenance::sha256_hex(&raw),
+            // An uncompressed file read to its end is its stored bytes, which
+            // the tally has hashed on the way in: not hashed a second time.
+            raw_sha256: match file.compression {
+                Compression::None => file.tally.finish().1,
+                _ => crate::provenance::sha256_hex(&raw),
+            },
             envelope: Envelope::Text,
         }))),
         Err(e) => Ok(Item::Bad(Box::new(BadRecord {
@@ -518,6 +557,41 @@ pub fn rename_output(output: &Path, name: String) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::Write;
+
+    #[test]
+    fn a_text_files_raw_hash_is_of_its_decompressed_bytes_whatever_its_size() {
+        let dir = tempfile::tempdir().unwrap();
+        // Around the stored buffer's bounds (4 KiB to 64 KiB), and past them.
+        for size in [0usize, 1, 4095, 4096, 70_000, 300_000] {
+            let text: String = "abcdefghij\n".chars().cycle().take(size).collect();
+            let plain = dir.path().join(format!("plain-{size}.txt"));
+            std::fs::write(&plain, &text).unwrap();
+            let gzipped = dir.path().join(format!("gzipped-{size}.txt.gz"));
+            let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+            encoder.write_all(text.as_bytes()).unwrap();
+            std::fs::write(&gzipped, encoder.finish().unwrap()).unwrap();
+            for path in [&plain, &gzipped] {
+                let (mut documents, _, _) =
+                    Documents::open(path, Some(InputFormat::Text), None, &ReadSettings::default()).unwrap();
+                let Some(Ok(Item::Document(document))) = documents.next_item() else {
+                    panic!("{} reads as a document", path.display());
+                };
+                assert_eq!(document.text, text, "{}", path.display());
+                assert_eq!(document.raw_bytes, size as u64);
+                assert_eq!(
+                    document.raw_sha256,
+                    crate::provenance::sha256_hex(text.as_bytes()),
+                    "{}",
+                    path.display()
+                );
+                let (stored_bytes, stored_sha256) = documents.stored();
+                assert_eq!(stored_bytes, std::fs::metadata(path).unwrap().len());
+                let stored = std::fs::read(path).unwrap();
+                assert_eq!(stored_sha256, crate::provenance::sha256_hex(&stored));
+            }
+        }
+    }
 
     #[test]
     fn formats_come_from_names_under_the_compression() {
