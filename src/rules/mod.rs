@@ -12,6 +12,7 @@ mod format;
 mod selftest;
 mod shipped;
 
+use rayon::prelude::*;
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
@@ -308,17 +309,19 @@ impl RuleSetBuilder {
 
     /// Loads, validates and checks everything; the first problem is returned.
     pub fn build(self) -> Result<RuleSet> {
-        let mut packs: Vec<Pack> = Vec::new();
-        if !self.no_default_rules {
-            for (name, text) in shipped::PACKS {
-                let origin = format!("<builtin>/{name}");
-                packs.push(format::parse_pack(&format::PackSource {
-                    file: &origin,
-                    text,
-                    verify_patterns: self.verify_shipped,
-                })?);
-            }
-        }
+        // The shipped packs are parsed side by side: startup is the serial
+        // part of every run.
+        let mut packs: Vec<Pack> = if self.no_default_rules {
+            Vec::new()
+        } else {
+            shipped::PACKS
+                .par_iter()
+                .map(|(name, text)| {
+                    let origin = format!("<builtin>/{name}");
+                    format::parse_pack(&format::PackSource::new(&origin, text, self.verify_shipped))
+                })
+                .collect::<Result<_>>()?
+        };
         // A user pack named like a shipped one replaces it; two user packs with
         // one name are a mistake, since one would silently hide the other.
         let mut user_packs: Vec<usize> = Vec::new();
@@ -342,19 +345,11 @@ impl RuleSetBuilder {
             for file in pack_files(path)? {
                 let text = std::fs::read_to_string(&file).map_err(|e| rule_path_error(&file, e))?;
                 let origin = file.display().to_string();
-                add(format::parse_pack(&format::PackSource {
-                    file: &origin,
-                    text: &text,
-                    verify_patterns: true,
-                })?)?;
+                add(format::parse_pack(&format::PackSource::new(&origin, &text, true))?)?;
             }
         }
         for (origin, text) in &self.extra_texts {
-            add(format::parse_pack(&format::PackSource {
-                file: origin,
-                text,
-                verify_patterns: true,
-            })?)?;
+            add(format::parse_pack(&format::PackSource::new(origin, text, true))?)?;
         }
         if let Some(settings) = &self.corpus {
             settings
