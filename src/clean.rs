@@ -28,7 +28,7 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use regex_automata::meta;
-use regex_automata::{Input, PatternSet};
+use regex_automata::Input;
 
 use crate::error::Result;
 use crate::fold;
@@ -302,7 +302,6 @@ struct Scratch {
     /// One search cache per whole-line automaton.
     line_caches: Vec<LineCache>,
     inline_cache: Option<meta::Cache>,
-    patterns: PatternSet,
     cleaned: Cleaned,
 }
 
@@ -323,7 +322,6 @@ impl Scratch {
             heuristic: engine.heuristics.as_ref().map(HeuristicScratch::new),
             line_caches: matcher.line.iter().map(LineAutomaton::create_cache).collect(),
             inline_cache: matcher.inline_regex.as_ref().map(|r| r.create_cache()),
-            patterns: PatternSet::new(matcher.line_patterns.len()),
             cleaned: Cleaned::default(),
         }
     }
@@ -436,7 +434,6 @@ fn find_hits(engine: &Engine, text: &str, scratch: &mut Scratch) {
         inline_hits,
         line_caches,
         inline_cache,
-        patterns,
         ..
     } = scratch;
     line_hits.clear();
@@ -464,21 +461,18 @@ fn find_hits(engine: &Engine, text: &str, scratch: &mut Scratch) {
         let first_hit = line_hits.len();
         for (automaton, cache) in matcher.line.iter().zip(line_caches.iter_mut()) {
             if line_key.len() <= automaton.gate && automaton.any_match(cache, line_key) {
-                automaton.which_match(cache, line_key, patterns);
-                let key_len = line_key.len();
-                line_hits.extend(
-                    patterns
-                        .iter()
-                        .map(|pattern| automaton.members[pattern.as_usize()])
-                        .filter(|&pattern| key_len <= matcher.line_patterns[pattern as usize].max_len)
-                        .map(|pattern| (index, pattern)),
-                );
+                automaton.which_match(cache, line_key, |pattern| {
+                    if line_key.len() <= matcher.line_patterns[pattern as usize].max_len {
+                        line_hits.push((index, pattern));
+                    }
+                });
             }
         }
-        // Groups are not consecutive runs of patterns, and a pattern split
-        // into anchored branches and a contains core is in two of them (see
-        // `matcher::plan_groups`); the decide pass wants a line's hits in
-        // pattern order, each once.
+        // Groups are not consecutive runs of patterns, a pattern split into
+        // anchored branches and a contains core is in two of them (see
+        // `matcher::plan_groups`), and a contains core can match at several
+        // places; the decide pass wants a line's hits in pattern order, each
+        // once.
         line_hits[first_hit..].sort_unstable();
         dedup_from(line_hits, first_hit);
         // A rule's window depends on where its line starts, not on where in

@@ -19,9 +19,10 @@
 
 use rayon::prelude::*;
 use regex_automata::hybrid;
+use regex_automata::hybrid::dfa::OverlappingState;
 use regex_automata::meta::{self, Regex};
 use regex_automata::nfa::thompson::{self, WhichCaptures};
-use regex_automata::{Anchored, Input, MatchKind, PatternSet};
+use regex_automata::{Anchored, Input, MatchKind};
 use regex_syntax::hir::{Class, Hir, HirKind, Look};
 
 use crate::error::{Error, ErrorKind, Result};
@@ -121,13 +122,26 @@ impl LineAutomaton {
         }
     }
 
-    /// Every pattern of the group that matches the whole of `key`, into
-    /// `patterns` (cleared first; indices within the group).
-    pub fn which_match(&self, cache: &mut LineCache, key: &str, patterns: &mut PatternSet) {
-        patterns.clear();
+    /// Calls `each` with the index in [`Matcher::line_patterns`] of every
+    /// pattern of the group that matches the whole of `key` (a contains
+    /// core: anywhere in it), in no particular order and possibly more than
+    /// once.
+    ///
+    /// The matches are taken one at a time from an overlapping search rather
+    /// than gathered into a `PatternSet`: a set has a slot per pattern, and
+    /// reading back the one or two matches of a line scanned every slot of
+    /// the group on every line that matched at all.
+    pub fn which_match(&self, cache: &mut LineCache, key: &str, mut each: impl FnMut(u32)) {
         let input = Input::new(key).anchored(self.anchored);
-        if let Err(e) = self.dfa.try_which_overlapping_matches(&mut cache.0, &input, patterns) {
-            unreachable!("{}", search_cannot_fail(e));
+        let mut state = OverlappingState::start();
+        loop {
+            if let Err(e) = self.dfa.try_search_overlapping_fwd(&mut cache.0, &input, &mut state) {
+                unreachable!("{}", search_cannot_fail(e));
+            }
+            match state.get_match() {
+                Some(found) => each(self.members[found.pattern().as_usize()]),
+                None => break,
+            }
         }
     }
 }
@@ -798,9 +812,7 @@ mod tests {
                     dfa: build_line_dfa(&group.hirs).expect("compiles"),
                 };
                 let mut cache = automaton.create_cache();
-                let mut set = PatternSet::new(automaton.members.len());
-                automaton.which_match(&mut cache, line, &mut set);
-                found.extend(set.iter().map(|p| automaton.members[p.as_usize()]));
+                automaton.which_match(&mut cache, line, |pattern| found.push(pattern));
             }
             found.sort_unstable();
             found.dedup();
