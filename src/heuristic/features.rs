@@ -7,6 +7,8 @@
 //! the scores around it, and whether it lies inside the document's densest
 //! run of content (its main region).
 
+use super::stopwords::StopWords;
+
 /// Names of the line features, in the order of a feature vector.
 pub const LINE_FEATURES: &[&str] = &[
     "words",
@@ -121,32 +123,6 @@ fn is_separator(c: char) -> bool {
     matches!(c, '|' | '·' | '»' | '›' | '•')
 }
 
-/// A word lowercased for the stop-word lists: the word itself when it has
-/// nothing to lowercase, else its lowercase form in `scratch`.
-pub(crate) fn lowercase_key<'a>(bare: &'a str, scratch: &'a mut String) -> &'a str {
-    if bare.is_ascii() {
-        ascii_lowercase_key(bare, bare.bytes().any(|b| b.is_ascii_uppercase()), scratch)
-    } else {
-        scratch.clear();
-        scratch.extend(bare.chars().flat_map(char::to_lowercase));
-        scratch.as_str()
-    }
-}
-
-/// [`lowercase_key`] for an ASCII word whose caller knows whether it holds
-/// an upper-case letter; the same lowercasing as `char::to_lowercase` on
-/// ASCII, without decoding.
-fn ascii_lowercase_key<'a>(bare: &'a str, has_upper: bool, scratch: &'a mut String) -> &'a str {
-    if has_upper {
-        scratch.clear();
-        scratch.push_str(bare);
-        scratch.make_ascii_lowercase();
-        scratch.as_str()
-    } else {
-        bare
-    }
-}
-
 /// Whether a line ends as a sentence does (closing quotes and brackets aside).
 pub(crate) fn ends_a_sentence(line: &str) -> bool {
     is_terminal(line.trim_end_matches(is_closer).chars().next_back())
@@ -213,17 +189,12 @@ pub(crate) fn bare_words<'a>(line: &'a str, mut each: impl FnMut(&'a str) -> boo
 }
 
 /// Counts `line` (trimmed, non-blank). `stop_bit` selects the document's
-/// language in `stop_languages`; `word` is a reusable buffer for lowercasing.
-pub(crate) fn count_line(
-    line: &str,
-    stop_languages: impl Fn(&str) -> u32,
-    stop_bit: u32,
-    word: &mut String,
-) -> LineCounts {
+/// language in `stop`.
+pub(crate) fn count_line(line: &str, stop: &StopWords, stop_bit: u32) -> LineCounts {
     if line.is_ascii() {
-        count_ascii_line(line, stop_languages, stop_bit, word)
+        count_ascii_line(line, stop, stop_bit)
     } else {
-        count_any_line(line, stop_languages, stop_bit, word)
+        count_any_line(line, stop, stop_bit)
     }
 }
 
@@ -234,7 +205,7 @@ pub(crate) fn count_line(
 /// general path's (`is_alphabetic` is a letter, `is_numeric` a digit,
 /// `is_whitespace` 9 to 13 and space), which `ascii_and_general_paths_agree`
 /// checks.
-fn count_ascii_line(line: &str, stop_languages: impl Fn(&str) -> u32, stop_bit: u32, word: &mut String) -> LineCounts {
+fn count_ascii_line(line: &str, stop: &StopWords, stop_bit: u32) -> LineCounts {
     let bytes = line.as_bytes();
     let mut counts = LineCounts {
         chars: bytes.len() as u32,
@@ -245,8 +216,7 @@ fn count_ascii_line(line: &str, stop_languages: impl Fn(&str) -> u32, stop_bit: 
     // The current token: where it starts, and its first and last alphanumeric byte.
     let mut token_start: Option<usize> = None;
     let mut bare: Option<(usize, usize)> = None;
-    let mut bare_has_upper = false;
-    let mut end_token = |bare: Option<(usize, usize)>, has_upper: bool, counts: &mut LineCounts| {
+    let end_token = |bare: Option<(usize, usize)>, counts: &mut LineCounts| {
         counts.words += 1;
         let Some((first, last)) = bare else {
             return;
@@ -257,8 +227,7 @@ fn count_ascii_line(line: &str, stop_languages: impl Fn(&str) -> u32, stop_bit: 
         if last + 1 - first > 24 {
             return;
         }
-        let key = ascii_lowercase_key(&line[first..=last], has_upper, word);
-        if stop_languages(key) & stop_bit != 0 {
+        if stop.ascii_languages(&bytes[first..=last]) & stop_bit != 0 {
             counts.stops += 1;
         }
     };
@@ -275,23 +244,19 @@ fn count_ascii_line(line: &str, stop_languages: impl Fn(&str) -> u32, stop_bit: 
         }
         if blank {
             if token_start.take().is_some() {
-                end_token(bare.take(), bare_has_upper, &mut counts);
+                end_token(bare.take(), &mut counts);
             }
             continue;
         }
         if token_start.is_none() {
             token_start = Some(at);
-            bare_has_upper = false;
         }
         if b.is_ascii_alphanumeric() {
-            // Uppercase counts only inside the bare word: trimming drops the
-            // token's non-alphanumeric edges, and there are no letters there.
-            bare_has_upper |= b.is_ascii_uppercase();
             bare = Some((bare.map_or(at, |(first, _)| first), at));
         }
     }
     if token_start.is_some() {
-        end_token(bare, bare_has_upper, &mut counts);
+        end_token(bare, &mut counts);
     }
     counts.all_caps = letters >= 2 && uppercase == letters;
     let last = bytes
@@ -311,7 +276,7 @@ fn count_ascii_line(line: &str, stop_languages: impl Fn(&str) -> u32, stop_bit: 
 /// three times before (`chars`, `split_whitespace`, `trim_matches`), which
 /// made it the heuristics' costliest case; `one_pass_agrees_with_the_reference`
 /// checks that the counts are those of the three-pass version.
-fn count_any_line(line: &str, stop_languages: impl Fn(&str) -> u32, stop_bit: u32, word: &mut String) -> LineCounts {
+fn count_any_line(line: &str, stop: &StopWords, stop_bit: u32) -> LineCounts {
     let mut counts = LineCounts::default();
     let mut letters = 0u32;
     let mut uppercase = 0u32;
@@ -319,7 +284,7 @@ fn count_any_line(line: &str, stop_languages: impl Fn(&str) -> u32, stop_bit: u3
     // The current token's bare part: its first alphanumeric character's
     // offset and the end of its last one.
     let mut bare: Option<(usize, usize)> = None;
-    let mut end_token = |bare: Option<(usize, usize)>, counts: &mut LineCounts| {
+    let end_token = |bare: Option<(usize, usize)>, counts: &mut LineCounts| {
         counts.words += 1;
         let Some((first, end)) = bare else {
             return;
@@ -330,8 +295,7 @@ fn count_any_line(line: &str, stop_languages: impl Fn(&str) -> u32, stop_bit: u3
         if end - first > 24 {
             return;
         }
-        let key = lowercase_key(&line[first..end], word);
-        if stop_languages(key) & stop_bit != 0 {
+        if stop.languages(&line[first..end]) & stop_bit != 0 {
             counts.stops += 1;
         }
     };
@@ -414,9 +378,13 @@ pub(crate) fn own_features(counts: &LineCounts, position: f32, out: &mut [f32; L
 mod tests {
     use super::*;
 
+    /// A one-language table of `words` (one per line).
+    fn stop_words(words: &str) -> StopWords {
+        StopWords::from_lists(&[("xx", words)])
+    }
+
     fn count(line: &str) -> LineCounts {
-        let stop = |w: &str| u32::from(["the", "of", "a", "was", "in", "and", "to"].contains(&w));
-        count_line(line, stop, 1, &mut String::new())
+        count_line(line, &stop_words("the\nof\na\nwas\nin\nand\nto"), 1)
     }
 
     #[test]
@@ -466,7 +434,7 @@ mod tests {
 
     /// The three-pass count that [`count_any_line`] replaced, kept as the
     /// reference its one pass must agree with.
-    fn reference_count(line: &str, stop_languages: impl Fn(&str) -> u32, stop_bit: u32) -> LineCounts {
+    fn reference_count(line: &str, stop_words: &[&str]) -> LineCounts {
         let mut counts = LineCounts::default();
         let mut letters = 0u32;
         let mut uppercase = 0u32;
@@ -496,7 +464,7 @@ mod tests {
                 continue;
             }
             let key: String = bare.chars().flat_map(char::to_lowercase).collect();
-            if stop_languages(&key) & stop_bit != 0 {
+            if stop_words.contains(&key.as_str()) {
                 counts.stops += 1;
             }
         }
@@ -505,14 +473,10 @@ mod tests {
 
     #[test]
     fn one_pass_agrees_with_the_reference() {
-        let stop = |w: &str| {
-            u32::from(
-                [
-                    "the", "of", "a", "was", "in", "and", "to", "it's", "и", "über", "für", "ⅰ",
-                ]
-                .contains(&w),
-            )
-        };
+        let listed = [
+            "the", "of", "a", "was", "in", "and", "to", "it's", "и", "über", "für", "ⅰ",
+        ];
+        let stop = stop_words(&listed.join("\n"));
         let lines = [
             "The minister was in Tripoli to meet the general.",
             "Home | News | Sport | Weather",
@@ -535,8 +499,8 @@ mod tests {
         ];
         for line in lines {
             assert_eq!(
-                count_any_line(line, stop, 1, &mut String::new()),
-                reference_count(line, stop, 1),
+                count_any_line(line, &stop, 1),
+                reference_count(line, &listed),
                 "{line:?}"
             );
         }
@@ -544,7 +508,7 @@ mod tests {
 
     #[test]
     fn ascii_and_general_paths_agree() {
-        let stop = |w: &str| u32::from(["the", "of", "a", "was", "in", "and", "to", "it's"].contains(&w));
+        let stop = stop_words("the\nof\na\nwas\nin\nand\nto\nit's");
         let lines = [
             "The minister was in Tripoli to meet the general.",
             "Home | News | Sport | Weather",
@@ -566,10 +530,9 @@ mod tests {
             "3:30 pm",
         ];
         for line in lines {
-            let mut word = String::new();
             assert_eq!(
-                count_ascii_line(line, stop, 1, &mut word),
-                count_any_line(line, stop, 1, &mut word),
+                count_ascii_line(line, &stop, 1),
+                count_any_line(line, &stop, 1),
                 "{line:?}"
             );
         }
@@ -632,7 +595,6 @@ mod tests {
     #[test]
     fn uppercase_and_non_ascii_words_are_lowercased_before_lookup() {
         assert_eq!(count("THE END OF A ERA").stops, 3);
-        let stop = |w: &str| u32::from(w == "и" || w == "über");
-        assert_eq!(count_line("И мир Über", stop, 1, &mut String::new()).stops, 2);
+        assert_eq!(count_line("И мир Über", &stop_words("и\nüber"), 1).stops, 2);
     }
 }

@@ -248,7 +248,6 @@ pub(crate) struct HeuristicScratch {
     shape_cache: meta::Cache,
     header_caches: Vec<(meta::Cache, meta::Cache)>,
     patterns: PatternSet,
-    word: String,
     /// Indices of the lines the classifier judges.
     pub candidates: Vec<usize>,
     /// Per candidate: line features, then the first score, then context features.
@@ -279,7 +278,6 @@ impl HeuristicScratch {
                 .map(|(_, h, f, _, _)| (h.create_cache(), f.create_cache()))
                 .collect(),
             patterns: PatternSet::new(heuristics.shapes.pattern_len()),
-            word: String::new(),
             candidates: Vec::new(),
             line_features: Vec::new(),
             first: Vec::new(),
@@ -409,7 +407,6 @@ impl Heuristics {
         let HeuristicScratch {
             shape_cache,
             patterns,
-            word,
             candidates,
             line_features,
             recurring,
@@ -421,7 +418,7 @@ impl Heuristics {
         candidates.clear();
         line_features.clear();
         words.clear();
-        let stop_bit = self.language(text, lines, word);
+        let stop_bit = self.language(text, lines);
 
         // Lines repeated within the page (every "Reply", every "Share"):
         // each line is hashed once, and the size of its run of equal hashes
@@ -452,7 +449,7 @@ impl Heuristics {
                 continue;
             }
             let content = &text[line.trimmed.0..line.trimmed.1];
-            let counts: LineCounts = features::count_line(content, |w| self.stop.languages(w), stop_bit, word);
+            let counts: LineCounts = features::count_line(content, &self.stop, stop_bit);
             let mut x = [0.0f32; LINE_COUNT];
             features::own_features(&counts, line.start as f32 / len, &mut x);
             patterns.clear();
@@ -491,13 +488,12 @@ impl Heuristics {
     }
 
     /// The stop-word list that covers most words of the page's first lines.
-    fn language(&self, text: &str, lines: &[LineView], word: &mut String) -> u32 {
+    fn language(&self, text: &str, lines: &[LineView]) -> u32 {
         let mut hits = [0u32; 32];
         let mut seen = 0;
         for line in lines.iter().filter(|l| l.trimmed.0 != l.trimmed.1) {
             let more = features::bare_words(&text[line.trimmed.0..line.trimmed.1], |bare| {
-                let key = features::lowercase_key(bare, word);
-                let mut bits = self.stop.languages(key);
+                let mut bits = self.stop.languages(bare);
                 while bits != 0 {
                     hits[bits.trailing_zeros() as usize] += 1;
                     bits &= bits - 1;
@@ -780,11 +776,10 @@ mod tests {
     #[test]
     fn the_page_language_picks_the_stop_word_list() {
         let h = toy();
-        let mut word = String::new();
         let german = "Der Minister ist in der Stadt und hat mit den Leuten gesprochen.\n";
-        assert_eq!(language_code(h.language(german, &views(german), &mut word)), "de");
+        assert_eq!(language_code(h.language(german, &views(german))), "de");
         let english = "The minister was in the city and he spoke with the people.\n";
-        assert_eq!(language_code(h.language(english, &views(english), &mut word)), "en");
+        assert_eq!(language_code(h.language(english, &views(english))), "en");
     }
 
     /// A line long enough to count as prose above a comment heading.
