@@ -266,6 +266,15 @@ pub(crate) struct HeuristicScratch {
     hashes: Vec<(u64, u32)>,
     /// Per line of the document: how many lines of the page have its text.
     copies: Vec<u32>,
+    /// Per candidate: its counts, and where its words' languages stand in
+    /// `word_languages`.
+    counted: Vec<(LineCounts, std::ops::Range<usize>)>,
+    /// The stop-word languages (bits) of the page's words, in line order:
+    /// every candidate's words, and those of removed lines among the first
+    /// [`LANGUAGE_WORDS`].
+    word_languages: Vec<u32>,
+    /// The page's language, as the bit of its stop-word list.
+    language: u32,
 }
 
 impl HeuristicScratch {
@@ -287,6 +296,9 @@ impl HeuristicScratch {
             words: Vec::new(),
             hashes: Vec::new(),
             copies: Vec::new(),
+            counted: Vec::new(),
+            word_languages: Vec::new(),
+            language: 0,
         }
     }
 }
@@ -413,12 +425,41 @@ impl Heuristics {
             words,
             hashes,
             copies,
+            counted,
+            word_languages,
+            language,
             ..
         } = scratch;
         candidates.clear();
         line_features.clear();
         words.clear();
-        let stop_bit = self.language(text, lines);
+        counted.clear();
+        word_languages.clear();
+
+        // Every candidate is counted, and its words looked up, before the
+        // page's language is known: the guess reads the same look-ups (the
+        // first LANGUAGE_WORDS words of the page, in line order), and only a
+        // removed line among them needs its words looked up for it alone.
+        for (index, line) in lines.iter().enumerate() {
+            if line.trimmed.0 == line.trimmed.1 {
+                continue;
+            }
+            let content = &text[line.trimmed.0..line.trimmed.1];
+            if line.removed {
+                if word_languages.len() < LANGUAGE_WORDS {
+                    features::bare_words(content, |bare| {
+                        word_languages.push(self.stop.languages(bare));
+                        word_languages.len() < LANGUAGE_WORDS
+                    });
+                }
+                continue;
+            }
+            let first_word = word_languages.len();
+            let counts = features::count_line(content, &self.stop, word_languages);
+            candidates.push(index);
+            counted.push((counts, first_word..word_languages.len()));
+        }
+        *language = page_language(&word_languages[..word_languages.len().min(LANGUAGE_WORDS)]);
 
         // Lines repeated within the page (every "Reply", every "Share"):
         // each line is hashed once, and the size of its run of equal hashes
@@ -444,14 +485,12 @@ impl Heuristics {
         }
 
         let len = text.len().max(1) as f32;
-        for (index, line) in lines.iter().enumerate() {
-            if line.removed || line.trimmed.0 == line.trimmed.1 {
-                continue;
-            }
+        for (&index, (counts, line_words)) in candidates.iter().zip(counted.iter_mut()) {
+            let line = &lines[index];
             let content = &text[line.trimmed.0..line.trimmed.1];
-            let counts: LineCounts = features::count_line(content, &self.stop, stop_bit);
+            counts.stops = features::count_stops(&word_languages[line_words.clone()], *language);
             let mut x = [0.0f32; LINE_COUNT];
-            features::own_features(&counts, line.start as f32 / len, &mut x);
+            features::own_features(counts, line.start as f32 / len, &mut x);
             patterns.clear();
             self.shapes
                 .which_overlapping_matches_with(shape_cache, &Input::new(content), patterns);
@@ -477,7 +516,6 @@ impl Heuristics {
             // ln(documents holding the line): 0 for a line only this page has, and
             // for every line outside corpus mode, so the weight moves nothing there.
             x[RECURRING] = recurring.get(index).map_or(0.0, |&r| (r.max(1) as f32).ln());
-            candidates.push(index);
             line_features.push(x);
             words.push(counts.words);
         }
@@ -486,29 +524,25 @@ impl Heuristics {
             x_neighbours(line_features, k, n);
         }
     }
+}
 
-    /// The stop-word list that covers most words of the page's first lines.
-    fn language(&self, text: &str, lines: &[LineView]) -> u32 {
-        let mut hits = [0u32; 32];
-        let mut seen = 0;
-        for line in lines.iter().filter(|l| l.trimmed.0 != l.trimmed.1) {
-            let more = features::bare_words(&text[line.trimmed.0..line.trimmed.1], |bare| {
-                let mut bits = self.stop.languages(bare);
-                while bits != 0 {
-                    hits[bits.trailing_zeros() as usize] += 1;
-                    bits &= bits - 1;
-                }
-                seen += 1;
-                seen < 1000
-            });
-            if !more {
-                break;
-            }
+/// How many of a page's first words decide its language.
+const LANGUAGE_WORDS: usize = 1000;
+
+/// The stop-word list (as a bit) that covers most of `word_languages`, the
+/// languages of the page's first words.
+fn page_language(word_languages: &[u32]) -> u32 {
+    let mut hits = [0u32; 32];
+    for &languages in word_languages {
+        let mut bits = languages;
+        while bits != 0 {
+            hits[bits.trailing_zeros() as usize] += 1;
+            bits &= bits - 1;
         }
-        // Ties go to the earlier list, English first.
-        let best = (0..stopwords::LISTS.len()).fold(0, |best, i| if hits[i] > hits[best] { i } else { best });
-        1 << best
     }
+    // Ties go to the earlier list, English first.
+    let best = (0..stopwords::LISTS.len()).fold(0, |best, i| if hits[i] > hits[best] { i } else { best });
+    1 << best
 }
 
 /// Copies the neighbour features of candidate `k` from candidates `k-1` and `k+1`.
@@ -776,10 +810,24 @@ mod tests {
     #[test]
     fn the_page_language_picks_the_stop_word_list() {
         let h = toy();
+        let mut scratch = HeuristicScratch::new(&h);
+        let mut language = |text: &str, lines: &[LineView]| {
+            h.features(text, lines, &mut scratch);
+            language_code(scratch.language)
+        };
         let german = "Der Minister ist in der Stadt und hat mit den Leuten gesprochen.\n";
-        assert_eq!(language_code(h.language(german, &views(german))), "de");
+        assert_eq!(language(german, &views(german)), "de");
         let english = "The minister was in the city and he spoke with the people.\n";
-        assert_eq!(language_code(h.language(english, &views(english))), "en");
+        assert_eq!(language(english, &views(english)), "en");
+        // A removed line's words count, and only the first thousand words do.
+        let mut lines = views(german);
+        lines[0].removed = true;
+        assert_eq!(language(german, &lines), "de");
+        // 960 English words, then 2,600 German ones.
+        let late_german = format!("{}{}", english.repeat(80), german.repeat(200));
+        assert_eq!(language(&late_german, &views(&late_german)), "en");
+        let early_german = format!("{}{english}", german.repeat(100));
+        assert_eq!(language(&early_german, &views(&early_german)), "de");
     }
 
     /// A line long enough to count as prose above a comment heading.
