@@ -180,7 +180,6 @@ fn lower_table() -> Box<[u16; LOWER_TABLE]> {
 
 /// Every stop word of every language, with the languages it belongs to as
 /// bits (bit `i` for `LISTS[i]`).
-#[derive(Debug)]
 pub(crate) struct StopWords {
     /// Per slot, the tag of its word's hash, 0 when free. A look-up reads
     /// the tags (4 KiB, which stay in the L1 cache) and a word only where
@@ -195,6 +194,16 @@ pub(crate) struct StopWords {
     bits: u32,
     /// The lowercase of each character below U+0800, or [`NOT_SIMPLE`].
     lower: Box<[u16; LOWER_TABLE]>,
+}
+
+/// The sizes, not the 4,096 slots and 2,048 lowercase entries.
+impl std::fmt::Debug for StopWords {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StopWords")
+            .field("words", &self.tags.iter().filter(|&&t| t != 0).count())
+            .field("slots", &self.tags.len())
+            .finish()
+    }
 }
 
 impl StopWords {
