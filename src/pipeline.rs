@@ -538,6 +538,8 @@ fn normalize(path: &Path) -> PathBuf {
 /// provenance, the reject file, standard output, the summary, the reporter.
 pub(crate) struct Collector<'a> {
     provenance: Option<(std::io::BufWriter<fs::File>, PathBuf)>,
+    /// The provenance line being written, kept from record to record.
+    line: Vec<u8>,
     rejects: Option<(std::io::BufWriter<fs::File>, PathBuf)>,
     stdout: Option<std::io::BufWriter<Box<dyn Write + Send>>>,
     pub(crate) summary: Summary,
@@ -549,8 +551,9 @@ impl Collector<'_> {
     /// reject line; counts it; reports it.
     pub(crate) fn record(&mut self, record: Record) -> Result<()> {
         if let Some((writer, path)) = &mut self.provenance {
-            let line = record.to_json_line();
-            writeln!(writer, "{line}").map_err(|e| Error::io(&*path, e))?;
+            self.line.clear();
+            record.write_json_line(&mut self.line);
+            writer.write_all(&self.line).map_err(|e| Error::io(&*path, e))?;
             if record.document.is_none() {
                 // A finished file is on disk before the next one starts.
                 writer.flush().map_err(|e| Error::io(&*path, e))?;
@@ -667,6 +670,7 @@ pub fn run(plan: &Plan, config: &RunConfig, cleaner: &Cleaner, reporter: &mut dy
     });
     let mut collector = Collector {
         provenance,
+        line: Vec::new(),
         rejects,
         stdout,
         summary: Summary {

@@ -7,6 +7,8 @@
 //! the scores around it, and whether it lies inside the document's densest
 //! run of content (its main region).
 
+use super::stopwords::StopWords;
+
 /// Names of the line features, in the order of a feature vector.
 pub const LINE_FEATURES: &[&str] = &[
     "words",
@@ -121,32 +123,6 @@ fn is_separator(c: char) -> bool {
     matches!(c, '|' | '·' | '»' | '›' | '•')
 }
 
-/// A word lowercased for the stop-word lists: the word itself when it has
-/// nothing to lowercase, else its lowercase form in `scratch`.
-pub(crate) fn lowercase_key<'a>(bare: &'a str, scratch: &'a mut String) -> &'a str {
-    if bare.is_ascii() {
-        ascii_lowercase_key(bare, bare.bytes().any(|b| b.is_ascii_uppercase()), scratch)
-    } else {
-        scratch.clear();
-        scratch.extend(bare.chars().flat_map(char::to_lowercase));
-        scratch.as_str()
-    }
-}
-
-/// [`lowercase_key`] for an ASCII word whose caller knows whether it holds
-/// an upper-case letter; the same lowercasing as `char::to_lowercase` on
-/// ASCII, without decoding.
-fn ascii_lowercase_key<'a>(bare: &'a str, has_upper: bool, scratch: &'a mut String) -> &'a str {
-    if has_upper {
-        scratch.clear();
-        scratch.push_str(bare);
-        scratch.make_ascii_lowercase();
-        scratch.as_str()
-    } else {
-        bare
-    }
-}
-
 /// Whether a line ends as a sentence does (closing quotes and brackets aside).
 pub(crate) fn ends_a_sentence(line: &str) -> bool {
     is_terminal(line.trim_end_matches(is_closer).chars().next_back())
@@ -212,86 +188,64 @@ pub(crate) fn bare_words<'a>(line: &'a str, mut each: impl FnMut(&'a str) -> boo
     true
 }
 
-/// Counts `line` (trimmed, non-blank). `stop_bit` selects the document's
-/// language in `stop_languages`; `word` is a reusable buffer for lowercasing.
-pub(crate) fn count_line(
-    line: &str,
-    stop_languages: impl Fn(&str) -> u32,
-    stop_bit: u32,
-    word: &mut String,
-) -> LineCounts {
+/// Counts `line` (trimmed, non-blank), all but its stop words: the stop-word
+/// languages of its words (the bare words [`bare_words`] gives, in order)
+/// are pushed to `word_languages`. The page's language is decided from the
+/// first words of the page, so the caller counts the stops with
+/// [`count_stops`] once it is known; the same look-ups serve both, where
+/// the language guess used to look every word up a second time.
+pub(crate) fn count_line(line: &str, stop: &StopWords, word_languages: &mut Vec<u32>) -> LineCounts {
     if line.is_ascii() {
-        count_ascii_line(line, stop_languages, stop_bit, word)
+        count_ascii_line(line, stop, word_languages)
     } else {
-        count_any_line(line, stop_languages, stop_bit, word)
+        count_any_line(line, stop, word_languages)
     }
 }
 
-/// [`count_line`] for a line of ASCII, byte by byte in one pass: most lines
-/// are, and the classifier counts every line that no rule removed, so the
-/// char decoding, `split_whitespace` and `trim_matches` of the general path
-/// were a tenth of a run's time. On ASCII the classes are the same as the
-/// general path's (`is_alphabetic` is a letter, `is_numeric` a digit,
-/// `is_whitespace` 9 to 13 and space), which `ascii_and_general_paths_agree`
-/// checks.
-fn count_ascii_line(line: &str, stop_languages: impl Fn(&str) -> u32, stop_bit: u32, word: &mut String) -> LineCounts {
+/// How many of the words whose languages are `word_languages` are stop
+/// words of the language `stop_bit`.
+pub(crate) fn count_stops(word_languages: &[u32], stop_bit: u32) -> u32 {
+    word_languages.iter().filter(|&&bits| bits & stop_bit != 0).count() as u32
+}
+
+/// [`count_line`] for a line of ASCII, byte by byte: most lines are, and
+/// the classifier counts every line that no rule removed, so the char
+/// decoding, `split_whitespace` and `trim_matches` of the general path were
+/// a tenth of a run's time. Each character class is counted over the whole
+/// line by a loop of its own, which the compiler turns into vector
+/// instructions; one pass over bytes that classified each byte and followed
+/// the words at once took most of its time in mispredicted branches. On
+/// ASCII the classes are the same as the general path's (`is_alphabetic` is
+/// a letter, `is_numeric` a digit, `is_whitespace` 9 to 13 and space), which
+/// `ascii_and_general_paths_agree` checks.
+fn count_ascii_line(line: &str, stop: &StopWords, word_languages: &mut Vec<u32>) -> LineCounts {
     let bytes = line.as_bytes();
+    let is_blank = |b: u8| matches!(b, b' ' | b'\t'..=b'\r');
+    let letters = count_bytes(bytes, |b| b.is_ascii_alphabetic());
+    let uppercase = count_bytes(bytes, |b| b.is_ascii_uppercase());
+    let digits = count_bytes(bytes, |b| b.is_ascii_digit());
+    let blanks = count_bytes(bytes, is_blank);
     let mut counts = LineCounts {
         chars: bytes.len() as u32,
+        digits,
+        symbols: bytes.len() as u32 - letters - digits - blanks,
+        separator: memchr::memchr(b'|', bytes).is_some(),
         ..LineCounts::default()
     };
-    let mut letters = 0u32;
-    let mut uppercase = 0u32;
-    // The current token: where it starts, and its first and last alphanumeric byte.
-    let mut token_start: Option<usize> = None;
-    let mut bare: Option<(usize, usize)> = None;
-    let mut bare_has_upper = false;
-    let mut end_token = |bare: Option<(usize, usize)>, has_upper: bool, counts: &mut LineCounts| {
+    for token in bytes.split(|&b| is_blank(b)).filter(|token| !token.is_empty()) {
         counts.words += 1;
-        let Some((first, last)) = bare else {
-            return;
+        // The bare word: the token from its first to its last letter or digit.
+        let Some(first) = token.iter().position(u8::is_ascii_alphanumeric) else {
+            continue;
         };
-        if bytes[first].is_ascii_uppercase() {
+        let last = token.iter().rposition(u8::is_ascii_alphanumeric).unwrap_or(first);
+        if token[first].is_ascii_uppercase() {
             counts.capitalised += 1;
         }
         if last + 1 - first > 24 {
-            return;
-        }
-        let key = ascii_lowercase_key(&line[first..=last], has_upper, word);
-        if stop_languages(key) & stop_bit != 0 {
-            counts.stops += 1;
-        }
-    };
-    for (at, &b) in bytes.iter().enumerate() {
-        let blank = matches!(b, b' ' | b'\t'..=b'\r');
-        if b.is_ascii_alphabetic() {
-            letters += 1;
-            uppercase += b.is_ascii_uppercase() as u32;
-        } else if b.is_ascii_digit() {
-            counts.digits += 1;
-        } else if !blank {
-            counts.symbols += 1;
-            counts.separator |= b == b'|';
-        }
-        if blank {
-            if token_start.take().is_some() {
-                end_token(bare.take(), bare_has_upper, &mut counts);
-            }
             continue;
         }
-        if token_start.is_none() {
-            token_start = Some(at);
-            bare_has_upper = false;
-        }
-        if b.is_ascii_alphanumeric() {
-            // Uppercase counts only inside the bare word: trimming drops the
-            // token's non-alphanumeric edges, and there are no letters there.
-            bare_has_upper |= b.is_ascii_uppercase();
-            bare = Some((bare.map_or(at, |(first, _)| first), at));
-        }
-    }
-    if token_start.is_some() {
-        end_token(bare, bare_has_upper, &mut counts);
+        word_languages.push(stop.ascii_languages(&token[first..=last]));
     }
     counts.all_caps = letters >= 2 && uppercase == letters;
     let last = bytes
@@ -304,6 +258,12 @@ fn count_ascii_line(line: &str, stop_languages: impl Fn(&str) -> u32, stop_bit: 
     counts
 }
 
+/// How many of `bytes` are in `class`, in a loop simple enough to vectorise.
+#[inline]
+fn count_bytes(bytes: &[u8], class: impl Fn(u8) -> bool) -> u32 {
+    bytes.iter().map(|&b| u32::from(class(b))).sum()
+}
+
 /// [`count_line`] for any line, in one pass over its characters: the
 /// character classes, the words and each word's bare part (its first to its
 /// last alphanumeric character) are found together, as
@@ -311,7 +271,7 @@ fn count_ascii_line(line: &str, stop_languages: impl Fn(&str) -> u32, stop_bit: 
 /// three times before (`chars`, `split_whitespace`, `trim_matches`), which
 /// made it the heuristics' costliest case; `one_pass_agrees_with_the_reference`
 /// checks that the counts are those of the three-pass version.
-fn count_any_line(line: &str, stop_languages: impl Fn(&str) -> u32, stop_bit: u32, word: &mut String) -> LineCounts {
+fn count_any_line(line: &str, stop: &StopWords, word_languages: &mut Vec<u32>) -> LineCounts {
     let mut counts = LineCounts::default();
     let mut letters = 0u32;
     let mut uppercase = 0u32;
@@ -330,10 +290,7 @@ fn count_any_line(line: &str, stop_languages: impl Fn(&str) -> u32, stop_bit: u3
         if end - first > 24 {
             return;
         }
-        let key = lowercase_key(&line[first..end], word);
-        if stop_languages(key) & stop_bit != 0 {
-            counts.stops += 1;
-        }
+        word_languages.push(stop.languages(&line[first..end]));
     };
     for (at, c) in line.char_indices() {
         counts.chars += 1;
@@ -414,9 +371,37 @@ pub(crate) fn own_features(counts: &LineCounts, position: f32, out: &mut [f32; L
 mod tests {
     use super::*;
 
+    /// A one-language table of `words` (one per line).
+    fn stop_words(words: &str) -> StopWords {
+        StopWords::from_lists(&[("xx", words)])
+    }
+
+    /// What `counter` finds in `line`, its stops counted in the table's one
+    /// language, and the languages of its words.
+    fn counted(
+        counter: fn(&str, &StopWords, &mut Vec<u32>) -> LineCounts,
+        line: &str,
+        stop: &StopWords,
+    ) -> (LineCounts, Vec<u32>) {
+        let mut word_languages = Vec::new();
+        let mut counts = counter(line, stop, &mut word_languages);
+        counts.stops = count_stops(&word_languages, 1);
+        (counts, word_languages)
+    }
+
     fn count(line: &str) -> LineCounts {
-        let stop = |w: &str| u32::from(["the", "of", "a", "was", "in", "and", "to"].contains(&w));
-        count_line(line, stop, 1, &mut String::new())
+        counted(count_line, line, &stop_words("the\nof\na\nwas\nin\nand\nto")).0
+    }
+
+    /// The languages of `line`'s words as the page-language guess sees
+    /// them: [`bare_words`], each looked up.
+    fn bare_word_languages(line: &str, stop: &StopWords) -> Vec<u32> {
+        let mut languages = Vec::new();
+        bare_words(line, |bare| {
+            languages.push(stop.languages(bare));
+            true
+        });
+        languages
     }
 
     #[test]
@@ -466,7 +451,7 @@ mod tests {
 
     /// The three-pass count that [`count_any_line`] replaced, kept as the
     /// reference its one pass must agree with.
-    fn reference_count(line: &str, stop_languages: impl Fn(&str) -> u32, stop_bit: u32) -> LineCounts {
+    fn reference_count(line: &str, stop_words: &[&str]) -> LineCounts {
         let mut counts = LineCounts::default();
         let mut letters = 0u32;
         let mut uppercase = 0u32;
@@ -496,7 +481,7 @@ mod tests {
                 continue;
             }
             let key: String = bare.chars().flat_map(char::to_lowercase).collect();
-            if stop_languages(&key) & stop_bit != 0 {
+            if stop_words.contains(&key.as_str()) {
                 counts.stops += 1;
             }
         }
@@ -505,14 +490,10 @@ mod tests {
 
     #[test]
     fn one_pass_agrees_with_the_reference() {
-        let stop = |w: &str| {
-            u32::from(
-                [
-                    "the", "of", "a", "was", "in", "and", "to", "it's", "и", "über", "für", "ⅰ",
-                ]
-                .contains(&w),
-            )
-        };
+        let listed = [
+            "the", "of", "a", "was", "in", "and", "to", "it's", "и", "über", "für", "ⅰ",
+        ];
+        let stop = stop_words(&listed.join("\n"));
         let lines = [
             "The minister was in Tripoli to meet the general.",
             "Home | News | Sport | Weather",
@@ -534,17 +515,15 @@ mod tests {
             "a\u{200b}b the\u{feff} of",
         ];
         for line in lines {
-            assert_eq!(
-                count_any_line(line, stop, 1, &mut String::new()),
-                reference_count(line, stop, 1),
-                "{line:?}"
-            );
+            let (counts, word_languages) = counted(count_any_line, line, &stop);
+            assert_eq!(counts, reference_count(line, &listed), "{line:?}");
+            assert_eq!(word_languages, bare_word_languages(line, &stop), "{line:?}");
         }
     }
 
     #[test]
     fn ascii_and_general_paths_agree() {
-        let stop = |w: &str| u32::from(["the", "of", "a", "was", "in", "and", "to", "it's"].contains(&w));
+        let stop = stop_words("the\nof\na\nwas\nin\nand\nto\nit's");
         let lines = [
             "The minister was in Tripoli to meet the general.",
             "Home | News | Sport | Weather",
@@ -564,14 +543,16 @@ mod tests {
             "...",
             "ends?]",
             "3:30 pm",
+            "a|b || c | ",
+            "|",
+            "(The [Of] --- \"And\" x-y-z",
+            "abcdefghijklmnopqrstuvwxyz0123 (the) THE-END",
+            "\t\tThe\x0b\x0cof\r",
         ];
         for line in lines {
-            let mut word = String::new();
-            assert_eq!(
-                count_ascii_line(line, stop, 1, &mut word),
-                count_any_line(line, stop, 1, &mut word),
-                "{line:?}"
-            );
+            let ascii = counted(count_ascii_line, line, &stop);
+            assert_eq!(ascii, counted(count_any_line, line, &stop), "{line:?}");
+            assert_eq!(ascii.1, bare_word_languages(line, &stop), "{line:?}");
         }
     }
 
@@ -632,7 +613,6 @@ mod tests {
     #[test]
     fn uppercase_and_non_ascii_words_are_lowercased_before_lookup() {
         assert_eq!(count("THE END OF A ERA").stops, 3);
-        let stop = |w: &str| u32::from(w == "и" || w == "über");
-        assert_eq!(count_line("И мир Über", stop, 1, &mut String::new()).stops, 2);
+        assert_eq!(counted(count_line, "И мир Über", &stop_words("и\nüber")).0.stops, 2);
     }
 }

@@ -248,7 +248,6 @@ pub(crate) struct HeuristicScratch {
     shape_cache: meta::Cache,
     header_caches: Vec<(meta::Cache, meta::Cache)>,
     patterns: PatternSet,
-    word: String,
     /// Indices of the lines the classifier judges.
     pub candidates: Vec<usize>,
     /// Per candidate: line features, then the first score, then context features.
@@ -267,6 +266,18 @@ pub(crate) struct HeuristicScratch {
     hashes: Vec<(u64, u32)>,
     /// Per line of the document: how many lines of the page have its text.
     copies: Vec<u32>,
+    /// `(line hash, lines with it)`, an open-addressing table; `0` lines
+    /// marks a free slot.
+    hash_counts: Vec<(u64, u32)>,
+    /// Per candidate: its counts, and where its words' languages stand in
+    /// `word_languages`.
+    counted: Vec<(LineCounts, std::ops::Range<usize>)>,
+    /// The stop-word languages (bits) of the page's words, in line order:
+    /// every candidate's words, and those of removed lines among the first
+    /// [`LANGUAGE_WORDS`].
+    word_languages: Vec<u32>,
+    /// The page's language, as the bit of its stop-word list.
+    language: u32,
 }
 
 impl HeuristicScratch {
@@ -279,7 +290,6 @@ impl HeuristicScratch {
                 .map(|(_, h, f, _, _)| (h.create_cache(), f.create_cache()))
                 .collect(),
             patterns: PatternSet::new(heuristics.shapes.pattern_len()),
-            word: String::new(),
             candidates: Vec::new(),
             line_features: Vec::new(),
             first: Vec::new(),
@@ -289,6 +299,10 @@ impl HeuristicScratch {
             words: Vec::new(),
             hashes: Vec::new(),
             copies: Vec::new(),
+            hash_counts: Vec::new(),
+            counted: Vec::new(),
+            word_languages: Vec::new(),
+            language: 0,
         }
     }
 }
@@ -409,23 +423,55 @@ impl Heuristics {
         let HeuristicScratch {
             shape_cache,
             patterns,
-            word,
             candidates,
             line_features,
             recurring,
             words,
             hashes,
+            hash_counts,
             copies,
+            counted,
+            word_languages,
+            language,
             ..
         } = scratch;
         candidates.clear();
         line_features.clear();
         words.clear();
-        let stop_bit = self.language(text, lines, word);
+        counted.clear();
+        word_languages.clear();
+
+        // Every candidate is counted, and its words looked up, before the
+        // page's language is known: the guess reads the same look-ups (the
+        // first LANGUAGE_WORDS words of the page, in line order), and only a
+        // removed line among them needs its words looked up for it alone.
+        for (index, line) in lines.iter().enumerate() {
+            if line.trimmed.0 == line.trimmed.1 {
+                continue;
+            }
+            let content = &text[line.trimmed.0..line.trimmed.1];
+            if line.removed {
+                if word_languages.len() < LANGUAGE_WORDS {
+                    features::bare_words(content, |bare| {
+                        word_languages.push(self.stop.languages(bare));
+                        word_languages.len() < LANGUAGE_WORDS
+                    });
+                }
+                continue;
+            }
+            let first_word = word_languages.len();
+            let counts = features::count_line(content, &self.stop, word_languages);
+            candidates.push(index);
+            counted.push((counts, first_word..word_languages.len()));
+        }
+        *language = page_language(&word_languages[..word_languages.len().min(LANGUAGE_WORDS)]);
 
         // Lines repeated within the page (every "Reply", every "Share"):
-        // each line is hashed once, and the size of its run of equal hashes
-        // is its number of copies.
+        // each line is hashed once and its hash counted in a table (open
+        // addressing, at most half full), so a line's copies are its hash's
+        // count. Sorting the hashes and measuring the runs of equal ones
+        // gave the same counts in O(n log n), and the sort was a per cent
+        // of a run.
         hashes.clear();
         for (index, line) in lines.iter().enumerate() {
             if line.trimmed.0 != line.trimmed.1 {
@@ -435,26 +481,34 @@ impl Heuristics {
                 ));
             }
         }
-        hashes.sort_unstable();
-        // Copies per line, counted once per run of equal hashes: looking each
-        // line's run up again would be quadratic on a page of one repeated line.
+        let bits = (hashes.len() * 2).max(2).next_power_of_two().trailing_zeros();
+        hash_counts.clear();
+        hash_counts.resize(1 << bits, (0, 0));
+        // The slot of hash `h`: its own, or the free one where it goes.
+        let slot_of = |table: &[(u64, u32)], h: u64| {
+            let mut slot = (h >> (64 - bits)) as usize;
+            while table[slot].1 != 0 && table[slot].0 != h {
+                slot = (slot + 1) & (table.len() - 1);
+            }
+            slot
+        };
+        for &(h, _) in hashes.iter() {
+            let slot = slot_of(hash_counts, h);
+            hash_counts[slot] = (h, hash_counts[slot].1 + 1);
+        }
         copies.clear();
         copies.resize(lines.len(), 1);
-        for run in hashes.chunk_by(|a, b| a.0 == b.0) {
-            for &(_, index) in run {
-                copies[index as usize] = run.len() as u32;
-            }
+        for &(h, index) in hashes.iter() {
+            copies[index as usize] = hash_counts[slot_of(hash_counts, h)].1;
         }
 
         let len = text.len().max(1) as f32;
-        for (index, line) in lines.iter().enumerate() {
-            if line.removed || line.trimmed.0 == line.trimmed.1 {
-                continue;
-            }
+        for (&index, (counts, line_words)) in candidates.iter().zip(counted.iter_mut()) {
+            let line = &lines[index];
             let content = &text[line.trimmed.0..line.trimmed.1];
-            let counts: LineCounts = features::count_line(content, |w| self.stop.languages(w), stop_bit, word);
+            counts.stops = features::count_stops(&word_languages[line_words.clone()], *language);
             let mut x = [0.0f32; LINE_COUNT];
-            features::own_features(&counts, line.start as f32 / len, &mut x);
+            features::own_features(counts, line.start as f32 / len, &mut x);
             patterns.clear();
             self.shapes
                 .which_overlapping_matches_with(shape_cache, &Input::new(content), patterns);
@@ -480,7 +534,6 @@ impl Heuristics {
             // ln(documents holding the line): 0 for a line only this page has, and
             // for every line outside corpus mode, so the weight moves nothing there.
             x[RECURRING] = recurring.get(index).map_or(0.0, |&r| (r.max(1) as f32).ln());
-            candidates.push(index);
             line_features.push(x);
             words.push(counts.words);
         }
@@ -489,30 +542,25 @@ impl Heuristics {
             x_neighbours(line_features, k, n);
         }
     }
+}
 
-    /// The stop-word list that covers most words of the page's first lines.
-    fn language(&self, text: &str, lines: &[LineView], word: &mut String) -> u32 {
-        let mut hits = [0u32; 32];
-        let mut seen = 0;
-        for line in lines.iter().filter(|l| l.trimmed.0 != l.trimmed.1) {
-            let more = features::bare_words(&text[line.trimmed.0..line.trimmed.1], |bare| {
-                let key = features::lowercase_key(bare, word);
-                let mut bits = self.stop.languages(key);
-                while bits != 0 {
-                    hits[bits.trailing_zeros() as usize] += 1;
-                    bits &= bits - 1;
-                }
-                seen += 1;
-                seen < 1000
-            });
-            if !more {
-                break;
-            }
+/// How many of a page's first words decide its language.
+const LANGUAGE_WORDS: usize = 1000;
+
+/// The stop-word list (as a bit) that covers most of `word_languages`, the
+/// languages of the page's first words.
+fn page_language(word_languages: &[u32]) -> u32 {
+    let mut hits = [0u32; 32];
+    for &languages in word_languages {
+        let mut bits = languages;
+        while bits != 0 {
+            hits[bits.trailing_zeros() as usize] += 1;
+            bits &= bits - 1;
         }
-        // Ties go to the earlier list, English first.
-        let best = (0..stopwords::LISTS.len()).fold(0, |best, i| if hits[i] > hits[best] { i } else { best });
-        1 << best
     }
+    // Ties go to the earlier list, English first.
+    let best = (0..stopwords::LISTS.len()).fold(0, |best, i| if hits[i] > hits[best] { i } else { best });
+    1 << best
 }
 
 /// Copies the neighbour features of candidate `k` from candidates `k-1` and `k+1`.
@@ -764,6 +812,31 @@ mod tests {
     }
 
     #[test]
+    fn every_line_counts_the_lines_with_its_text() {
+        let texts = [
+            "Reply",
+            "Share",
+            "Reply",
+            "A longer line of its own.",
+            "Reply",
+            "Share",
+            "Like",
+        ];
+        let mut page: String = texts.iter().map(|t| format!("{t}\n\n")).collect();
+        page.push_str(&"Report\n".repeat(500));
+        let h = toy();
+        let lines = views(&page);
+        let mut scratch = HeuristicScratch::new(&h);
+        h.features(&page, &lines, &mut scratch);
+        for (k, &index) in scratch.candidates.iter().enumerate() {
+            let text = &page[lines[index].trimmed.0..lines[index].trimmed.1];
+            let copies = lines.iter().filter(|l| &page[l.trimmed.0..l.trimmed.1] == text).count();
+            assert_eq!(scratch.line_features[k][REPEATS], (copies as f32).ln(), "{text:?}");
+        }
+        assert_eq!(scratch.candidates.len(), 507);
+    }
+
+    #[test]
     fn a_time_stamp_is_comment_furniture_on_a_short_line_only() {
         let text = "May 3, 2012 at 10:41 am
 \
@@ -780,11 +853,24 @@ mod tests {
     #[test]
     fn the_page_language_picks_the_stop_word_list() {
         let h = toy();
-        let mut word = String::new();
+        let mut scratch = HeuristicScratch::new(&h);
+        let mut language = |text: &str, lines: &[LineView]| {
+            h.features(text, lines, &mut scratch);
+            language_code(scratch.language)
+        };
         let german = "Der Minister ist in der Stadt und hat mit den Leuten gesprochen.\n";
-        assert_eq!(language_code(h.language(german, &views(german), &mut word)), "de");
+        assert_eq!(language(german, &views(german)), "de");
         let english = "The minister was in the city and he spoke with the people.\n";
-        assert_eq!(language_code(h.language(english, &views(english), &mut word)), "en");
+        assert_eq!(language(english, &views(english)), "en");
+        // A removed line's words count, and only the first thousand words do.
+        let mut lines = views(german);
+        lines[0].removed = true;
+        assert_eq!(language(german, &lines), "de");
+        // 960 English words, then 2,600 German ones.
+        let late_german = format!("{}{}", english.repeat(80), german.repeat(200));
+        assert_eq!(language(&late_german, &views(&late_german)), "en");
+        let early_german = format!("{}{english}", german.repeat(100));
+        assert_eq!(language(&early_german, &views(&early_german)), "de");
     }
 
     /// A line long enough to count as prose above a comment heading.
