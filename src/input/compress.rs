@@ -170,8 +170,11 @@ pub fn describe_stream_error(compression: Compression, error: &io::Error) -> Str
 
 /// Reads `reader` to its end into memory, refusing more than `limit` bytes:
 /// the caller learns the size was over without the excess being held.
-pub fn read_bounded(reader: &mut dyn BufRead, limit: u64) -> io::Result<Result<Vec<u8>, u64>> {
-    let mut bytes = Vec::new();
+/// `size`, when known, sizes the buffer at once (one byte more, for the read
+/// that finds the end) instead of growing it by doubling.
+pub fn read_bounded(reader: &mut dyn BufRead, limit: u64, size: Option<u64>) -> io::Result<Result<Vec<u8>, u64>> {
+    let capacity = size.map_or(0, |size| size.min(limit).saturating_add(1));
+    let mut bytes = Vec::with_capacity(usize::try_from(capacity).unwrap_or(0));
     reader.take(limit.saturating_add(1)).read_to_end(&mut bytes)?;
     if (bytes.len() as u64) <= limit {
         return Ok(Ok(bytes));
@@ -260,8 +263,8 @@ mod tests {
     #[test]
     fn bounded_reads_refuse_without_holding_the_excess() {
         let mut reader = io::Cursor::new(vec![b'x'; 1000]);
-        assert_eq!(read_bounded(&mut reader, 10).unwrap(), Err(1000));
+        assert_eq!(read_bounded(&mut reader, 10, None).unwrap(), Err(1000));
         let mut reader = io::Cursor::new(vec![b'x'; 10]);
-        assert_eq!(read_bounded(&mut reader, 10).unwrap(), Ok(vec![b'x'; 10]));
+        assert_eq!(read_bounded(&mut reader, 10, None).unwrap(), Ok(vec![b'x'; 10]));
     }
 }

@@ -23,6 +23,7 @@ pub mod compress;
 mod jsonl;
 mod warc;
 
+use std::borrow::Cow;
 use std::fmt;
 use std::io::{self, BufRead, Read};
 use std::ops::Range;
@@ -354,6 +355,8 @@ struct TextFile {
     settings: ReadSettings,
     /// The stored bytes' tally: for an uncompressed file, the raw bytes' hash.
     tally: StoredTally,
+    /// The text's size in bytes, when known before reading (an uncompressed file).
+    size: Option<u64>,
 }
 
 impl Documents {
@@ -372,12 +375,13 @@ impl Documents {
         // Most text files are a few kilobytes: buffers sized for them rather
         // than for a large stream, since every buffer is zeroed before its
         // first read and a run opens thousands of files.
-        let size = file.metadata().map(|m| m.len()).unwrap_or(u64::MAX);
-        let capacity = usize::try_from(size.saturating_add(1))
+        let size = file.metadata().ok().filter(|m| m.is_file()).map(|m| m.len());
+        let capacity = usize::try_from(size.unwrap_or(u64::MAX).saturating_add(1))
             .unwrap_or(usize::MAX)
             .clamp(4096, 64 * 1024);
         Documents::from_buffered(
             io::BufReader::with_capacity(capacity, Box::new(file)),
+            size,
             path,
             format,
             compression,
@@ -396,6 +400,7 @@ impl Documents {
     ) -> io::Result<(Documents, InputFormat, Compression)> {
         Documents::from_buffered(
             io::BufReader::with_capacity(64 * 1024, stored),
+            None,
             path,
             format,
             compression,
@@ -404,9 +409,10 @@ impl Documents {
     }
 
     /// [`Documents::from_stored`] with the stored stream's buffer chosen by
-    /// the caller.
+    /// the caller, and the stored size when it is known.
     fn from_buffered(
         mut stored: io::BufReader<Box<dyn Read + Send>>,
+        stored_size: Option<u64>,
         path: &Path,
         format: Option<InputFormat>,
         compression: Option<Compression>,
@@ -431,6 +437,7 @@ impl Documents {
                 compression,
                 settings: settings.clone(),
                 tally: tally.clone(),
+                size: stored_size.filter(|_| compression == Compression::None),
             })),
             InputFormat::Jsonl => Reader::Jsonl(jsonl::JsonlReader::new(stream, source, compression, settings.clone())),
             InputFormat::Warc => Reader::Warc(warc::WarcReader::new(stream, source, compression, settings.clone())),
@@ -483,36 +490,51 @@ fn read_text_file(mut file: TextFile) -> Result<Item, StreamError> {
         location: DocumentLocation::default(),
         message: compress::describe_stream_error(file.compression, &e),
     };
-    let raw = match compress::read_bounded(&mut file.stream, file.settings.max_doc_bytes).map_err(stream_error)? {
-        Ok(raw) => raw,
-        Err(bytes) => {
-            return Ok(Item::Bad(Box::new(BadRecord {
-                location,
-                reason: BadRecordKind::TooLarge {
-                    bytes,
-                    limit: file.settings.max_doc_bytes,
-                },
-                raw_bytes: bytes,
-                raw_excerpt: Vec::new(),
-            })))
-        }
-    };
+    let raw =
+        match compress::read_bounded(&mut file.stream, file.settings.max_doc_bytes, file.size).map_err(stream_error)? {
+            Ok(raw) => raw,
+            Err(bytes) => {
+                return Ok(Item::Bad(Box::new(BadRecord {
+                    location,
+                    reason: BadRecordKind::TooLarge {
+                        bytes,
+                        limit: file.settings.max_doc_bytes,
+                    },
+                    raw_bytes: bytes,
+                    raw_excerpt: Vec::new(),
+                })))
+            }
+        };
     match decode(&raw, file.settings.encoding) {
-        Ok(decoded) => Ok(Item::Document(Box::new(Document {
-            source: file.source,
-            location,
-            encoding: decoded.encoding,
-            lossy: decoded.lossy,
-            text: decoded.text.into_owned(),
-            raw_bytes: raw.len() as u64,
+        Ok(decoded) => {
+            let (encoding, lossy) = (decoded.encoding, decoded.lossy);
+            let raw_bytes = raw.len() as u64;
             // An uncompressed file read to its end is its stored bytes, which
             // the tally has hashed on the way in: not hashed a second time.
-            raw_sha256: match file.compression {
+            let raw_sha256 = match file.compression {
                 Compression::None => file.tally.finish().1,
                 _ => crate::provenance::sha256_hex(&raw),
-            },
-            envelope: Envelope::Text,
-        }))),
+            };
+            // Bytes that are UTF-8 as they are become the text without a
+            // copy: one allocation of the file's size less per file.
+            let as_read = matches!(&decoded.text, Cow::Borrowed(text) if text.len() == raw.len());
+            let text = if as_read {
+                drop(decoded);
+                String::from_utf8(raw).expect("decoded as UTF-8 as it was read")
+            } else {
+                decoded.text.into_owned()
+            };
+            Ok(Item::Document(Box::new(Document {
+                source: file.source,
+                location,
+                encoding,
+                lossy,
+                text,
+                raw_bytes,
+                raw_sha256,
+                envelope: Envelope::Text,
+            })))
+        }
         Err(e) => Ok(Item::Bad(Box::new(BadRecord {
             location,
             reason: BadRecordKind::Undecodable(e.to_string()),
