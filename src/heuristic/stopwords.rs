@@ -8,11 +8,12 @@
 //! costs one lookup whatever the number of lists.
 //!
 //! The classifier looks up every word of every line it judges, so the table
-//! is built for that one job. No listed word is longer than 16 bytes, so a
-//! word is lowercased straight into two `u64`s (zero-padded) and needs no
-//! `String`; a longer word is no stop word and costs no lookup. The table
-//! is open addressing with linear probing over a power-of-two array, indexed
-//! by a multiplicative hash of the two words: a probe compares two integers.
+//! is built for that one job. No listed word is longer than 15 bytes, so a
+//! word is lowercased straight into a `u128` (zero-padded, its length in the
+//! top byte) and needs no `String`; a longer word is no stop word and costs
+//! no lookup. The table is open addressing with linear probing over a
+//! power-of-two array, indexed by a multiplicative hash of the key, with a
+//! tag byte per slot: a probe compares a byte, then one integer.
 //! It replaced a `HashMap<&str, u32>` with FNV, looked up after lowercasing
 //! into a `String`, which was about a tenth of a default run's time.
 
