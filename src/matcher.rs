@@ -266,9 +266,10 @@ struct GroupPlan {
 
 /// Splits the whole-line patterns into groups, each in ascending pattern
 /// order: first the anchored patterns that can read far into a line of prose
-/// ([`Reach::Far`]), in groups of [`FAR_PATTERNS_PER_GROUP`], then the other
-/// anchored ones in groups of [`NEAR_PATTERNS_PER_GROUP`], then the contains
-/// cores, searched unanchored, in groups of [`CONTAINS_PATTERNS_PER_GROUP`].
+/// ([`Reach::Far`]), then the other anchored ones, then the contains cores,
+/// searched unanchored; each kind in evenly filled groups of at most
+/// [`FAR_PATTERNS_PER_GROUP`], [`NEAR_PATTERNS_PER_GROUP`] and
+/// [`CONTAINS_PATTERNS_PER_GROUP`].
 ///
 /// A group's anchored search goes on as long as any of its patterns is still
 /// alive, so what a line costs is, per group, the bytes its farthest-reaching
