@@ -7,9 +7,9 @@
 //! learn whether any pattern matches and, on the rare lines where one does,
 //! once more with overlapping semantics to learn every pattern that matches.
 //! A branch `.*X.*` (the line contains X) is searched as `X`, unanchored, in
-//! a group of such cores ([`split_contains`]). Inline rules, which look for spans anywhere, form one
-//! multi-pattern `meta::Regex` searched leftmost-first. Never one regex per
-//! rule per line.
+//! a group of such cores ([`split_contains`]). Inline rules, which look for
+//! spans anywhere, form one multi-pattern `meta::Regex` searched
+//! leftmost-first. Never one regex per rule per line.
 //!
 //! Whole-line patterns have a maximum length: the rule's `max-length`, or the
 //! regex's own maximum (from `regex-syntax`) when that is shorter. The longest
@@ -386,7 +386,7 @@ fn split_contains(pattern: Hir) -> SplitPattern {
 /// `X` for a branch `.*X.*` (either run may be lazy; the trailing run may
 /// end each alternative of `X` instead), or `None`.
 fn contains_core(branch: &Hir) -> Option<Hir> {
-    let parts = concat_parts(branch);
+    let parts = into_concat_parts(branch.clone());
     let (first, rest) = parts.split_first()?;
     if !is_any_run(first) {
         return None;
@@ -417,15 +417,6 @@ fn without_trailing_any_run(hir: &Hir) -> Option<Hir> {
 }
 
 /// The parts of a concatenation (captures seen through), or the one HIR.
-fn concat_parts(hir: &Hir) -> Vec<Hir> {
-    match hir.kind() {
-        HirKind::Capture(capture) => concat_parts(&capture.sub),
-        HirKind::Concat(subs) => subs.clone(),
-        _ => vec![hir.clone()],
-    }
-}
-
-/// [`concat_parts`], taking the HIR apart rather than cloning it.
 fn into_concat_parts(hir: Hir) -> Vec<Hir> {
     match hir.kind() {
         HirKind::Capture(_) | HirKind::Concat(_) => match hir.into_kind() {
@@ -686,28 +677,31 @@ mod tests {
     }
 
     #[test]
-    fn a_leading_run_of_any_characters_reads_far() {
-        assert_eq!(reach_of(r".*\bcookies\b.*"), Reach::Far);
-        assert_eq!(reach_of(r"(?:disclaimer: )?.*registered in england"), Reach::Far);
-        assert_eq!(reach_of(r"(?:\w+\s)*(?:bureau|desk)"), Reach::Far);
-        assert_eq!(reach_of(r"[\p{L}\d][\p{L}\d .&'-]+\s*[-|:]"), Reach::Far);
-        assert_eq!(reach_of(r"share this|.*\bwe use cookies"), Reach::Far);
-    }
-
-    #[test]
-    fn a_leading_literal_or_narrow_class_stops_early() {
-        assert_eq!(reach_of(r"share (?:this|on facebook)[:.!]?"), Reach::Stops);
-        assert_eq!(reach_of(r"[\s|»›•·/]*(?:log ?in|sign ?up)"), Reach::Stops);
-        assert_eq!(reach_of(r"\d+ comments?.*"), Reach::Stops);
-        // A bounded run of letters is a word, not the rest of the line.
-        assert_eq!(reach_of(r"\w{1,3}\. more"), Reach::Stops);
-        // A word, or a few, then something particular: the search ends
-        // after the first words of a line that is not the pattern's.
-        assert_eq!(reach_of(r"(?:the )?(?:reuters|[\p{L}]+ (?:bureau|desk))"), Reach::Stops);
-        assert_eq!(reach_of(r"[\w.+-]+@[\w-]+"), Reach::Stops);
-        assert_eq!(reach_of(r"(?:[\p{Lu}][\p{L}'.-]*\s){1,3}(?:ist|war)"), Reach::Stops);
-        // A run of blanks and bullets reads the blanks only.
-        assert_eq!(reach_of(r"[\s|•·»›-]*(?:e-?mail|mail):?"), Reach::Stops);
+    fn reach_tells_far_readers_from_patterns_that_stop_early() {
+        let cases = [
+            // A leading run of letters and spaces reads a line to its end.
+            (r".*\bcookies\b.*", Reach::Far),
+            (r"(?:disclaimer: )?.*registered in england", Reach::Far),
+            (r"(?:\w+\s)*(?:bureau|desk)", Reach::Far),
+            (r"[\p{L}\d][\p{L}\d .&'-]+\s*[-|:]", Reach::Far),
+            (r"share this|.*\bwe use cookies", Reach::Far),
+            // A leading literal or narrow class stops early.
+            (r"share (?:this|on facebook)[:.!]?", Reach::Stops),
+            (r"[\s|»›•·/]*(?:log ?in|sign ?up)", Reach::Stops),
+            (r"\d+ comments?.*", Reach::Stops),
+            // A bounded run of letters is a word, not the rest of the line.
+            (r"\w{1,3}\. more", Reach::Stops),
+            // A word, or a few, then something particular: the search ends
+            // after the first words of a line that is not the pattern's.
+            (r"(?:the )?(?:reuters|[\p{L}]+ (?:bureau|desk))", Reach::Stops),
+            (r"[\w.+-]+@[\w-]+", Reach::Stops),
+            (r"(?:[\p{Lu}][\p{L}'.-]*\s){1,3}(?:ist|war)", Reach::Stops),
+            // A run of blanks and bullets reads the blanks only.
+            (r"[\s|•·»›-]*(?:e-?mail|mail):?", Reach::Stops),
+        ];
+        for (pattern, expected) in cases {
+            assert_eq!(reach_of(pattern), expected, "{pattern}");
+        }
     }
 
     #[test]
