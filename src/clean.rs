@@ -468,13 +468,10 @@ fn find_hits(engine: &Engine, text: &str, scratch: &mut Scratch) {
                 });
             }
         }
-        // Groups are not consecutive runs of patterns, a pattern split into
-        // anchored branches and a contains core is in two of them (see
-        // `matcher::plan_groups`), and a contains core can match at several
-        // places; the decide pass wants a line's hits in pattern order, each
-        // once.
+        // Groups are not consecutive runs of patterns (see
+        // `matcher::plan_groups`); the decide pass wants a line's hits in
+        // pattern order. Repeats are dropped once all lines are searched.
         line_hits[first_hit..].sort_unstable();
-        dedup_from(line_hits, first_hit);
         // A rule's window depends on where its line starts, not on where in
         // the line it matches. When no inline rule may act on this line, the
         // search below would restart one character after every match it
@@ -525,18 +522,11 @@ fn find_hits(engine: &Engine, text: &str, scratch: &mut Scratch) {
             }
         }
     }
-}
-
-/// Removes repeats from the sorted `items[from..]`.
-fn dedup_from<T: PartialEq + Copy>(items: &mut Vec<T>, from: usize) {
-    let mut kept = from;
-    for read in from..items.len() {
-        if kept == from || items[read] != items[kept - 1] {
-            items[kept] = items[read];
-            kept += 1;
-        }
-    }
-    items.truncate(kept);
+    // A pattern split into anchored branches and a contains core is in two
+    // groups, and a contains core can match at several places: each hit
+    // once. The hits are in line order and each line's sorted, so repeats
+    // are neighbours.
+    line_hits.dedup();
 }
 
 /// The offset one character past `at` in `key`, or `None` at its end.

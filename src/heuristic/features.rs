@@ -175,17 +175,23 @@ pub(crate) fn bare_words<'a>(line: &'a str, mut each: impl FnMut(&'a str) -> boo
             .all(each);
     }
     for token in line.split(|c: char| matches!(c, ' ' | '\t'..='\r')) {
-        let bytes = token.as_bytes();
-        let Some(first) = bytes.iter().position(u8::is_ascii_alphanumeric) else {
+        let Some(bare) = ascii_bare(token.as_bytes()) else {
             continue;
         };
-        let last = bytes.iter().rposition(u8::is_ascii_alphanumeric).unwrap_or(first);
-        let bare = &token[first..=last];
+        let bare = &token[bare];
         if usable(bare) && !each(bare) {
             return false;
         }
     }
     true
+}
+
+/// Where the bare part of an ASCII token lies: from its first to its last
+/// letter or digit; `None` when it has neither.
+fn ascii_bare(token: &[u8]) -> Option<std::ops::RangeInclusive<usize>> {
+    let first = token.iter().position(u8::is_ascii_alphanumeric)?;
+    let last = token.iter().rposition(u8::is_ascii_alphanumeric).unwrap_or(first);
+    Some(first..=last)
 }
 
 /// Counts `line` (trimmed, non-blank), all but its stop words: the stop-word
@@ -234,18 +240,16 @@ fn count_ascii_line(line: &str, stop: &StopWords, word_languages: &mut Vec<u32>)
     };
     for token in bytes.split(|&b| is_blank(b)).filter(|token| !token.is_empty()) {
         counts.words += 1;
-        // The bare word: the token from its first to its last letter or digit.
-        let Some(first) = token.iter().position(u8::is_ascii_alphanumeric) else {
+        let Some(bare) = ascii_bare(token) else {
             continue;
         };
-        let last = token.iter().rposition(u8::is_ascii_alphanumeric).unwrap_or(first);
-        if token[first].is_ascii_uppercase() {
+        if token[*bare.start()].is_ascii_uppercase() {
             counts.capitalised += 1;
         }
-        if last + 1 - first > 24 {
+        if bare.end() + 1 - bare.start() > 24 {
             continue;
         }
-        word_languages.push(stop.ascii_languages(&token[first..=last]));
+        word_languages.push(stop.ascii_languages(&token[bare]));
     }
     counts.all_caps = letters >= 2 && uppercase == letters;
     let last = bytes
