@@ -8,7 +8,7 @@
 //! Throughput is reported in bytes of input per second.
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use dechaff::Cleaner;
+use dechaff_engine::Cleaner;
 
 /// A small deterministic generator, so every run cleans the same bytes.
 struct Words(u64);

@@ -18,7 +18,7 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
-use dechaff::corpus::{CorpusCounter, GroupKey};
+use dechaff_engine::corpus::{CorpusCounter, GroupKey};
 
 struct Tracking;
 

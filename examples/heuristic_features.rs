@@ -18,9 +18,9 @@
 
 use std::path::PathBuf;
 
-use dechaff::corpus::{CorpusCounter, CorpusSettings, GroupKey};
-use dechaff::heuristic::{CONTEXT_FEATURES, LINE_FEATURES};
-use dechaff::{CleanerBuilder, NoEvidence, RuleSetBuilder};
+use dechaff_engine::corpus::{CorpusCounter, CorpusSettings, GroupKey};
+use dechaff_engine::heuristic::{CONTEXT_FEATURES, LINE_FEATURES};
+use dechaff_engine::{CleanerBuilder, NoEvidence, RuleSetBuilder};
 
 fn main() -> anyhow::Result<()> {
     let args = std::env::args().skip(1);
@@ -61,7 +61,7 @@ fn main() -> anyhow::Result<()> {
     let mut texts = Vec::with_capacity(files.len());
     for file in &files {
         let raw = std::fs::read(file)?;
-        let decoded = dechaff::decode::decode(&raw, dechaff::decode::EncodingChoice::Detect)
+        let decoded = dechaff_run::decode::decode(&raw, dechaff_run::decode::EncodingChoice::Detect)
             .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
         texts.push(decoded.text.into_owned());
     }

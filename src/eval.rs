@@ -22,10 +22,12 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use crate::clean::{Cleaner, LineEvidence, NoEvidence};
-use crate::corpus::{CorpusCounter, CorpusCounts, GroupBy, GroupKey};
-use crate::decode::{self, EncodingChoice};
-use crate::error::{Error, ErrorKind, Result};
+use dechaff_engine::corpus::GroupBy;
+use dechaff_engine::{Cleaner, LineEvidence, NoEvidence};
+use dechaff_run::corpus_pass::{count_recurring_lines, PlanCounts};
+use dechaff_run::decode::{self, EncodingChoice};
+use dechaff_run::plan::{plan_for_reading, RunConfig};
+use dechaff_run::{Error, ErrorKind, Result};
 
 /// One document of an evaluation set.
 #[derive(Debug, Clone)]
@@ -47,17 +49,17 @@ pub fn load_set(dir: &Path) -> Result<Vec<EvalDocument>> {
     let gold_dir = dir.join("gold");
     for sub in [&input_dir, &gold_dir] {
         if !sub.is_dir() {
-            return Err(Error::new(ErrorKind::Config(format!(
+            return Err(Error::usage(format!(
                 "{}: an evaluation set needs input/<id>.txt and gold/<id>.txt, and {} is not a directory",
                 dir.display(),
                 sub.display()
-            ))));
+            )));
         }
     }
-    let entries = std::fs::read_dir(&gold_dir).map_err(|source| Error::io(&gold_dir, source))?;
+    let entries = std::fs::read_dir(&gold_dir).map_err(|source| unreadable(&gold_dir, source))?;
     let mut documents = Vec::new();
     for entry in entries {
-        let entry = entry.map_err(|source| Error::io(&gold_dir, source))?;
+        let entry = entry.map_err(|source| unreadable(&gold_dir, source))?;
         let name = entry.file_name();
         let Some(id) = name.to_str().and_then(|n| n.strip_suffix(".txt")) else {
             continue;
@@ -72,10 +74,10 @@ pub fn load_set(dir: &Path) -> Result<Vec<EvalDocument>> {
         }
     }
     if documents.is_empty() {
-        return Err(Error::new(ErrorKind::Config(format!(
+        return Err(Error::usage(format!(
             "{}: no <id>.txt present in both input/ and gold/",
             dir.display()
-        ))));
+        )));
     }
     documents.sort_by(|a, b| a.id.cmp(&b.id));
     Ok(documents)
@@ -248,15 +250,21 @@ pub fn evaluate(set: &[EvalDocument], cleaner: &Cleaner, encoding: EncodingChoic
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(jobs.max(1))
         .build()
-        .map_err(|e| Error::new(ErrorKind::Config(format!("cannot start {jobs} worker threads: {e}"))))?;
+        .map_err(|e| Error::new(ErrorKind::Threads(format!("cannot start {jobs} worker threads: {e}"))))?;
     let corpus = match cleaner.rules().corpus() {
         Some(settings) if settings.group_by != GroupBy::Dir => {
-            return Err(Error::new(ErrorKind::Config(format!(
+            return Err(Error::usage(format!(
                 "eval: an evaluation set's inputs are plain text in one folder; --group-by {} cannot apply",
                 settings.group_by
-            ))))
+            )))
         }
-        Some(settings) => Some(pool.install(|| count_lines(set, encoding, settings.min_chars))),
+        Some(settings) => {
+            // The documents scored, as `clean --corpus` reads them: one group, their folder.
+            let mut config = RunConfig::new(set.iter().map(|d| d.input.clone()).collect(), PathBuf::from("-"));
+            config.read.encoding = encoding;
+            let plan = plan_for_reading(&config)?;
+            Some(pool.install(|| count_recurring_lines(&plan, &config, settings))?)
+        }
         None => None,
     };
     let corpus = corpus.as_ref();
@@ -309,36 +317,33 @@ pub fn evaluate(set: &[EvalDocument], cleaner: &Cleaner, encoding: EncodingChoic
     })
 }
 
-/// Corpus mode's first pass over the set: every input is one document of one group.
-fn count_lines(set: &[EvalDocument], encoding: EncodingChoice, min_chars: usize) -> (CorpusCounts, GroupKey) {
-    use rayon::prelude::*;
-    let group = GroupKey::of("input");
-    let counter = CorpusCounter::new(min_chars);
-    set.par_iter().for_each_init(Vec::new, |keys, document| {
-        // An input that cannot be read is reported by the scoring pass.
-        if let Ok(bytes) = std::fs::read(&document.input) {
-            if let Ok(decoded) = decode::decode(&bytes, encoding) {
-                counter.add_document(group, &decoded.text, keys);
-            }
-        }
-    });
-    (counter.finish(), group)
+/// An evaluation set's file that cannot be read: the evaluation cannot go on.
+fn unreadable(path: &Path, source: std::io::Error) -> Error {
+    Error::new(ErrorKind::Input {
+        path: path.to_path_buf(),
+        message: source.to_string(),
+    })
 }
 
 fn score_document(
     document: &EvalDocument,
     cleaner: &mut Cleaner,
     encoding: EncodingChoice,
-    corpus: Option<&(CorpusCounts, GroupKey)>,
+    corpus: Option<&PlanCounts>,
 ) -> Result<(DocumentScore, Vec<RuleScore>)> {
-    let input_bytes = std::fs::read(&document.input).map_err(|source| Error::io(&document.input, source))?;
-    let gold_bytes = std::fs::read(&document.gold).map_err(|source| Error::io(&document.gold, source))?;
-    let decoded = decode::decode(&input_bytes, encoding)
-        .map_err(|e| Error::new(ErrorKind::Config(format!("{}: {e}", document.input.display()))))?;
+    let input_bytes = std::fs::read(&document.input).map_err(|source| unreadable(&document.input, source))?;
+    let gold_bytes = std::fs::read(&document.gold).map_err(|source| unreadable(&document.gold, source))?;
+    let decoded = decode::decode(&input_bytes, encoding).map_err(|e| {
+        Error::new(ErrorKind::Input {
+            path: document.input.clone(),
+            message: e.to_string(),
+        })
+    })?;
     let text = decoded.text.as_ref();
     let gold_text = String::from_utf8_lossy(&gold_bytes);
     let rules = cleaner.shared_rules();
-    let evidence = corpus.map(|(counts, group)| counts.evidence(Some(*group)));
+    let group = document.input.parent().unwrap_or(Path::new("")).to_string_lossy();
+    let evidence = corpus.map(|counts| counts.evidence_in(&group));
     let evidence: &dyn LineEvidence = match &evidence {
         Some(evidence) => evidence,
         None => &NoEvidence,

@@ -7,8 +7,8 @@ mod common;
 
 use std::sync::{Mutex, OnceLock};
 
-use dechaff::decode::{decode, EncodingChoice};
-use dechaff::Cleaner;
+use dechaff_run::decode::{decode, EncodingChoice};
+use dechaff_engine::Cleaner;
 use libfuzzer_sys::fuzz_target;
 
 /// Compiling the shipped packs takes a tenth of a second: once per process.

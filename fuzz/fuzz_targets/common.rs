@@ -1,13 +1,13 @@
 //! Checks shared by the fuzz targets: what must hold for any cleaning.
 
-use dechaff::provenance::{rebuild_input, InputStats, ProvenanceText, Record, RulesStamp};
-use dechaff::Cleaner;
+use dechaff_run::provenance::{rebuild_input, InputStats, ProvenanceText, Record, RulesStamp};
+use dechaff_engine::Cleaner;
 
 /// Cleans `text` with `cleaner` and asserts the engine's promises about the
 /// result: the full-text record rebuilds the input byte for byte, the output
 /// is normalised (no blank line at the start, never two blank lines in a
 /// row), and `explain` renders it without panicking.
-pub fn clean_and_check(cleaner: &mut Cleaner, raw: &[u8], decoded: &dechaff::decode::Decoded<'_>) {
+pub fn clean_and_check(cleaner: &mut Cleaner, raw: &[u8], decoded: &dechaff_run::decode::Decoded<'_>) {
     let rules = cleaner.shared_rules();
     let stamp = RulesStamp::of(&rules, cleaner.config());
     let text = decoded.text.as_ref();
@@ -27,5 +27,5 @@ pub fn clean_and_check(cleaner: &mut Cleaner, raw: &[u8], decoded: &dechaff::dec
     assert!(!output.starts_with('\n'), "output starts with a blank line: {output:?}");
     assert!(!output.contains("\n\n\n"), "two blank lines in a row: {output:?}");
     assert!(cleaned.removed_bytes <= text.len());
-    let _ = dechaff::explain::render(text, cleaned, &rules, true);
+    let _ = dechaff_engine::explain::render(text, cleaned, &rules, true);
 }

@@ -5,7 +5,7 @@
 
 use std::borrow::Cow;
 
-use dechaff::decode::{decode, EncodingChoice};
+use dechaff_run::decode::{decode, EncodingChoice};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

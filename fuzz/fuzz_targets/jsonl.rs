@@ -8,4 +8,4 @@ use libfuzzer_sys::fuzz_target;
 #[path = "records.rs"]
 mod records;
 
-fuzz_target!(|data: &[u8]| records::read_all(dechaff::input::InputFormat::Jsonl, data));
+fuzz_target!(|data: &[u8]| records::read_all(dechaff_run::input::InputFormat::Jsonl, data));

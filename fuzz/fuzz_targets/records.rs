@@ -5,8 +5,8 @@
 use std::path::Path;
 use std::sync::{Mutex, OnceLock};
 
-use dechaff::input::{Compression, Documents, InputFormat, Item, ReadSettings};
-use dechaff::Cleaner;
+use dechaff_run::input::{Compression, Documents, InputFormat, Item, ReadSettings};
+use dechaff_engine::Cleaner;
 
 /// One cleaner for the whole run: compiling the shipped packs per input would
 /// make the fuzzer measure the compiler.
@@ -44,7 +44,7 @@ pub fn read_all(format: InputFormat, data: &[u8]) {
         match item {
             Ok(Item::Document(document)) => {
                 let cleaned = cleaner.clean(&document.text);
-                let _ = dechaff::output::document_line(&document, &cleaned.text, "{}");
+                let _ = dechaff_run::output::document_line(&document, &cleaned.text, "{}");
             }
             Ok(Item::Bad(bad)) => assert!(!bad.reason.to_string().is_empty()),
             Ok(Item::NotADocument(_)) => {}

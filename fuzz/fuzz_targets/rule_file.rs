@@ -11,8 +11,8 @@
 
 mod common;
 
-use dechaff::decode::{decode, EncodingChoice};
-use dechaff::{CleanerBuilder, RuleSetBuilder};
+use dechaff_run::decode::{decode, EncodingChoice};
+use dechaff_engine::{CleanerBuilder, RuleSetBuilder};
 use libfuzzer_sys::fuzz_target;
 
 const SAMPLE: &str = "Title\n\nShare This\nBody text with [email protected] inside.\n\nLeave a Reply\nName\n";

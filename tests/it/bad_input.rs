@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use dechaff::provenance::{rebuild_input, Record};
+use dechaff_run::provenance::{rebuild_input, Record};
 use serde_json::Value;
 
 use crate::util::{dechaff_in, provenance, record_for, temp_dir, write, Run};
@@ -156,7 +156,7 @@ fn every_text_fixture_is_cleaned_in_its_encoding_and_binaries_are_refused() {
         let typed: Record = serde_json::from_value(value.clone()).unwrap();
         let written = fs::read_to_string(dir.path().join(typed.output.as_ref().unwrap())).unwrap();
         let raw = fs::read(dir.path().join(&typed.source)).unwrap();
-        let decoded = dechaff::decode::decode(&raw, dechaff::decode::EncodingChoice::Detect).unwrap();
+        let decoded = dechaff_run::decode::decode(&raw, dechaff_run::decode::EncodingChoice::Detect).unwrap();
         assert_eq!(
             rebuild_input(&written, &typed).as_deref(),
             Some(decoded.text.as_ref()),
@@ -301,28 +301,34 @@ fn files_that_vanish_or_change_kind_between_walk_and_read() {
         write(&input.join(name), format!("Text of {name}.\n"));
     }
     let out = dir.path().join("out");
-    let config = dechaff::pipeline::RunConfig {
+    let config = dechaff_run::plan::RunConfig {
         inputs: vec![input.clone()],
         out: out.clone(),
         jobs: 2,
-        ..dechaff::pipeline::RunConfig::new(Vec::new(), PathBuf::new())
+        ..dechaff_run::plan::RunConfig::new(Vec::new(), PathBuf::new())
     };
-    let cleaner = dechaff::Cleaner::with_shipped_rules().unwrap();
+    let cleaner = dechaff_engine::Cleaner::with_shipped_rules().unwrap();
     // A first run leaves outputs, which must not survive as if current.
-    let plan = dechaff::pipeline::plan(&config).unwrap();
-    dechaff::pipeline::run(&plan, &config, &cleaner, &mut |_: &dechaff::pipeline::FileReport| {}).unwrap();
+    let plan = dechaff_run::plan::plan(&config).unwrap();
+    dechaff_run::pipeline::run(
+        &plan,
+        &config,
+        &cleaner,
+        &mut |_: &dechaff_run::pipeline::FileReport| {},
+    )
+    .unwrap();
     assert!(out.join("a.txt").exists() && out.join("b.txt").exists());
 
-    let plan = dechaff::pipeline::plan(&config).unwrap();
+    let plan = dechaff_run::plan::plan(&config).unwrap();
     fs::remove_file(input.join("a.txt")).unwrap();
     fs::remove_file(input.join("b.txt")).unwrap();
     fs::create_dir(input.join("b.txt")).unwrap();
     let mut reported = Vec::new();
-    let summary = dechaff::pipeline::run(
+    let summary = dechaff_run::pipeline::run(
         &plan,
         &config,
         &cleaner,
-        &mut |report: &dechaff::pipeline::FileReport| {
+        &mut |report: &dechaff_run::pipeline::FileReport| {
             reported.push((report.record.source.clone(), report.record.error.clone()));
         },
     )

@@ -76,13 +76,13 @@ fn the_library_reused_over_every_file_gives_the_binary_s_bytes() {
     let out = dir.path().join("out");
     clean(&inputs, &out, 2, &pack);
 
-    let rules = dechaff::RuleSetBuilder::new().add_path(&pack).build().unwrap();
-    let mut cleaner = dechaff::CleanerBuilder::new().build(rules).unwrap();
+    let rules = dechaff_engine::RuleSetBuilder::new().add_path(&pack).build().unwrap();
+    let mut cleaner = dechaff_engine::CleanerBuilder::new().build(rules).unwrap();
     let rules = cleaner.shared_rules();
     let mut compared = 0;
     for record in provenance(&out).iter().filter(|r| r["status"] == "ok") {
         let raw = fs::read(record["source"].as_str().unwrap()).unwrap();
-        let decoded = dechaff::decode::decode(&raw, dechaff::decode::EncodingChoice::Detect).unwrap();
+        let decoded = dechaff_run::decode::decode(&raw, dechaff_run::decode::EncodingChoice::Detect).unwrap();
         let cleaned = cleaner.clean(&decoded.text);
         let written = fs::read(record["output"].as_str().unwrap()).unwrap();
         assert!(

@@ -159,16 +159,17 @@ fn a_link_into_out_is_not_followed() {
 /// an output directory with one is an error before anything is written.
 #[test]
 fn a_nul_byte_in_a_path_is_an_error_not_a_write() {
-    use dechaff::pipeline::{plan, run, FileReport, RunConfig};
+    use dechaff_run::pipeline::{run, FileReport};
+    use dechaff_run::plan::{plan, RunConfig};
     let dir = temp_dir();
     write(&dir.path().join("in/a.txt"), "A.\n");
     let config = |inputs: Vec<PathBuf>, out: PathBuf| RunConfig {
         inputs,
         out,
         jobs: 1,
-        ..dechaff::pipeline::RunConfig::new(Vec::new(), PathBuf::new())
+        ..dechaff_run::plan::RunConfig::new(Vec::new(), PathBuf::new())
     };
-    let cleaner = dechaff::Cleaner::with_shipped_rules().unwrap();
+    let cleaner = dechaff_engine::Cleaner::with_shipped_rules().unwrap();
     let before = snapshot(dir.path());
 
     let bad_input = dir.path().join("in/a.txt\0/../../../escape.txt");

@@ -10,8 +10,8 @@
 
 use std::fs;
 
-use dechaff::decode::{decode, EncodingChoice};
-use dechaff::provenance::{rebuild_input, Record};
+use dechaff_run::decode::{decode, EncodingChoice};
+use dechaff_run::provenance::{rebuild_input, Record};
 use serde_json::Value;
 
 use crate::corpus;

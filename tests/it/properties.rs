@@ -23,10 +23,11 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use dechaff::decode::{decode, EncodingChoice};
-use dechaff::pipeline::{self, FileReport, RunConfig};
-use dechaff::provenance::{rebuild_input, ProvenanceText, Record, RulesStamp};
-use dechaff::{Cleaner, CleanerBuilder, RuleSetBuilder};
+use dechaff_engine::{Cleaner, CleanerBuilder, RuleSetBuilder};
+use dechaff_run::decode::{decode, EncodingChoice};
+use dechaff_run::pipeline::{self, FileReport};
+use dechaff_run::plan::RunConfig;
+use dechaff_run::provenance::{rebuild_input, ProvenanceText, Record, RulesStamp};
 use proptest::prelude::*;
 
 use crate::corpus::TEST_PACK;
@@ -117,7 +118,7 @@ fn clean_with_record(cleaner: &mut Cleaner, raw: &[u8], text: &str) -> (String, 
     let cleaned = cleaner.clean(text);
     let mut record = Record::new("doc".into(), &stamp);
     record.describe_cleaning(
-        dechaff::provenance::InputStats::undecoded(raw),
+        dechaff_run::provenance::InputStats::undecoded(raw),
         text,
         (decoded.encoding, decoded.lossy),
         cleaned,
@@ -207,9 +208,9 @@ fn phrase_cleaner() -> Cleaner {
                 .disable("it.newsletter")
                 .build()
                 .unwrap();
-            let config = dechaff::CleanConfig {
+            let config = dechaff_engine::CleanConfig {
                 tail_min_position: 0.0,
-                ..dechaff::CleanConfig::default()
+                ..dechaff_engine::CleanConfig::default()
             };
             CleanerBuilder::new().config(config).build(rules).unwrap()
         })
@@ -301,7 +302,7 @@ fn run_pipeline(inputs: Vec<PathBuf>, out: &Path, jobs: usize) -> PipelineRun {
         provenance_text: ProvenanceText::Full,
         ..RunConfig::new(Vec::new(), PathBuf::new())
     };
-    let plan = pipeline::plan(&config).unwrap();
+    let plan = dechaff_run::plan::plan(&config).unwrap();
     let mut records = Vec::new();
     pipeline::run(&plan, &config, &cleaner(), &mut |report: &FileReport| {
         let json = report

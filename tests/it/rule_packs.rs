@@ -11,7 +11,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use dechaff::RuleSet;
+use dechaff_engine::RuleSet;
 
 use crate::util::dechaff;
 
@@ -114,7 +114,9 @@ fn rule_files_on_disk_are_the_shipped_packs() {
         .iter()
         .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
         .collect();
-    let shipped: BTreeSet<String> = dechaff::rules::shipped_pack_names().map(str::to_string).collect();
+    let shipped: BTreeSet<String> = dechaff_engine::rules::shipped_pack_names()
+        .map(str::to_string)
+        .collect();
     let not_shipped: Vec<&String> = on_disk.difference(&shipped).collect();
     let not_on_disk: Vec<&String> = shipped.difference(&on_disk).collect();
     assert!(
@@ -141,7 +143,7 @@ fn shipped_examples_pass() {
 /// locations a user pack's errors get.
 #[test]
 fn shipped_patterns_pass_the_full_check() {
-    dechaff::RuleSetBuilder::new()
+    dechaff_engine::RuleSetBuilder::new()
         .verify_shipped_patterns(true)
         .build()
         .unwrap_or_else(|e| panic!("{e}"));

@@ -145,6 +145,5 @@ pub fn files_under(root: &Path) -> Vec<PathBuf> {
 
 /// The SHA-256 of `bytes`, lowercase hex.
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    use sha2::Digest;
-    sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    dechaff_engine::hash::sha256_hex(bytes)
 }

@@ -36,9 +36,8 @@ use sha2::{Digest, Sha256};
 use crate::error::{Error, Result};
 use crate::input::{self, Compression};
 use crate::output::{temporary_prefix, TEMPORARY_MARK};
-use crate::pipeline::{Job, ProvenanceNames};
+use crate::plan::{Job, ProvenanceNames};
 use crate::provenance::{Record, RulesStamp, Status};
-use crate::rules::hex;
 
 /// What earlier runs finished, gathered into one file.
 #[derive(Debug)]
@@ -97,6 +96,11 @@ fn scan(path: &Path) -> Result<Vec<(String, Range<u64>, Record)>> {
 }
 
 impl Previous {
+    /// The file the earlier runs' finished groups were gathered into.
+    pub(crate) fn path(&self) -> &Path {
+        &self.path
+    }
+
     /// Gathers what the runs before this one finished under `out`, and
     /// writes it to the `previous` file.
     pub(crate) fn load(out: &Path, names: &ProvenanceNames) -> Result<Previous> {
@@ -196,7 +200,7 @@ fn hash_file(path: &Path) -> Option<(u64, String)> {
     loop {
         let n = file.read(&mut buffer).ok()?;
         if n == 0 {
-            return Some((bytes, hex(&hasher.finalize())));
+            return Some((bytes, hex::encode(hasher.finalize())));
         }
         bytes += n as u64;
         hasher.update(&buffer[..n]);

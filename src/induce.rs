@@ -24,11 +24,13 @@ use std::sync::Mutex;
 
 use rayon::prelude::*;
 
-use super::{classify, line_key, normalize, CharClass, CorpusSettings, GroupKey, CLASS_SEPARATOR};
-use crate::clean::CleanerBuilder;
-use crate::error::{Error, ErrorKind, Result};
-use crate::pipeline::{count_recurring_lines, for_each_document, Plan, RunConfig};
-use crate::rules::{RuleSetBuilder, DEFAULT_MAX_LINE_LENGTH, MAX_LINE_LENGTH_LIMIT};
+use dechaff_engine::corpus::{line_key, normalize, tolerant_pattern, CorpusSettings, GroupKey};
+use dechaff_engine::fold;
+use dechaff_engine::rules::{RuleSetBuilder, DEFAULT_MAX_LINE_LENGTH, MAX_LINE_LENGTH_LIMIT};
+use dechaff_engine::CleanerBuilder;
+use dechaff_run::corpus_pass::{count_recurring_lines, for_each_document};
+use dechaff_run::plan::{Plan, RunConfig};
+use dechaff_run::{Error, ErrorKind, Result};
 
 /// Spellings of one line kept as `must-match` examples.
 const MAX_VARIANTS: usize = 3;
@@ -105,28 +107,21 @@ pub fn induce(plan: &Plan, config: &RunConfig, settings: &InduceSettings) -> Res
     settings
         .corpus
         .validate()
-        .map_err(|m| Error::new(ErrorKind::Config(format!("induce: {m}"))))?;
+        .map_err(|m| Error::usage(format!("induce: {m}")))?;
     if settings.limit == 0 {
-        return Err(Error::new(ErrorKind::Config(
-            "induce: --limit must be at least 1".into(),
-        )));
+        return Err(Error::usage("induce: --limit must be at least 1"));
     }
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(config.jobs.max(1))
         .build()
-        .map_err(|e| Error::new(ErrorKind::Config(format!("cannot start worker threads: {e}"))))?;
+        .map_err(|e| Error::new(ErrorKind::Threads(format!("cannot start worker threads: {e}"))))?;
     let first = pool.install(|| count_recurring_lines(plan, config, &settings.corpus))?;
     let counts = &first.counts;
     let min_docs = settings.corpus.min_docs;
 
     // Only the lines that can make the cut are gathered in the second pass:
     // those at or above the count of the `limit`-th most shared line.
-    let mut recurring: Vec<u32> = counts
-        .shards
-        .iter()
-        .flat_map(|shard| shard.values().copied())
-        .filter(|&n| n >= min_docs)
-        .collect();
+    let mut recurring: Vec<u32> = counts.counts().map(|(_, n)| n).filter(|&n| n >= min_docs).collect();
     let recurring_total = recurring.len();
     recurring.sort_unstable_by(|a, b| b.cmp(a));
     let cutoff = recurring.get(settings.limit - 1).copied().unwrap_or(min_docs);
@@ -157,7 +152,7 @@ pub fn induce(plan: &Plan, config: &RunConfig, settings: &InduceSettings) -> Res
                             local.push((group.line(key.hash), documents, (at, at + trimmed.len())));
                         }
                     }
-                    let source = crate::input::display_source(&document.source);
+                    let source = dechaff_run::input::display_source(&document.source);
                     let mut gathered = gathered.lock().unwrap_or_else(|e| e.into_inner());
                     for &(key, documents, (start, end)) in local.iter() {
                         let entry = gathered.entry(key).or_insert_with(|| Gathered {
@@ -203,7 +198,7 @@ pub fn induce(plan: &Plan, config: &RunConfig, settings: &InduceSettings) -> Res
 
 /// The line without blank characters at either end.
 fn trim(line: &str) -> &str {
-    line.trim_matches(crate::fold::is_blank)
+    line.trim_matches(fold::is_blank)
 }
 
 /// Writes the candidates as a pack, checking every rule as it goes.
@@ -300,7 +295,7 @@ fn rule_text(id: &str, candidate: &Candidate, literal: bool) -> String {
         .iter()
         .map(|v| {
             let mut key = String::new();
-            crate::fold::fold_into(v, &mut key, usize::MAX);
+            fold::fold_into(v, &mut key, usize::MAX);
             key.len()
         })
         .max()
@@ -317,51 +312,6 @@ fn rule_text(id: &str, candidate: &Candidate, literal: bool) -> String {
     out
 }
 
-/// A regex for the whole line that matches every line with the same
-/// normalised form: any case, any digits where digits stand, any run of
-/// punctuation, symbols or spaces where they stand. Written from the line
-/// itself, so it needs no escaping beyond the letters' own.
-pub fn tolerant_pattern(line: &str) -> String {
-    #[derive(PartialEq, Clone, Copy)]
-    enum Last {
-        Start,
-        Letter,
-        Digit,
-        Gap,
-    }
-    let mut out = format!("{CLASS_SEPARATOR}*");
-    let mut last = Last::Start;
-    for c in line.chars() {
-        let Some(class) = classify(c) else {
-            continue;
-        };
-        let is_digit = class == CharClass::Digit;
-        if class == CharClass::Separator {
-            if last != Last::Start {
-                last = Last::Gap;
-            }
-            continue;
-        }
-        if is_digit && last == Last::Digit {
-            continue;
-        }
-        if last == Last::Gap {
-            out.push_str(CLASS_SEPARATOR);
-            out.push('+');
-        }
-        if is_digit {
-            out.push_str(r"\p{N}+");
-            last = Last::Digit;
-        } else {
-            out.push_str(&regex_syntax::escape(c.encode_utf8(&mut [0; 4])));
-            last = Last::Letter;
-        }
-    }
-    out.push_str(CLASS_SEPARATOR);
-    out.push('*');
-    out
-}
-
 /// `PACK.<group>-<line>`, made unique with a counter.
 fn unique_id(pack: &str, candidate: &Candidate, used: &mut HashSet<String>) -> String {
     let group_part = candidate
@@ -372,7 +322,10 @@ fn unique_id(pack: &str, candidate: &Candidate, used: &mut HashSet<String>) -> S
         .unwrap_or_default();
     let line_part = slug(&candidate.normalized, 40);
     let line_part = if line_part.is_empty() {
-        format!("line-{:08x}", super::line_hash(&candidate.normalized) >> 32)
+        format!(
+            "line-{:08x}",
+            dechaff_engine::corpus::line_hash(&candidate.normalized) >> 32
+        )
     } else {
         line_part
     };
@@ -454,26 +407,6 @@ mod tests {
             corpus: CorpusSettings::default(),
             limit: 10,
             pack_name: "induced".into(),
-        }
-    }
-
-    #[test]
-    fn the_pattern_is_as_tolerant_as_the_normalisation() {
-        let pattern = tolerant_pattern("© 2012 Example.com — All rights reserved.");
-        let regex = regex_automata::meta::Regex::new(&format!("(?i)^(?:{pattern})$")).unwrap();
-        for line in [
-            "© 2012 Example.com — All rights reserved.",
-            "© 2013 EXAMPLE.COM | all rights reserved",
-            "2013 Example com All Rights Reserved",
-        ] {
-            assert!(regex.is_match(line), "{line:?} / {pattern}");
-            assert_eq!(normalize(line), normalize("© 2012 Example.com — All rights reserved."));
-        }
-        for line in [
-            "2013 Example com All Rights",
-            "Example.com — All rights reserved. Really.",
-        ] {
-            assert!(!regex.is_match(line), "{line:?}");
         }
     }
 

@@ -2,6 +2,8 @@
 //! outcomes to exit codes. All printing happens here.
 
 mod args;
+mod eval;
+mod induce;
 
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
@@ -9,11 +11,13 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use clap::Parser;
-use dechaff::corpus::CorpusSettings;
-use dechaff::eval;
-use dechaff::pipeline::{self, FileReport, Reporter};
-use dechaff::provenance::Status;
-use dechaff::{CleanConfig, Cleaner, CleanerBuilder, RuleSet};
+use dechaff_engine::corpus::CorpusSettings;
+use dechaff_engine::{CleanConfig, Cleaner, CleanerBuilder, RuleSet};
+use dechaff_run::corpus_pass::{self, PlanCounts};
+use dechaff_run::pipeline::{self, FileReport, Reporter};
+use dechaff_run::plan::{self, RunConfig};
+use dechaff_run::provenance::Status;
+use dechaff_run::ErrorKind;
 
 use args::{CleanArgs, Cli, ColourChoice, Command, EvalArgs, ExplainArgs, InduceArgs, RuleArgs, RulesCommand};
 
@@ -26,6 +30,13 @@ enum Exit {
     Failed = 1,
     /// The command line or the run's layout is wrong.
     Usage = 2,
+    /// An earlier run's provenance, read by `--resume`, is malformed (EX_DATAERR).
+    ResumeData = 65,
+    /// The worker threads could not be started (EX_OSERR).
+    Threads = 71,
+    /// Writing the output (a file under `--out`, provenance, standard
+    /// output) failed and stopped the run (EX_IOERR).
+    Output = 74,
     /// A rule file is malformed (EX_CONFIG).
     RuleData = 78,
 }
@@ -42,13 +53,32 @@ fn main() -> ExitCode {
     ExitCode::from(exit as u8)
 }
 
-/// Prints `dechaff: <error>` and returns the exit code it calls for.
-fn fail(error: &dechaff::Error) -> Exit {
+/// Prints `dechaff: <error>` for an engine error and returns its exit code:
+/// rule data, or a setting out of range (a usage error).
+fn fail(error: &dechaff_engine::Error) -> Exit {
     eprintln!("dechaff: {error}");
+    engine_exit(error)
+}
+
+fn engine_exit(error: &dechaff_engine::Error) -> Exit {
     if error.is_rule_error() {
         Exit::RuleData
     } else {
         Exit::Usage
+    }
+}
+
+/// Prints `dechaff: <error>` for an error that stopped a run and returns the
+/// exit code of its kind.
+fn fail_run(error: &dechaff_run::Error) -> Exit {
+    eprintln!("dechaff: {error}");
+    match error.kind() {
+        ErrorKind::Engine(error) => engine_exit(error),
+        ErrorKind::Usage(_) => Exit::Usage,
+        ErrorKind::Io { .. } => Exit::Output,
+        ErrorKind::Resume { .. } => Exit::ResumeData,
+        ErrorKind::Threads(_) => Exit::Threads,
+        _ => Exit::Failed,
     }
 }
 
@@ -77,28 +107,24 @@ fn clean(args: &CleanArgs) -> Exit {
         Ok(cleaner) => cleaner,
         Err(exit) => return exit,
     };
-    let plan = match pipeline::plan(&config) {
+    let plan = match plan::plan(&config) {
         Ok(plan) => plan,
-        Err(e) => return fail(&e),
+        Err(e) => return fail_run(&e),
     };
     let show_progress = !args.quiet && std::io::stderr().is_terminal();
     let mut progress = Progress::new(plan.jobs.len(), show_progress);
     let summary = match pipeline::run(&plan, &config, &cleaner, &mut progress) {
         Ok(summary) => summary,
-        Err(e) if is_broken_pipe(&e) => {
+        Err(e) if e.is_broken_pipe() => {
             // The reader of --out - went away (`| head`): not a failure.
             progress.clear();
             return Exit::Ok;
         }
         Err(e) => {
             progress.clear();
-            eprintln!("dechaff: {e}");
             // A setting that does not fit the inputs (corpus mode's grouping)
             // is refused before anything is written, like any usage error.
-            return match e.kind() {
-                dechaff::ErrorKind::Config(_) => Exit::Usage,
-                _ => Exit::Failed,
-            };
+            return fail_run(&e);
         }
     };
     progress.clear();
@@ -128,10 +154,6 @@ fn clean(args: &CleanArgs) -> Exit {
     } else {
         Exit::Ok
     }
-}
-
-fn is_broken_pipe(error: &dechaff::Error) -> bool {
-    matches!(error.kind(), dechaff::ErrorKind::Io { source, .. } if source.kind() == std::io::ErrorKind::BrokenPipe)
 }
 
 /// The progress line on a terminal, and per-file messages everywhere.
@@ -228,17 +250,20 @@ fn explain(args: &ExplainArgs) -> Exit {
         Ok(cleaner) => cleaner,
         Err(exit) => return exit,
     };
+    let mut counts = None;
     let result = (|| -> anyhow::Result<String> {
         let raw = std::fs::read(&args.file).with_context(|| args.file.display().to_string())?;
         let decoded =
-            dechaff::decode::decode(&raw, encoding).map_err(|e| anyhow::anyhow!("{}: {e}", args.file.display()))?;
+            dechaff_run::decode::decode(&raw, encoding).map_err(|e| anyhow::anyhow!("{}: {e}", args.file.display()))?;
         let rules = cleaner.shared_rules();
         let cleaned = match &corpus {
             None => cleaner.clean(&decoded.text),
             Some(settings) => {
-                let counts = count_directory_of(&args.file, encoding, settings)?;
-                let group = dechaff::corpus::GroupKey::of(&directory_of(&args.file).to_string_lossy());
-                cleaner.clean_with(&decoded.text, &counts.counts.evidence(Some(group)))
+                let counts: &PlanCounts = counts.insert(count_directory_of(&args.file, encoding, settings)?);
+                cleaner.clean_with(
+                    &decoded.text,
+                    &counts.evidence_in(&directory_of(&args.file).to_string_lossy()),
+                )
             }
         };
         let colour = match args.color {
@@ -246,7 +271,7 @@ fn explain(args: &ExplainArgs) -> Exit {
             ColourChoice::Never => false,
             ColourChoice::Auto => std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
         };
-        Ok(dechaff::explain::render(&decoded.text, cleaned, &rules, colour))
+        Ok(dechaff_engine::explain::render(&decoded.text, cleaned, &rules, colour))
     })();
     match result {
         Ok(rendered) => print_stdout(&rendered),
@@ -271,13 +296,13 @@ fn directory_of(file: &std::path::Path) -> std::path::PathBuf {
 /// `clean` removes.
 fn count_directory_of(
     file: &std::path::Path,
-    encoding: dechaff::decode::EncodingChoice,
+    encoding: dechaff_run::decode::EncodingChoice,
     settings: &CorpusSettings,
-) -> anyhow::Result<pipeline::PlanCounts> {
-    let mut config = pipeline::RunConfig::new(vec![directory_of(file)], std::path::PathBuf::from("-"));
+) -> anyhow::Result<PlanCounts> {
+    let mut config = RunConfig::new(vec![directory_of(file)], std::path::PathBuf::from("-"));
     config.read.encoding = encoding;
-    let plan = pipeline::plan_for_reading(&config)?;
-    Ok(pipeline::count_recurring_lines(&plan, &config, settings)?)
+    let plan = plan::plan_for_reading(&config)?;
+    Ok(corpus_pass::count_recurring_lines(&plan, &config, settings)?)
 }
 
 fn eval(args: &EvalArgs) -> Exit {
@@ -294,14 +319,11 @@ fn eval(args: &EvalArgs) -> Exit {
     };
     let set = match eval::load_set(&args.data_dir) {
         Ok(set) => set,
-        Err(e) => return fail(&e),
+        Err(e) => return fail_run(&e),
     };
     let report = match eval::evaluate(&set, &cleaner, encoding, jobs) {
         Ok(report) => report,
-        Err(e) => {
-            eprintln!("dechaff: {e}");
-            return Exit::Failed;
-        }
+        Err(e) => return fail_run(&e),
     };
     let text = if args.json {
         eval_json(&report, args.by_rule)
@@ -383,6 +405,12 @@ fn eval_json(report: &eval::Report, by_rule: bool) -> String {
         "boilerplate_removed_macro": s.boilerplate_removed_macro,
         "kept": s.kept,
         "empty_outputs": s.empty_outputs,
+        "empty_output_ids": report
+            .documents
+            .iter()
+            .filter(|d| d.counts.output == 0)
+            .map(|d| d.id.as_str())
+            .collect::<Vec<_>>(),
         "tokens": {
             "input": s.tokens.input,
             "gold": s.tokens.gold,
@@ -415,22 +443,25 @@ fn induce(args: &InduceArgs) -> Exit {
     };
     let started = Instant::now();
     // The walk is planned as for `clean`, without an output tree.
-    let plan = match pipeline::plan_for_reading(&config) {
+    let plan = match plan::plan_for_reading(&config) {
         Ok(plan) => plan,
-        Err(e) => return fail(&e),
+        Err(e) => return fail_run(&e),
     };
-    let induced = match dechaff::corpus::induce::induce(&plan, &config, &settings) {
+    let induced = match induce::induce(&plan, &config, &settings) {
         Ok(induced) => induced,
-        Err(e) => return fail(&e),
+        Err(e) => return fail_run(&e),
     };
     let exit = match &args.out {
-        Some(path) => match pipeline::write_atomically(path, induced.pack.as_bytes()) {
-            Ok(()) => Exit::Ok,
-            Err(e) => {
-                eprintln!("dechaff: {e}");
-                Exit::Failed
+        Some(path) => {
+            match dechaff_run::output::write_file(path, dechaff_run::input::Compression::None, induced.pack.as_bytes())
+            {
+                Ok(()) => Exit::Ok,
+                Err(e) => {
+                    eprintln!("dechaff: {e}");
+                    Exit::Failed
+                }
             }
-        },
+        }
         None => print_stdout(&induced.pack),
     };
     if !args.quiet {
@@ -529,7 +560,7 @@ fn rules(command: RulesCommand) -> Exit {
                 Ok(rules) => rules,
                 Err(exit) => return exit,
             };
-            let exported = dechaff::grep::line_patterns(&rules);
+            let exported = dechaff_engine::grep::line_patterns(&rules);
             if !exported.skipped.is_empty() {
                 eprintln!(
                     "dechaff: {} block, tail and inline rules have no line-wise pattern and are left out",
@@ -550,7 +581,7 @@ fn rules(command: RulesCommand) -> Exit {
             };
             match loaded.get(&id) {
                 Some(rule) => print_stdout(&describe_rule(rule)),
-                None => fail(&dechaff::Error::new(dechaff::ErrorKind::UnknownRule(id))),
+                None => fail(&dechaff_engine::Error::new(dechaff_engine::ErrorKind::UnknownRule(id))),
             }
         }
     }
@@ -571,8 +602,8 @@ fn load_for_path(path: Option<std::path::PathBuf>, args: &RuleArgs) -> Result<Ru
     }
 }
 
-fn describe_heuristic(heuristic: &dechaff::heuristic::Heuristic) -> String {
-    use dechaff::heuristic::{Heuristic, CONTEXT_FEATURES, LINE_FEATURES};
+fn describe_heuristic(heuristic: &dechaff_engine::heuristic::Heuristic) -> String {
+    use dechaff_engine::heuristic::{Heuristic, CONTEXT_FEATURES, LINE_FEATURES};
     let mut out = format!("  heuristic: {}\n", heuristic.name());
     match heuristic {
         Heuristic::LineClassifier {
@@ -603,8 +634,8 @@ fn describe_heuristic(heuristic: &dechaff::heuristic::Heuristic) -> String {
     out
 }
 
-fn describe_rule(rule: &dechaff::rules::Rule) -> String {
-    use dechaff::rules::Trigger;
+fn describe_rule(rule: &dechaff_engine::rules::Rule) -> String {
+    use dechaff_engine::rules::Trigger;
     let mut out = format!(
         "{}\n  pack: {}\n  kind: {}\n  defined at: {}\n  description: {}\n",
         rule.id,
@@ -622,11 +653,11 @@ fn describe_rule(rule: &dechaff::rules::Rule) -> String {
     }
     if !matches!(
         rule.kind,
-        dechaff::rules::RuleKind::Inline | dechaff::rules::RuleKind::Heuristic
+        dechaff_engine::rules::RuleKind::Inline | dechaff_engine::rules::RuleKind::Heuristic
     ) {
         out.push_str(&format!("  max-length: {}\n", rule.max_length));
     }
-    if let dechaff::rules::RuleKind::Block { max_lines } = rule.kind {
+    if let dechaff_engine::rules::RuleKind::Block { max_lines } = rule.kind {
         out.push_str(&format!("  max-lines: {max_lines}\n"));
     }
     if let Some(min) = rule.min_position {

@@ -30,6 +30,7 @@ use std::sync::Arc;
 use regex_automata::meta;
 use regex_automata::Input;
 
+use crate::corpus::{LineEvidence, NoEvidence};
 use crate::error::Result;
 use crate::fold;
 use crate::heuristic::{HeuristicScratch, Heuristics, LineView, Verdict};
@@ -151,28 +152,6 @@ struct CorpusStep {
     rule: u32,
     min_docs: u32,
     max_doc_share: f64,
-}
-
-/// What is known about a document's lines from outside the document.
-///
-/// In corpus mode the first pass counts, per group of documents, how many
-/// documents hold each line; the cleaner asks for one document's lines
-/// through this trait, so that it needs neither the counts' layout nor the
-/// document's group.
-pub trait LineEvidence {
-    /// How many documents of this document's group hold `line` after corpus
-    /// normalisation ([`crate::corpus::normalize`]); 0 when unknown.
-    fn recurrence(&self, line: &str) -> u32;
-}
-
-/// No evidence: every line is unknown to the rest of the corpus.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct NoEvidence;
-
-impl LineEvidence for NoEvidence {
-    fn recurrence(&self, _line: &str) -> u32 {
-        0
-    }
 }
 
 /// One span removed by a rule.
@@ -889,6 +868,28 @@ fn push_span(spans: &mut Vec<Range<usize>>, span: Range<usize>) {
     }
 }
 
+/// Puts dropped pieces `(byte_start, byte_end, text)` back between the kept
+/// bytes of `output`; `None` if the pieces overlap, run past the output, or
+/// a text's length disagrees with its offsets.
+pub fn interleave(output: &str, mut pieces: Vec<(usize, usize, &str)>) -> Option<String> {
+    pieces.sort_by_key(|&(start, _, _)| start);
+    let mut rebuilt = String::with_capacity(output.len() * 2);
+    let mut rest = output;
+    let mut cursor = 0;
+    for (start, end, text) in pieces {
+        let kept = start.checked_sub(cursor)?;
+        rebuilt.push_str(rest.get(..kept)?);
+        rest = &rest[kept..];
+        if text.len() != end - start {
+            return None;
+        }
+        rebuilt.push_str(text);
+        cursor = end;
+    }
+    rebuilt.push_str(rest);
+    Some(rebuilt)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -943,7 +944,7 @@ literals = ["Leave a Reply"]
             .map(|r| r.bytes.clone())
             .chain(cleaned.whitespace.iter().cloned());
         let pieces = spans.map(|span| (span.start, span.end, &input[span])).collect();
-        crate::provenance::interleave(&cleaned.text, pieces).expect("spans fit the output")
+        interleave(&cleaned.text, pieces).expect("spans fit the output")
     }
 
     #[test]

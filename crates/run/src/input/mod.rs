@@ -33,6 +33,8 @@ use std::sync::Arc;
 pub use compress::{Compression, StoredTally};
 pub(crate) use jsonl::{json_type, object_fields};
 
+use dechaff_engine::corpus::GroupBy;
+
 use crate::decode::{decode, EncodingChoice};
 use crate::provenance::DocumentLocation;
 
@@ -189,9 +191,23 @@ impl Document {
     }
 
     /// The host of the document's URL as corpus mode groups by it
-    /// ([`crate::corpus::url_host`]): lower-cased, without user, port or `www.`.
+    /// ([`url_host`]): lower-cased, without user, port or `www.`.
     pub fn host(&self) -> Option<String> {
-        self.location.url.as_deref().and_then(crate::corpus::url_host)
+        self.location.url.as_deref().and_then(url_host)
+    }
+
+    /// The name of the document's group under `group_by`: its file's
+    /// directory, its URL's host ([`url_host`]), or a named field as
+    /// [`Document::field`] gives it (a string's value, any other JSON as
+    /// written). `None` when the document lacks what the grouping needs (no
+    /// URL, no such field): such a document is left alone by corpus mode,
+    /// because pooling them all would compare lines across unrelated sites.
+    pub fn group_name(&self, group_by: &GroupBy) -> Option<String> {
+        match group_by {
+            GroupBy::Dir => Some(self.directory().to_string_lossy().into_owned()),
+            GroupBy::Host => self.host(),
+            GroupBy::Field(name) => self.field(name),
+        }
     }
 
     /// A named field as text: a JSONL top-level field (a string's value, any
@@ -205,6 +221,23 @@ impl Document {
             Envelope::Warc(headers) => headers.get(name).map(str::to_string),
         }
     }
+}
+
+/// The host of an absolute URL, lowercased, without port, credentials or a
+/// leading `www.`; `None` when the URL has no host.
+pub fn url_host(url: &str) -> Option<String> {
+    let (_, rest) = url.trim().split_once("://")?;
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
+    let host = if host_port.starts_with('[') {
+        // An IPv6 literal keeps its colons.
+        host_port.split_once(']').map(|(h, _)| &host_port[..h.len() + 1])?
+    } else {
+        host_port.split(':').next()?
+    };
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    let host = host.strip_prefix("www.").map(str::to_string).unwrap_or(host);
+    (!host.is_empty()).then_some(host)
 }
 
 /// A record that could not become a document, and why.
@@ -513,7 +546,7 @@ fn read_text_file(mut file: TextFile) -> Result<Item, StreamError> {
             // the tally has hashed on the way in: not hashed a second time.
             let raw_sha256 = match file.compression {
                 Compression::None => file.tally.finish().1,
-                _ => crate::provenance::sha256_hex(&raw),
+                _ => dechaff_engine::hash::sha256_hex(&raw),
             };
             // Bytes that are UTF-8 as they are become the text without a
             // copy: one allocation of the file's size less per file.
@@ -603,14 +636,14 @@ mod tests {
                 assert_eq!(document.raw_bytes, size as u64);
                 assert_eq!(
                     document.raw_sha256,
-                    crate::provenance::sha256_hex(text.as_bytes()),
+                    dechaff_engine::hash::sha256_hex(text.as_bytes()),
                     "{}",
                     path.display()
                 );
                 let (stored_bytes, stored_sha256) = documents.stored();
                 assert_eq!(stored_bytes, std::fs::metadata(path).unwrap().len());
                 let stored = std::fs::read(path).unwrap();
-                assert_eq!(stored_sha256, crate::provenance::sha256_hex(&stored));
+                assert_eq!(stored_sha256, dechaff_engine::hash::sha256_hex(&stored));
             }
         }
     }
@@ -646,10 +679,21 @@ mod tests {
     #[test]
     fn hosts_lose_user_port_and_case() {
         assert_eq!(
-            crate::corpus::url_host("https://user@Example.COM:8080/a?b").as_deref(),
+            url_host("https://user@Example.COM:8080/a?b").as_deref(),
             Some("example.com")
         );
-        assert_eq!(crate::corpus::url_host("http://[::1]:80/").as_deref(), Some("[::1]"));
-        assert_eq!(crate::corpus::url_host("not a url"), None);
+        assert_eq!(url_host("http://[::1]:80/").as_deref(), Some("[::1]"));
+        assert_eq!(url_host("not a url"), None);
+    }
+
+    #[test]
+    fn hosts_are_read_from_urls() {
+        assert_eq!(
+            url_host("http://user:pw@News.Example.org./a").as_deref(),
+            Some("news.example.org")
+        );
+        assert_eq!(url_host("https://[::1]:80/").as_deref(), Some("[::1]"));
+        assert_eq!(url_host("example.com/a"), None);
+        assert_eq!(url_host("file:///tmp/x"), None);
     }
 }

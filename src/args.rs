@@ -7,13 +7,14 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use dechaff::corpus::induce::InduceSettings;
-use dechaff::corpus::{CorpusSettings, GroupBy};
-use dechaff::decode::EncodingChoice;
-use dechaff::input::{Compression, InputFormat, ReadSettings};
-use dechaff::pipeline::{RunConfig, ShardSpec};
-use dechaff::provenance::ProvenanceText;
-use dechaff::{CleanConfig, RuleSet, RuleSetBuilder};
+use dechaff_engine::corpus::{CorpusSettings, GroupBy};
+use dechaff_engine::{CleanConfig, RuleSet, RuleSetBuilder};
+use dechaff_run::decode::EncodingChoice;
+use dechaff_run::input::{Compression, InputFormat, ReadSettings};
+use dechaff_run::plan::{RunConfig, ShardSpec};
+use dechaff_run::provenance::ProvenanceText;
+
+use crate::induce::InduceSettings;
 
 /// Strip boilerplate from scraped web text and record every removal
 #[derive(Parser, Debug)]
@@ -98,13 +99,13 @@ pub struct RuleArgs {
 impl RuleArgs {
     /// The rules for the `rules` commands, which check: the shipped packs'
     /// patterns are parsed and compiled one by one, as a user pack's are.
-    pub fn checked_rule_set(&self) -> dechaff::Result<RuleSet> {
+    pub fn checked_rule_set(&self) -> dechaff_engine::Result<RuleSet> {
         self.builder().verify_shipped_patterns(true).build()
     }
 
     /// The rules for cleaning, with corpus mode's rule when `corpus` is
     /// given; the shipped packs are trusted (checked when dechaff is built).
-    pub fn rule_set_with_corpus(&self, corpus: Option<CorpusSettings>) -> dechaff::Result<RuleSet> {
+    pub fn rule_set_with_corpus(&self, corpus: Option<CorpusSettings>) -> dechaff_engine::Result<RuleSet> {
         let mut builder = self.builder();
         if let Some(settings) = corpus {
             builder = builder.corpus(settings);

@@ -12,8 +12,6 @@ use std::sync::{Arc, Mutex};
 
 use sha2::{Digest, Sha256};
 
-use crate::rules::hex;
-
 /// How a stream is compressed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Compression {
@@ -101,7 +99,7 @@ impl StoredTally {
     /// Size and hex SHA-256 of everything read so far.
     pub fn finish(&self) -> (u64, String) {
         let state = self.0.lock().expect("tally lock");
-        (state.bytes, hex(&state.hasher.clone().finalize()))
+        (state.bytes, hex::encode(state.hasher.clone().finalize()))
     }
 }
 

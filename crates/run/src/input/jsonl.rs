@@ -18,7 +18,9 @@ use super::{
     compress, BadRecord, BadRecordKind, Compression, Document, Envelope, Item, JsonlRecord, ReadSettings, StreamError,
     RAW_EXCERPT_BYTES,
 };
-use crate::provenance::{sha256_hex, DocumentLocation};
+use dechaff_engine::hash::sha256_hex;
+
+use crate::provenance::DocumentLocation;
 
 /// A buffer that held a huge line is given back rather than kept for the next one.
 const KEEP_CAPACITY: usize = 4 * 1024 * 1024;

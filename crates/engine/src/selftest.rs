@@ -11,9 +11,9 @@
 //! line kept; a `must-not-match` page must lose nothing. A protect rule's
 //! examples are lines it must and must not match, tested as a line rule's.
 
-use super::{Example, RuleKind, RuleSet};
 use crate::clean::CleanerBuilder;
 use crate::error::{Error, ErrorKind, Result};
+use crate::rules::{Example, RuleKind, RuleSet};
 
 /// One example that disagrees with its rule.
 #[derive(Debug)]
@@ -24,7 +24,15 @@ pub struct ExampleFailure {
     pub error: Error,
 }
 
-pub(super) fn run(rules: &RuleSet) -> Result<Vec<ExampleFailure>> {
+impl RuleSet {
+    /// Runs every rule's `must-match` and `must-not-match` examples through
+    /// the real engine with that rule alone, and returns every disagreement.
+    pub fn test_examples(&self) -> Result<Vec<ExampleFailure>> {
+        run(self)
+    }
+}
+
+fn run(rules: &RuleSet) -> Result<Vec<ExampleFailure>> {
     let mut failures = Vec::new();
     for rule in rules.rules() {
         let mut alone = rule.clone();
@@ -32,13 +40,7 @@ pub(super) fn run(rules: &RuleSet) -> Result<Vec<ExampleFailure>> {
             // A protect rule matches lines exactly as a line rule would.
             alone.kind = RuleKind::Line;
         }
-        let single = RuleSet {
-            packs: Vec::new(),
-            rules: vec![alone],
-            disabled: Vec::new(),
-            fingerprint: String::new(),
-            corpus: None,
-        };
+        let single = RuleSet::of_one_rule(alone);
         let mut cleaner = CleanerBuilder::new().ignore_positions(true).build(single)?;
         let mut fail = |example: &Example, message: String| {
             failures.push(ExampleFailure {

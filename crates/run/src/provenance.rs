@@ -18,8 +18,9 @@
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::clean::{CleanConfig, Cleaned};
-use crate::rules::{hex, PackVersion, RuleSet};
+use dechaff_engine::clean::{interleave, CleanConfig, Cleaned};
+use dechaff_engine::hash::sha256_hex;
+use dechaff_engine::rules::{PackVersion, RuleSet};
 
 /// The schema version written in every record. Bump it when a field changes meaning.
 pub const SCHEMA: &str = "dechaff.provenance/1";
@@ -306,7 +307,7 @@ impl RulesStamp {
         hasher.update([u8::from(config.heuristics)]);
         RulesStamp {
             settings,
-            fingerprint: hex(&hasher.finalize()),
+            fingerprint: hex::encode(hasher.finalize()),
             packs: rules
                 .pack_versions()
                 .into_iter()
@@ -320,15 +321,12 @@ impl ToolStamp {
     /// This build.
     pub fn current() -> ToolStamp {
         ToolStamp {
-            name: env!("CARGO_PKG_NAME").to_string(),
+            // The tool's name, not this crate's: every crate of the workspace
+            // shares one version, and provenance names the tool that ran.
+            name: "dechaff".to_string(),
             version: env!("CARGO_PKG_VERSION").to_string(),
         }
     }
-}
-
-/// SHA-256 of `bytes`, hex.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    hex(&Sha256::digest(bytes))
 }
 
 impl Record {
@@ -506,28 +504,6 @@ pub fn rebuild_input(output: &str, record: &Record) -> Option<String> {
         }
     }
     interleave(output, pieces)
-}
-
-/// Puts dropped pieces `(byte_start, byte_end, text)` back between the kept
-/// bytes of `output`; `None` if the pieces overlap, run past the output, or
-/// a text's length disagrees with its offsets.
-pub(crate) fn interleave(output: &str, mut pieces: Vec<(usize, usize, &str)>) -> Option<String> {
-    pieces.sort_by_key(|&(start, _, _)| start);
-    let mut rebuilt = String::with_capacity(output.len() * 2);
-    let mut rest = output;
-    let mut cursor = 0;
-    for (start, end, text) in pieces {
-        let kept = start.checked_sub(cursor)?;
-        rebuilt.push_str(rest.get(..kept)?);
-        rest = &rest[kept..];
-        if text.len() != end - start {
-            return None;
-        }
-        rebuilt.push_str(text);
-        cursor = end;
-    }
-    rebuilt.push_str(rest);
-    Some(rebuilt)
 }
 
 #[cfg(test)]

@@ -20,7 +20,6 @@ use sha2::{Digest, Sha256};
 use crate::error::{Error, Result};
 use crate::input::{BadRecordKind, Compression, Document, Envelope};
 use crate::provenance::{OutputStats, Record, WhitespaceSpan};
-use crate::rules::hex;
 
 /// Zstandard level for outputs: the library's default trade-off.
 const ZSTD_LEVEL: i32 = 3;
@@ -166,7 +165,7 @@ impl AtomicFile {
         Ok(OutputStats {
             bytes,
             lines,
-            sha256: hex(&hasher.expect("a created file is hashed").finalize()),
+            sha256: hex::encode(hasher.expect("a created file is hashed").finalize()),
         })
     }
 

@@ -9,7 +9,6 @@
 //! matcher.
 
 mod format;
-mod selftest;
 mod shipped;
 
 use rayon::prelude::*;
@@ -19,7 +18,6 @@ use sha2::{Digest, Sha256};
 
 use crate::corpus::CorpusSettings;
 use crate::error::{Error, ErrorKind, Result, SourceLocation};
-pub use selftest::ExampleFailure;
 
 pub(crate) use format::MAX_COMPILED_PATTERN_BYTES;
 
@@ -237,10 +235,15 @@ impl RuleSet {
         self.corpus.as_ref()
     }
 
-    /// Runs every rule's `must-match` and `must-not-match` examples through
-    /// the real engine with that rule alone, and returns every disagreement.
-    pub fn test_examples(&self) -> Result<Vec<ExampleFailure>> {
-        selftest::run(self)
+    /// A set of `rule` alone, as the example self-test compiles each rule.
+    pub(crate) fn of_one_rule(rule: Rule) -> RuleSet {
+        RuleSet {
+            packs: Vec::new(),
+            rules: vec![rule],
+            disabled: Vec::new(),
+            fingerprint: String::new(),
+            corpus: None,
+        }
     }
 }
 
@@ -354,7 +357,7 @@ impl RuleSetBuilder {
         if let Some(settings) = &self.corpus {
             settings
                 .validate()
-                .map_err(|message| Error::new(ErrorKind::Config(format!("corpus mode: {message}"))))?;
+                .map_err(|message| Error::new(ErrorKind::Setting(format!("corpus mode: {message}"))))?;
             if let Some(pack) = packs.iter().find(|p| p.name == CORPUS_PACK) {
                 return Err(Error::rule_file(
                     SourceLocation::at(&pack.origin, &pack.text, 0),
@@ -478,16 +481,7 @@ fn fingerprint(packs: &[Pack], disabled: &[String]) -> String {
         hasher.update((id.len() as u64).to_le_bytes());
         hasher.update(id.as_bytes());
     }
-    hex(&hasher.finalize())
-}
-
-/// Lowercase hex of a digest.
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
+    hex::encode(hasher.finalize())
 }
 
 /// The shipped pack files, by file name, for invariant tests.

@@ -75,15 +75,17 @@ pub enum ErrorKind {
     },
     /// Every rule is valid alone but together they exceed the matcher's size limit.
     RulesTooLarge(String),
-    /// An I/O error on a named path.
-    Io {
-        /// The path.
-        path: PathBuf,
-        /// The cause.
-        source: std::io::Error,
+    /// A rule's pattern, checked when its pack was loaded, does not compile
+    /// into the form the matcher needs.
+    RulePattern {
+        /// The rule id.
+        rule: String,
+        /// The regex engine's message.
+        message: String,
     },
-    /// The configuration is inconsistent (output inside input, colliding outputs).
-    Config(String),
+    /// A cleaning setting is out of its range (corpus mode's thresholds);
+    /// the message names the setting and the bad value.
+    Setting(String),
 }
 
 /// The error type of the library.
@@ -112,6 +114,7 @@ impl Error {
                 | ErrorKind::UnknownRule(_)
                 | ErrorKind::RulePath { .. }
                 | ErrorKind::RulesTooLarge(_)
+                | ErrorKind::RulePattern { .. }
         )
     }
 
@@ -120,13 +123,6 @@ impl Error {
             location,
             rule: rule.map(str::to_string),
             message: message.into(),
-        })
-    }
-
-    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Error {
-        Error::new(ErrorKind::Io {
-            path: path.into(),
-            source,
         })
     }
 }
@@ -154,8 +150,10 @@ impl fmt::Display for Error {
             ErrorKind::UnknownRule(id) => write!(f, "no rule or pack named {id:?}"),
             ErrorKind::RulePath { path, source } => write!(f, "{}: cannot read rules: {source}", path.display()),
             ErrorKind::RulesTooLarge(message) => write!(f, "the rules together do not compile: {message}"),
-            ErrorKind::Io { path, source } => write!(f, "{}: {source}", path.display()),
-            ErrorKind::Config(message) => f.write_str(message),
+            ErrorKind::RulePattern { rule, message } => {
+                write!(f, "rule {rule}: the pattern does not compile: {message}")
+            }
+            ErrorKind::Setting(message) => f.write_str(message),
         }
     }
 }
@@ -163,7 +161,7 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match &self.kind {
-            ErrorKind::Io { source, .. } | ErrorKind::RulePath { source, .. } => Some(source),
+            ErrorKind::RulePath { source, .. } => Some(source),
             _ => None,
         }
     }

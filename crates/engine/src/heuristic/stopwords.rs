@@ -19,22 +19,22 @@
 
 /// `(language code, list)`: one lowercase word per line.
 pub(crate) const LISTS: &[(&str, &str)] = &[
-    ("en", include_str!("../../rules/stopwords/en.txt")),
-    ("de", include_str!("../../rules/stopwords/de.txt")),
-    ("fr", include_str!("../../rules/stopwords/fr.txt")),
-    ("es", include_str!("../../rules/stopwords/es.txt")),
-    ("it", include_str!("../../rules/stopwords/it.txt")),
-    ("pt", include_str!("../../rules/stopwords/pt.txt")),
-    ("nl", include_str!("../../rules/stopwords/nl.txt")),
-    ("ru", include_str!("../../rules/stopwords/ru.txt")),
-    ("ar", include_str!("../../rules/stopwords/ar.txt")),
-    ("pl", include_str!("../../rules/stopwords/pl.txt")),
-    ("sv", include_str!("../../rules/stopwords/sv.txt")),
-    ("tr", include_str!("../../rules/stopwords/tr.txt")),
-    ("id", include_str!("../../rules/stopwords/id.txt")),
-    ("cs", include_str!("../../rules/stopwords/cs.txt")),
-    ("ro", include_str!("../../rules/stopwords/ro.txt")),
-    ("da", include_str!("../../rules/stopwords/da.txt")),
+    ("en", include_str!("../../../../rules/stopwords/en.txt")),
+    ("de", include_str!("../../../../rules/stopwords/de.txt")),
+    ("fr", include_str!("../../../../rules/stopwords/fr.txt")),
+    ("es", include_str!("../../../../rules/stopwords/es.txt")),
+    ("it", include_str!("../../../../rules/stopwords/it.txt")),
+    ("pt", include_str!("../../../../rules/stopwords/pt.txt")),
+    ("nl", include_str!("../../../../rules/stopwords/nl.txt")),
+    ("ru", include_str!("../../../../rules/stopwords/ru.txt")),
+    ("ar", include_str!("../../../../rules/stopwords/ar.txt")),
+    ("pl", include_str!("../../../../rules/stopwords/pl.txt")),
+    ("sv", include_str!("../../../../rules/stopwords/sv.txt")),
+    ("tr", include_str!("../../../../rules/stopwords/tr.txt")),
+    ("id", include_str!("../../../../rules/stopwords/id.txt")),
+    ("cs", include_str!("../../../../rules/stopwords/cs.txt")),
+    ("ro", include_str!("../../../../rules/stopwords/ro.txt")),
+    ("da", include_str!("../../../../rules/stopwords/da.txt")),
 ];
 
 /// The longest word the table can hold, in bytes (UTF-8, lowercased); the

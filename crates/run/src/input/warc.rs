@@ -22,7 +22,9 @@ use super::{
     RAW_EXCERPT_BYTES,
 };
 use crate::decode::decode;
-use crate::provenance::{sha256_hex, DocumentLocation};
+use dechaff_engine::hash::sha256_hex;
+
+use crate::provenance::DocumentLocation;
 
 /// A header block longer than this is a broken record, not a reason to buffer on.
 pub const MAX_HEADER_BYTES: usize = 1024 * 1024;

@@ -27,10 +27,8 @@
 //!   table split into shards, each behind its own lock, and nothing else is
 //!   recorded.
 //!
-//! The cleaner consumes the counts through [`crate::clean::LineEvidence`];
+//! The cleaner consumes the counts through [`LineEvidence`];
 //! [`GroupEvidence`] is the implementation for one document's group.
-
-pub mod induce;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -38,9 +36,29 @@ use std::hash::{BuildHasherDefault, Hasher};
 use std::str::FromStr;
 use std::sync::Mutex;
 
-use crate::clean::LineEvidence;
 use crate::fold;
-use crate::input::Document;
+
+/// What is known about a document's lines from outside the document.
+///
+/// In corpus mode the first pass counts, per group of documents, how many
+/// documents hold each line; the cleaner asks for one document's lines
+/// through this trait, so that it needs neither the counts' layout nor the
+/// document's group.
+pub trait LineEvidence {
+    /// How many documents of this document's group hold `line` after corpus
+    /// normalisation ([`normalize`]); 0 when unknown.
+    fn recurrence(&self, line: &str) -> u32;
+}
+
+/// No evidence: every line is unknown to the rest of the corpus.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoEvidence;
+
+impl LineEvidence for NoEvidence {
+    fn recurrence(&self, _line: &str) -> u32 {
+        0
+    }
+}
 
 /// Corpus mode's settings, validated by [`CorpusSettings::validate`].
 #[derive(Debug, Clone, PartialEq)]
@@ -162,37 +180,6 @@ impl GroupBy {
     pub fn works_on_plain_text(&self) -> bool {
         *self == GroupBy::Dir
     }
-
-    /// The name of a document's group: its file's directory, its URL's host
-    /// ([`url_host`]), or a named field as [`Document::field`] gives it (a
-    /// string's value, any other JSON as written). `None` when the document
-    /// lacks what the grouping needs (no URL, no such field): such a document
-    /// is left alone by corpus mode, because pooling them all would compare
-    /// lines across unrelated sites.
-    pub fn group_of(&self, document: &Document) -> Option<String> {
-        match self {
-            GroupBy::Dir => Some(document.directory().to_string_lossy().into_owned()),
-            GroupBy::Host => document.host(),
-            GroupBy::Field(name) => document.field(name),
-        }
-    }
-}
-
-/// The host of an absolute URL, lowercased, without port, credentials or a
-/// leading `www.`; `None` when the URL has no host.
-pub fn url_host(url: &str) -> Option<String> {
-    let (_, rest) = url.trim().split_once("://")?;
-    let authority = rest.split(['/', '?', '#']).next()?;
-    let host_port = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
-    let host = if host_port.starts_with('[') {
-        // An IPv6 literal keeps its colons.
-        host_port.split_once(']').map(|(h, _)| &host_port[..h.len() + 1])?
-    } else {
-        host_port.split(':').next()?
-    };
-    let host = host.trim_end_matches('.').to_ascii_lowercase();
-    let host = host.strip_prefix("www.").map(str::to_string).unwrap_or(host);
-    (!host.is_empty()).then_some(host)
 }
 
 /// Receives the bytes of a normalised line.
@@ -326,6 +313,51 @@ fn classify(c: char) -> Option<CharClass> {
 /// separators (zero-width characters aside, which the rules' match key drops).
 const CLASS_SEPARATOR: &str = r"[^\p{Alphabetic}\p{N}]";
 
+/// A regex for the whole line that matches every line with the same
+/// normalised form: any case, any digits where digits stand, any run of
+/// punctuation, symbols or spaces where they stand. Written from the line
+/// itself, so it needs no escaping beyond the letters' own.
+pub fn tolerant_pattern(line: &str) -> String {
+    #[derive(PartialEq, Clone, Copy)]
+    enum Last {
+        Start,
+        Letter,
+        Digit,
+        Gap,
+    }
+    let mut out = format!("{CLASS_SEPARATOR}*");
+    let mut last = Last::Start;
+    for c in line.chars() {
+        let Some(class) = classify(c) else {
+            continue;
+        };
+        let is_digit = class == CharClass::Digit;
+        if class == CharClass::Separator {
+            if last != Last::Start {
+                last = Last::Gap;
+            }
+            continue;
+        }
+        if is_digit && last == Last::Digit {
+            continue;
+        }
+        if last == Last::Gap {
+            out.push_str(CLASS_SEPARATOR);
+            out.push('+');
+        }
+        if is_digit {
+            out.push_str(r"\p{N}+");
+            last = Last::Digit;
+        } else {
+            out.push_str(&regex_syntax::escape(c.encode_utf8(&mut [0; 4])));
+            last = Last::Letter;
+        }
+    }
+    out.push_str(CLASS_SEPARATOR);
+    out.push('*');
+    out
+}
+
 /// The normalised form of a line: the text whose hash corpus mode counts.
 ///
 /// ```
@@ -368,15 +400,16 @@ pub fn line_hash(line: &str) -> u64 {
 pub struct GroupKey(u64);
 
 impl GroupKey {
-    /// The key of the group named `name` (see [`GroupBy::group_of`]).
+    /// The key of the group named `name` (the run layer names a document's group).
     pub fn of(name: &str) -> GroupKey {
         let mut hasher = Fnv1a(FNV_OFFSET);
         hasher.push(name.as_bytes());
         GroupKey(fmix64(hasher.0 ^ 0x67_726f_7570)) // "group": apart from line hashes
     }
 
-    /// The table key of a line within this group.
-    fn line(self, line_hash: u64) -> u64 {
+    /// The table key of a line within this group: what [`CorpusCounts::counts`]
+    /// gives and [`CorpusCounts::count_of`] looks up.
+    pub fn line(self, line_hash: u64) -> u64 {
         fmix64(line_hash ^ self.0)
     }
 }
@@ -508,6 +541,13 @@ impl CorpusCounts {
         self.documents.get(&group).copied().unwrap_or(0)
     }
 
+    /// Every (group, line) key counted ([`GroupKey::line`]) with its document count.
+    pub fn counts(&self) -> impl Iterator<Item = (u64, u32)> + '_ {
+        self.shards
+            .iter()
+            .flat_map(|shard| shard.iter().map(|(&key, &count)| (key, count)))
+    }
+
     /// Distinct (group, line) pairs counted.
     pub fn distinct_lines(&self) -> usize {
         self.shards.iter().map(HashMap::len).sum()
@@ -623,17 +663,6 @@ mod tests {
     }
 
     #[test]
-    fn hosts_are_read_from_urls() {
-        assert_eq!(
-            url_host("http://user:pw@News.Example.org./a").as_deref(),
-            Some("news.example.org")
-        );
-        assert_eq!(url_host("https://[::1]:80/").as_deref(), Some("[::1]"));
-        assert_eq!(url_host("example.com/a"), None);
-        assert_eq!(url_host("file:///tmp/x"), None);
-    }
-
-    #[test]
     fn settings_are_validated() {
         assert_eq!(CorpusSettings::default().validate(), Ok(()));
         let bad = |change: fn(&mut CorpusSettings)| {
@@ -645,5 +674,25 @@ mod tests {
         assert!(bad(|s| s.min_chars = 0).starts_with("min-chars 0"));
         assert!(bad(|s| s.max_doc_share = 0.0).starts_with("max-doc-share 0"));
         assert!(bad(|s| s.max_doc_share = f64::NAN).starts_with("max-doc-share NaN"));
+    }
+
+    #[test]
+    fn the_pattern_is_as_tolerant_as_the_normalisation() {
+        let pattern = tolerant_pattern("© 2012 Example.com — All rights reserved.");
+        let regex = regex_automata::meta::Regex::new(&format!("(?i)^(?:{pattern})$")).unwrap();
+        for line in [
+            "© 2012 Example.com — All rights reserved.",
+            "© 2013 EXAMPLE.COM | all rights reserved",
+            "2013 Example com All Rights Reserved",
+        ] {
+            assert!(regex.is_match(line), "{line:?} / {pattern}");
+            assert_eq!(normalize(line), normalize("© 2012 Example.com — All rights reserved."));
+        }
+        for line in [
+            "2013 Example com All Rights",
+            "Example.com — All rights reserved. Really.",
+        ] {
+            assert!(!regex.is_match(line), "{line:?}");
+        }
     }
 }

@@ -571,9 +571,12 @@ pub(crate) fn trigger_body(trigger: &Trigger) -> String {
 
 /// Parses a pattern that was validated at load time, with `\b` made ASCII.
 fn parse(pattern: &str, rule: &str) -> Result<Hir> {
-    let hir = regex_syntax::Parser::new()
-        .parse(pattern)
-        .map_err(|e| Error::new(ErrorKind::RulesTooLarge(format!("rule {rule}: {e}"))))?;
+    let hir = regex_syntax::Parser::new().parse(pattern).map_err(|e| {
+        Error::new(ErrorKind::RulePattern {
+            rule: rule.to_string(),
+            message: e.to_string(),
+        })
+    })?;
     Ok(ascii_word_boundaries(hir))
 }
 

@@ -1,15 +1,18 @@
-//! dechaff strips boilerplate from scraped web text and records what it removed.
+//! dechaff's engine: strips boilerplate from scraped web text and says what it removed.
 //!
 //! Scraped pages arrive with share bars, subscribe boxes, comment notices,
 //! photo credits and footers around the article. dechaff removes them with
 //! rules written as data ([`rules`]), keeps every sentence of the article, and
-//! accounts for every removed byte in a provenance record ([`provenance`]).
+//! says for every removed span which rule removed it ([`Removal`]).
 //!
-//! The library is the engine: it never prints and knows nothing of the
-//! command line. A run goes rules → [`Cleaner`] → [`pipeline`]:
+//! This crate is the engine: text in, kept text and removals out. It never
+//! prints, starts no threads of its own beyond compiling rules side by side,
+//! and knows nothing of the command line, of files to clean or of their
+//! formats (that is the run layer, `dechaff-run`). A cleaning goes rules →
+//! [`Cleaner`]:
 //!
 //! ```
-//! use dechaff::{CleanerBuilder, RuleSet};
+//! use dechaff_engine::{CleanerBuilder, RuleSet};
 //!
 //! let rules = RuleSet::shipped()?;
 //! let mut cleaner = CleanerBuilder::new().build(rules)?;
@@ -19,31 +22,28 @@
 //! assert_eq!(cleaned.text, "Haftar visits Moscow\n\nThe general met the minister on Tuesday.\n");
 //! let rule = &rules.rules()[cleaned.removals[0].rule];
 //! assert_eq!(rule.id, "social.share-label");
-//! # Ok::<(), dechaff::Error>(())
+//! # Ok::<(), dechaff_engine::Error>(())
 //! ```
 //!
 //! A [`Cleaner`] is built once and cloned per thread; clones share the
 //! compiled rules and own their scratch buffers.
 #![deny(missing_docs)]
 
+// Modules from the bottom up: each uses only those above it in this list.
 pub mod clean;
 pub mod corpus;
-pub mod decode;
 pub mod error;
-pub mod eval;
 pub mod explain;
-mod fold;
+pub mod fold;
 pub mod grep;
+pub mod hash;
 pub mod heuristic;
-pub mod input;
 mod matcher;
-pub mod output;
-pub mod pipeline;
-pub mod provenance;
-mod resume;
 pub mod rules;
-mod stream;
+pub mod selftest;
 
-pub use clean::{CleanConfig, Cleaned, Cleaner, CleanerBuilder, LineEvidence, NoEvidence, Removal};
+pub use clean::{CleanConfig, Cleaned, Cleaner, CleanerBuilder, Removal};
+pub use corpus::{LineEvidence, NoEvidence};
 pub use error::{Error, ErrorKind, Result};
 pub use rules::{RuleSet, RuleSetBuilder};
+pub use selftest::ExampleFailure;

@@ -1,0 +1,869 @@
+//! The one document pipeline: every input, every output, one scheduler.
+//!
+//! A run is a stream of tasks in input order, made by one producer: a text
+//! file is one task (its worker opens, reads, decodes and cleans it), a
+//! JSONL or WARC input is read by the producer record by record, each record
+//! a task, between a task that opens the input's output and one that closes
+//! it. The producer cuts the stream into chunks, bounded in tasks and in the
+//! bytes of records read, and the scheduler cleans a chunk on every worker
+//! (rayon, one cleaner per worker) while, on the other side of a
+//! `rayon::join`, it hands the previous chunk's outcomes to the collector in
+//! input order and reads the next chunk. So reading, cleaning and writing
+//! overlap, memory stays at about two chunks plus the largest document, and
+//! every byte written is in input order, whatever `--jobs` is.
+//!
+//! Every document, from a text file or a record, is cleaned by one function,
+//! [`clean_document`], and goes out through a [`Sink`]: the output tree,
+//! JSON lines on standard output, attribute files, or memory. Provenance
+//! records and reject lines are written by one [`Collector`].
+//!
+//! Each output is written to a temporary file beside its target and renamed,
+//! and provenance lines go, flushed, to a partial file that is renamed when
+//! the run ends, so a killed run never leaves a half-written file under a
+//! final name. `--resume` reads what a killed or finished run left
+//! ([`crate::resume`]) and copies forward every file whose input, rules and
+//! output still match, redoing the rest.
+
+use std::fs;
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::time::Instant;
+
+use rayon::prelude::*;
+
+use dechaff_engine::{Cleaned, Cleaner, RuleSet};
+
+use crate::corpus_pass::{count_recurring_lines, PlanCounts};
+use crate::error::{Error, ErrorKind, Result};
+use crate::input::{
+    BadRecordKind, Compression, Document, Documents, Envelope, InputFormat, Item, StreamError, RAW_EXCERPT_BYTES,
+};
+use crate::plan::{Job, Plan, Problem, ProvenanceNames, RunConfig};
+use crate::provenance::{DocumentCounts, InputStats, Record, RejectedBytes, RulesStamp, Status};
+use crate::resume::{self, Previous};
+use crate::sink::{JsonLines, OutputTree, Rendered, Shape, Sink};
+
+/// A chunk holds at most this many bytes of records read (one larger record is a chunk alone).
+pub const CHUNK_BYTES: u64 = 8 * 1024 * 1024;
+/// A chunk holds at most this many records.
+pub const CHUNK_RECORDS: usize = 4096;
+/// A chunk holds at most this many text files per worker: enough that the
+/// wait for the last file of a chunk is a small share of the chunk, few
+/// enough that the outcomes held (records, or whole lines for standard
+/// output) stay small.
+pub const CHUNK_FILES_PER_WORKER: usize = 64;
+
+/// How one file or document went, reported in input order.
+#[derive(Debug, Clone)]
+pub struct FileReport {
+    /// The record that was written to provenance. A JSONL or WARC input
+    /// gives one per document (`record.document` set) and then one for the file.
+    pub record: Record,
+}
+
+/// Receives each file's and each document's outcome, in input order, on the calling thread.
+pub trait Reporter: Send {
+    /// Called once per record, in input order.
+    fn file_done(&mut self, report: &FileReport);
+}
+
+impl<F: FnMut(&FileReport) + Send> Reporter for F {
+    fn file_done(&mut self, report: &FileReport) {
+        self(report)
+    }
+}
+
+/// Totals of a run.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Summary {
+    /// Files planned.
+    pub files: usize,
+    /// Files cleaned and written.
+    pub ok: usize,
+    /// Files that failed.
+    pub failed: usize,
+    /// Files skipped (links not followed).
+    pub skipped: usize,
+    /// Files and documents written with a warning.
+    pub warned: usize,
+    /// Input bytes of the files read (as stored, compressed or not).
+    pub bytes_in: u64,
+    /// Output bytes written.
+    pub bytes_out: u64,
+    /// Removed spans, over all files.
+    pub removed_spans: usize,
+    /// Documents of JSONL and WARC inputs cleaned and written.
+    pub documents: usize,
+    /// Records of JSONL and WARC inputs refused (each one is in `--rejects`).
+    pub rejected: usize,
+    /// Files copied forward by `--resume` without being cleaned again.
+    pub resumed: usize,
+}
+
+impl Summary {
+    /// True when something failed: a file, or a record.
+    pub fn has_failures(&self) -> bool {
+        self.failed > 0 || self.rejected > 0
+    }
+}
+
+/// Where every record of the run goes, in input order, on the calling thread:
+/// provenance, the reject file, the summary, the reporter.
+pub struct Collector<'a> {
+    provenance: Option<(std::io::BufWriter<fs::File>, PathBuf)>,
+    /// The provenance line being written, kept from record to record.
+    line: Vec<u8>,
+    rejects: Option<(std::io::BufWriter<fs::File>, PathBuf)>,
+    summary: Summary,
+    reporter: &'a mut dyn Reporter,
+}
+
+impl Collector<'_> {
+    /// Writes `record`'s provenance line and, for a refused document, its
+    /// reject line; counts it; reports it.
+    fn record(&mut self, record: Record) -> Result<()> {
+        if let Some((writer, path)) = &mut self.provenance {
+            self.line.clear();
+            record.write_json_line(&mut self.line);
+            writer.write_all(&self.line).map_err(|e| Error::io(&*path, e))?;
+            if record.document.is_none() {
+                // A finished file is on disk before the next one starts.
+                writer.flush().map_err(|e| Error::io(&*path, e))?;
+            }
+        }
+        self.account(record)
+    }
+
+    /// A provenance line of a previous run, copied forward as it was.
+    fn replay(&mut self, line: &str, from: &std::path::Path) -> Result<()> {
+        if let Some((writer, path)) = &mut self.provenance {
+            writeln!(writer, "{line}").map_err(|e| Error::io(&*path, e))?;
+        }
+        let record: Record = serde_json::from_str(line).map_err(|e| {
+            Error::new(ErrorKind::Resume {
+                path: from.to_path_buf(),
+                message: format!("a provenance line does not parse: {e}"),
+            })
+        })?;
+        if record.document.is_none() {
+            self.summary.resumed += 1;
+        }
+        self.account(record)
+    }
+
+    fn account(&mut self, record: Record) -> Result<()> {
+        if let Some(line) = reject_line(&record) {
+            if let Some((writer, path)) = &mut self.rejects {
+                writeln!(writer, "{line}")
+                    .and_then(|()| writer.flush())
+                    .map_err(|e| Error::io(&*path, e))?;
+            }
+        }
+        tally(&mut self.summary, &record);
+        self.reporter.file_done(&FileReport { record });
+        Ok(())
+    }
+}
+
+/// The reject file's line for a refused document (or a stream that broke):
+/// where it was, why, and its first bytes. `None` for anything else.
+pub fn reject_line(record: &Record) -> Option<String> {
+    let location = record.document.as_ref()?;
+    if record.status != Status::Error {
+        return None;
+    }
+    #[derive(serde::Serialize)]
+    struct RejectLine<'a> {
+        source: &'a str,
+        #[serde(flatten)]
+        location: &'a crate::provenance::DocumentLocation,
+        reason: &'a str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        bytes: Option<u64>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        record: Option<&'a str>,
+    }
+    let line = RejectLine {
+        source: &record.source,
+        location,
+        reason: record.error.as_deref().unwrap_or(""),
+        bytes: record.rejected.as_ref().map(|r| r.bytes),
+        record: record.rejected.as_ref().map(|r| r.excerpt.as_str()),
+    };
+    Some(serde_json::to_string(&line).expect("a reject line always serializes"))
+}
+
+/// Cleans every job of `plan` into the sink that `config` asks for (the
+/// output tree, or JSON lines on standard output); writes provenance.
+/// Per-file and per-document failures are recorded and reported, never
+/// returned: the error result is for failures of the run itself (the output
+/// directory, the provenance file, standard output).
+pub fn run(plan: &Plan, config: &RunConfig, cleaner: &Cleaner, reporter: &mut dyn Reporter) -> Result<Summary> {
+    let attributes = config.attributes.then(|| config.read.id_field.clone());
+    if config.writes_to_stdout() {
+        let sink = JsonLines::new(std::io::stdout(), "standard output", attributes);
+        run_into(plan, config, cleaner, &sink, reporter)
+    } else {
+        let sink = OutputTree::new(config.compress, attributes);
+        run_into(plan, config, cleaner, &sink, reporter)
+    }
+}
+
+/// Cleans every job of `plan` into `sink`. Provenance is written under
+/// `plan.out` unless the run writes to standard output (`--out -`).
+pub fn run_into(
+    plan: &Plan,
+    config: &RunConfig,
+    cleaner: &Cleaner,
+    sink: &dyn Sink,
+    reporter: &mut dyn Reporter,
+) -> Result<Summary> {
+    let names = ProvenanceNames::for_run(config);
+    let to_stdout = config.writes_to_stdout();
+    let previous = match (config.resume, to_stdout) {
+        (true, false) => Some(Previous::load(&plan.out, &names)?),
+        _ => None,
+    };
+    let provenance = if to_stdout {
+        None
+    } else {
+        fs::create_dir_all(&plan.out).map_err(|e| Error::io(&plan.out, e))?;
+        let partial_path = plan.out.join(&names.partial);
+        let partial = fs::File::create(&partial_path).map_err(|e| Error::io(&partial_path, e))?;
+        Some((std::io::BufWriter::new(partial), partial_path))
+    };
+    let rejects = match &config.rejects {
+        Some(path) => {
+            let file = fs::File::create(path).map_err(|e| Error::io(path, e))?;
+            Some((std::io::BufWriter::new(file), path.clone()))
+        }
+        None => None,
+    };
+    let mut collector = Collector {
+        provenance,
+        line: Vec::new(),
+        rejects,
+        summary: Summary {
+            files: plan.jobs.len(),
+            ..Summary::default()
+        },
+        reporter,
+    };
+    let stamp = RulesStamp::of(cleaner.rules(), cleaner.config());
+    let workers = config.jobs.max(1);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(workers)
+        .thread_name(|i| format!("dechaff-worker-{i}"))
+        .build()
+        .map_err(|e| {
+            Error::new(ErrorKind::Threads(format!(
+                "cannot start {workers} worker threads: {e}"
+            )))
+        })?;
+
+    let corpus = match cleaner.rules().corpus() {
+        Some(settings) => Some(pool.install(|| count_recurring_lines(plan, config, settings))?),
+        None => None,
+    };
+
+    let reused: Vec<Option<resume::Entry>> = match &previous {
+        Some(previous) => {
+            let reused: Vec<Option<resume::Entry>> =
+                pool.install(|| plan.jobs.par_iter().map(|job| previous.reusable(job, &stamp)).collect());
+            let redone: Vec<&Job> = plan
+                .jobs
+                .iter()
+                .zip(&reused)
+                .filter(|(_, entry)| entry.is_none())
+                .map(|(job, _)| job)
+                .collect();
+            resume::remove_stale_temporaries(&redone);
+            reused
+        }
+        None => vec![None; plan.jobs.len()],
+    };
+
+    let rules = cleaner.shared_rules();
+    let context = Context {
+        jobs: &plan.jobs,
+        config,
+        stamp: &stamp,
+        corpus: corpus.as_ref(),
+        rules: &rules,
+        sink,
+    };
+    // One cleaner per worker, kept for the whole run so that their warmed-up
+    // caches serve every input; a worker only ever locks its own.
+    let cleaners: Vec<Mutex<Cleaner>> = (0..workers).map(|_| Mutex::new(cleaner.clone())).collect();
+    let mut producer = Producer {
+        plan,
+        config,
+        reused: &reused,
+        next_job: 0,
+        open: None,
+        files_per_chunk: CHUNK_FILES_PER_WORKER * workers,
+    };
+    let mut ordered = Ordered {
+        context: &context,
+        previous: previous.as_ref(),
+        reused: &reused,
+        collector: &mut collector,
+        open: None,
+        failed: None,
+    };
+
+    let mut chunk = producer.next_chunk();
+    let mut cleaned: Option<Vec<Outcome>> = None;
+    loop {
+        let last = chunk.is_empty();
+        let tasks = std::mem::take(&mut chunk);
+        let (outcomes, next) = pool.install(|| {
+            rayon::join(
+                || {
+                    tasks
+                        .into_par_iter()
+                        .map(|task| {
+                            let worker = rayon::current_thread_index().unwrap_or(0) % cleaners.len();
+                            let mut cleaner = cleaners[worker].lock().unwrap_or_else(|e| e.into_inner());
+                            process(task, &mut cleaner, &context)
+                        })
+                        .collect::<Vec<Outcome>>()
+                },
+                || {
+                    if let Some(outcomes) = cleaned.take() {
+                        ordered.take_all(outcomes);
+                    }
+                    if last || ordered.failed.is_some() {
+                        Vec::new()
+                    } else {
+                        producer.next_chunk()
+                    }
+                },
+            )
+        });
+        if last {
+            break;
+        }
+        cleaned = Some(outcomes);
+        chunk = next;
+    }
+    if let Some(error) = ordered.failed.take() {
+        return Err(error);
+    }
+
+    sink.finish()?;
+    if let Some((writer, partial_path)) = collector.provenance.take() {
+        let file = writer
+            .into_inner()
+            .map_err(|e| Error::io(&partial_path, e.into_error()))?;
+        drop(file);
+        let final_path = plan.out.join(&names.final_name);
+        fs::rename(&partial_path, &final_path).map_err(|e| Error::io(&final_path, e))?;
+        if previous.is_some() {
+            let _ = fs::remove_file(plan.out.join(&names.previous));
+        }
+    }
+    if let Some((mut writer, path)) = collector.rejects.take() {
+        writer.flush().map_err(|e| Error::io(&path, e))?;
+    }
+    Ok(collector.summary)
+}
+
+/// One step of the run, in input order, as the producer makes it.
+enum Task {
+    /// A job that an earlier run finished (`--resume`): copied forward.
+    Replay(usize),
+    /// A job whose walk failed or that is skipped.
+    Problem(usize),
+    /// A text file: its worker opens, reads, decodes and cleans it.
+    TextFile(usize),
+    /// A JSONL or WARC input was opened (with its stored compression), or could not be.
+    Begin(usize, Result<Compression, String>),
+    /// One record of the JSONL or WARC input begun last.
+    Record(usize, Item),
+    /// The input begun last ended, or its stream broke; its stored size and hash.
+    End(usize, Option<StreamError>, (u64, String)),
+}
+
+/// What a task became, handed to the collecting side in input order.
+enum Outcome {
+    /// Copy job N's lines forward from the earlier run.
+    Replay(usize),
+    /// A whole job's record (a text file, or a job that failed before it
+    /// began), and what its document became if it was written.
+    File(Record, Option<Rendered>),
+    /// See [`Task::Begin`].
+    Begin(usize, Result<Compression, String>),
+    /// A record's provenance, and what it became unless it was refused.
+    Document(Record, Option<Rendered>),
+    /// A record that is not a document (a WARC `request`): counted only.
+    NotADocument,
+    /// See [`Task::End`].
+    End(usize, Option<StreamError>, (u64, String)),
+}
+
+/// Reads the run's inputs, in order, into chunks of tasks.
+struct Producer<'a> {
+    plan: &'a Plan,
+    config: &'a RunConfig,
+    reused: &'a [Option<resume::Entry>],
+    next_job: usize,
+    /// The JSONL or WARC input being read, and its job.
+    open: Option<(usize, Documents)>,
+    files_per_chunk: usize,
+}
+
+impl Producer<'_> {
+    /// The next chunk; empty when every input has been read.
+    fn next_chunk(&mut self) -> Vec<Task> {
+        let mut tasks = Vec::new();
+        let (mut bytes, mut records, mut files) = (0u64, 0usize, 0usize);
+        loop {
+            if let Some((job, documents)) = &mut self.open {
+                if bytes >= CHUNK_BYTES || records >= CHUNK_RECORDS {
+                    return tasks;
+                }
+                let job = *job;
+                match documents.next_item() {
+                    Some(Ok(item)) => {
+                        bytes += match &item {
+                            Item::Document(document) => document.raw_bytes + document.text.len() as u64,
+                            Item::Bad(bad) => bad.raw_excerpt.len() as u64,
+                            Item::NotADocument(_) => 0,
+                        };
+                        records += 1;
+                        tasks.push(Task::Record(job, item));
+                    }
+                    ended => {
+                        let broken = ended.and_then(Result::err);
+                        tasks.push(Task::End(job, broken, documents.stored()));
+                        self.open = None;
+                    }
+                }
+                continue;
+            }
+            let index = self.next_job;
+            let Some(job) = self.plan.jobs.get(index) else {
+                return tasks;
+            };
+            if files >= self.files_per_chunk || records >= CHUNK_RECORDS || bytes >= CHUNK_BYTES {
+                return tasks;
+            }
+            self.next_job += 1;
+            files += 1;
+            if self.reused[index].is_some() {
+                tasks.push(Task::Replay(index));
+            } else if job.problem.is_some() {
+                tasks.push(Task::Problem(index));
+            } else if job.format == InputFormat::Text {
+                tasks.push(Task::TextFile(index));
+            } else {
+                match Documents::open(&job.source, Some(job.format), job.compression, &self.config.read) {
+                    Ok((documents, _, compression)) => {
+                        tasks.push(Task::Begin(index, Ok(compression)));
+                        self.open = Some((index, documents));
+                    }
+                    Err(e) => tasks.push(Task::Begin(index, Err(e.to_string()))),
+                }
+            }
+        }
+    }
+}
+
+/// What every worker needs to turn a task into an outcome.
+struct Context<'a> {
+    jobs: &'a [Job],
+    config: &'a RunConfig,
+    stamp: &'a RulesStamp,
+    /// Corpus mode's counts, when it is on.
+    corpus: Option<&'a PlanCounts>,
+    rules: &'a RuleSet,
+    sink: &'a dyn Sink,
+}
+
+impl Context<'_> {
+    fn new_record(&self, job: &Job) -> Record {
+        Record::new(job.source.to_string_lossy().into_owned(), self.stamp)
+    }
+}
+
+/// On a worker: one task's outcome.
+fn process(task: Task, cleaner: &mut Cleaner, context: &Context<'_>) -> Outcome {
+    match task {
+        Task::Replay(index) => Outcome::Replay(index),
+        Task::Problem(index) => {
+            let job = &context.jobs[index];
+            context.sink.remove_stale(job);
+            let (status, message) = match &job.problem {
+                Some(Problem::Skipped(message)) => (Status::Skipped, message.clone()),
+                Some(Problem::Error(message)) => (Status::Error, message.clone()),
+                None => unreachable!("a problem task has a problem"),
+            };
+            Outcome::File(fail(context.new_record(job), status, message), None)
+        }
+        Task::TextFile(index) => {
+            let job = &context.jobs[index];
+            let (record, rendered) = clean_text_file(job, cleaner, context);
+            if record.status != Status::Ok {
+                context.sink.remove_stale(job);
+            }
+            Outcome::File(record, rendered)
+        }
+        Task::Begin(index, opened) => Outcome::Begin(index, opened),
+        Task::Record(index, item) => {
+            let job = &context.jobs[index];
+            match item {
+                Item::Document(document) => {
+                    let input = InputStats::stored(document.raw_bytes, document.raw_sha256.clone());
+                    let (record, rendered) = clean_document(job, Shape::Record, &document, input, cleaner, context);
+                    Outcome::Document(record, rendered)
+                }
+                Item::Bad(bad) => {
+                    // A bad record has no path of its own: it comes from the input being cleaned.
+                    let mut record = context.new_record(job);
+                    record.document = Some(bad.location.clone());
+                    let mut record = fail(record, Status::Error, bad.reason.to_string());
+                    record.rejected = Some(rejected_bytes(bad.raw_bytes, &bad.raw_excerpt));
+                    Outcome::Document(record, None)
+                }
+                Item::NotADocument(_) => Outcome::NotADocument,
+            }
+        }
+        Task::End(index, broken, stored) => Outcome::End(index, broken, stored),
+    }
+}
+
+/// Reads, decodes and cleans a text file: a stream of one document.
+fn clean_text_file(job: &Job, cleaner: &mut Cleaner, context: &Context<'_>) -> (Record, Option<Rendered>) {
+    let mut record = context.new_record(job);
+    let opened = Documents::open(
+        &job.source,
+        Some(InputFormat::Text),
+        job.compression,
+        &context.config.read,
+    );
+    let mut documents = match opened {
+        Ok((documents, _, _)) => documents,
+        Err(e) => return (fail(record, Status::Error, e.to_string()), None),
+    };
+    let item = documents.next_item();
+    let (bytes, sha256) = documents.stored();
+    match item {
+        Some(Ok(Item::Document(document))) => clean_document(
+            job,
+            Shape::WholeFile,
+            &document,
+            InputStats::stored(bytes, sha256),
+            cleaner,
+            context,
+        ),
+        Some(Ok(Item::Bad(bad))) => {
+            record.input = Some(InputStats::stored(bytes, sha256));
+            (fail(record, Status::Error, bad.reason.to_string()), None)
+        }
+        Some(Ok(Item::NotADocument(why))) => (fail(record, Status::Skipped, why), None),
+        Some(Err(e)) => (fail(record, Status::Error, e.message), None),
+        None => (fail(record, Status::Error, "nothing could be read".to_string()), None),
+    }
+}
+
+/// Cleans one document, from a text file or a record, into its provenance
+/// record and what the sink made of it (`None` when it was refused).
+fn clean_document(
+    job: &Job,
+    shape: Shape,
+    document: &Document,
+    input: InputStats,
+    cleaner: &mut Cleaner,
+    context: &Context<'_>,
+) -> (Record, Option<Rendered>) {
+    let config = context.config;
+    let mut record = Record::new(document.source.to_string_lossy().into_owned(), context.stamp);
+    if shape == Shape::Record {
+        record.document = Some(document.location.clone());
+    }
+    let refuse = |record: Record, reason: String| {
+        let mut record = fail(record, Status::Error, reason);
+        if shape == Shape::Record {
+            record.rejected = Some(rejected_bytes(document.raw_bytes, excerpt_of(document)));
+        }
+        (record, None)
+    };
+    let budget = cleaner.config().removal_budget;
+    let started = Instant::now();
+    let cleaned: &Cleaned = match context.corpus {
+        Some(corpus) => cleaner.clean_with(&document.text, &corpus.evidence_for(document)),
+        None => cleaner.clean(&document.text),
+    };
+    let elapsed = started.elapsed();
+    record.describe_cleaning(
+        input,
+        &document.text,
+        (document.encoding, document.lossy),
+        cleaned,
+        context.rules,
+        config.provenance_text,
+    );
+    if let Some(limit) = config.doc_timeout.filter(|limit| elapsed > *limit) {
+        let reason = BadRecordKind::TimedOut {
+            seconds: elapsed.as_secs_f64(),
+            limit: limit.as_secs_f64(),
+        };
+        return refuse(record, reason.to_string());
+    }
+    if cleaned.over_budget {
+        let message = over_budget_message(cleaned.removed_share, budget);
+        if config.strict {
+            return refuse(record, format!("{message} (--strict)"));
+        }
+        record.warnings.push(message);
+    }
+    let rendered = match context.sink.render(job, shape, document, &cleaned.text, &record) {
+        Ok(rendered) => rendered,
+        Err(reason) => return refuse(record, reason),
+    };
+    record.output = match (&rendered, shape) {
+        (Rendered::Written(name), _) => Some(name.clone()),
+        (_, Shape::Record) => context.sink.output_name(job),
+        (_, Shape::WholeFile) => None,
+    };
+    (record, Some(rendered))
+}
+
+/// The raw bytes of a document worth keeping in the reject file: a JSONL
+/// line as written; nothing for a WARC body or text file (the offset finds it).
+fn excerpt_of(document: &Document) -> &[u8] {
+    match &document.envelope {
+        Envelope::Jsonl(record) => {
+            let line = record.line.as_bytes();
+            &line[..line.len().min(RAW_EXCERPT_BYTES)]
+        }
+        _ => &[],
+    }
+}
+
+/// The collecting side: takes outcomes in input order and puts them in
+/// place through the sink and the collector.
+struct Ordered<'a, 'c> {
+    context: &'a Context<'a>,
+    previous: Option<&'a Previous>,
+    reused: &'a [Option<resume::Entry>],
+    collector: &'a mut Collector<'c>,
+    /// The JSONL or WARC input under way.
+    open: Option<OpenInput>,
+    /// What stopped the run, if something did.
+    failed: Option<Error>,
+}
+
+/// A JSONL or WARC input between its begin and its end.
+struct OpenInput {
+    index: usize,
+    counts: DocumentCounts,
+}
+
+impl Ordered<'_, '_> {
+    fn take_all(&mut self, outcomes: Vec<Outcome>) {
+        for outcome in outcomes {
+            if self.failed.is_some() {
+                return;
+            }
+            if let Err(error) = self.take(outcome) {
+                if let Some(open) = self.open.take() {
+                    // Dropped unfinished: no half file stays under a final name.
+                    let _ = self.context.sink.end(&self.context.jobs[open.index], false);
+                }
+                self.failed = Some(error);
+            }
+        }
+    }
+
+    fn counts(&mut self) -> &mut DocumentCounts {
+        &mut self
+            .open
+            .as_mut()
+            .expect("records come between an input's begin and end")
+            .counts
+    }
+
+    fn take(&mut self, outcome: Outcome) -> Result<()> {
+        let sink = self.context.sink;
+        match outcome {
+            Outcome::Replay(index) => {
+                let previous = self.previous.expect("replays come from --resume");
+                let entry = self.reused[index].as_ref().expect("a replayed job has an entry");
+                let collector = &mut *self.collector;
+                previous.replay(entry, |line| collector.replay(line, previous.path()))
+            }
+            Outcome::File(record, rendered) => {
+                if let Some(rendered) = rendered {
+                    sink.accept(rendered)?;
+                }
+                self.collector.record(record)
+            }
+            Outcome::Begin(index, opened) => {
+                let job = &self.context.jobs[index];
+                match opened.and_then(|compression| sink.begin(job, compression)) {
+                    Ok(()) => {
+                        self.open = Some(OpenInput {
+                            index,
+                            counts: DocumentCounts::default(),
+                        });
+                        Ok(())
+                    }
+                    Err(message) => {
+                        sink.remove_stale(job);
+                        self.collector
+                            .record(fail(self.context.new_record(job), Status::Error, message))
+                    }
+                }
+            }
+            Outcome::Document(record, rendered) => {
+                let counts = self.counts();
+                counts.records += 1;
+                match rendered {
+                    Some(rendered) => {
+                        counts.written += 1;
+                        sink.accept(rendered)?;
+                    }
+                    None => counts.rejected += 1,
+                }
+                self.collector.record(record)
+            }
+            Outcome::NotADocument => {
+                let counts = self.counts();
+                counts.records += 1;
+                counts.not_documents += 1;
+                Ok(())
+            }
+            Outcome::End(index, broken, (bytes, sha256)) => {
+                let job = &self.context.jobs[index];
+                let mut counts = self.open.take().expect("an end follows its begin").counts;
+                let mut file_record = self.context.new_record(job);
+                file_record.input = Some(InputStats::stored(bytes, sha256));
+                if let Some(error) = &broken {
+                    // The record being read when the stream broke is refused like any
+                    // other, so that the reject file and the counts show it.
+                    counts.records += 1;
+                    counts.rejected += 1;
+                    let mut record = self.context.new_record(job);
+                    record.document = Some(error.location.clone());
+                    self.collector
+                        .record(fail(record, Status::Error, error.message.clone()))?;
+                }
+                match sink.end(job, true) {
+                    Ok(Some(stats)) => {
+                        file_record.cleaned = Some(stats);
+                        file_record.output = sink.output_name(job);
+                    }
+                    Ok(None) => {}
+                    Err(message) => {
+                        file_record.documents = Some(counts);
+                        return self.collector.record(fail(file_record, Status::Error, message));
+                    }
+                }
+                file_record.documents = Some(counts);
+                if let Some(error) = broken {
+                    file_record.status = Status::Error;
+                    file_record.error = Some(format!(
+                        "stopped at {}: {}; the records before it were cleaned and written",
+                        error.location, error.message
+                    ));
+                }
+                self.collector.record(file_record)
+            }
+        }
+    }
+}
+
+fn tally(summary: &mut Summary, record: &Record) {
+    if record.document.is_some() {
+        match record.status {
+            Status::Ok => summary.documents += 1,
+            Status::Error | Status::Skipped => summary.rejected += 1,
+        }
+        if !record.warnings.is_empty() {
+            summary.warned += 1;
+        }
+        summary.removed_spans += record.removed.len();
+        return;
+    }
+    match record.status {
+        Status::Ok => summary.ok += 1,
+        Status::Error => summary.failed += 1,
+        Status::Skipped => summary.skipped += 1,
+    }
+    if !record.warnings.is_empty() {
+        summary.warned += 1;
+    }
+    summary.bytes_in += record.input.as_ref().map_or(0, |i| i.bytes);
+    summary.bytes_out += record.cleaned.as_ref().map_or(0, |c| c.bytes);
+    summary.removed_spans += record.removed.len();
+}
+
+/// Marks `record` as not written, with `message`.
+pub(crate) fn fail(mut record: Record, status: Status, message: String) -> Record {
+    record.status = status;
+    record.error = Some(message);
+    record.removed.clear();
+    record.whitespace.clear();
+    record.cleaned = None;
+    record.output = None;
+    record
+}
+
+/// The warning (or, with `--strict`, the error) for a document over the removal budget.
+pub(crate) fn over_budget_message(removed_share: f64, budget: f64) -> String {
+    format!(
+        "the rules removed {:.1}% of the text, over the removal budget of {:.1}%",
+        removed_share * 100.0,
+        budget * 100.0
+    )
+}
+
+/// The first bytes of a refused record, as the reject file shows them.
+pub(crate) fn rejected_bytes(bytes: u64, excerpt: &[u8]) -> RejectedBytes {
+    RejectedBytes {
+        bytes,
+        excerpt: String::from_utf8_lossy(excerpt).into_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A write abandoned half way (the error path of every writer) leaves
+    /// neither a temporary file nor a changed target.
+    #[test]
+    fn an_abandoned_write_leaves_no_file_behind() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("sub/page.txt");
+        let mut file = crate::output::AtomicFile::create(&target, Compression::None).unwrap();
+        file.write_all(b"half a docu").unwrap();
+        drop(file);
+        assert_eq!(fs::read_dir(dir.path().join("sub")).unwrap().count(), 0);
+        // An older output stays as it was: an abandoned write never truncates it.
+        fs::write(&target, "older output\n").unwrap();
+        let mut file = crate::output::AtomicFile::create(&target, Compression::None).unwrap();
+        file.write_all(b"new").unwrap();
+        drop(file);
+        assert_eq!(fs::read_to_string(&target).unwrap(), "older output\n");
+        assert_eq!(fs::read_dir(dir.path().join("sub")).unwrap().count(), 1);
+    }
+
+    /// Regression: the temporary name was `.NAME.dechaff-PID.tmp` with all
+    /// of NAME, which goes over the 255-byte limit for a file name of about
+    /// 230 bytes or more, so such a file failed with "File name too long"
+    /// although its own name is fine.
+    #[test]
+    fn a_target_with_a_name_near_the_limit_is_written() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in ["x".repeat(255), format!("{}{}", "x".repeat(199), "\u{e9}".repeat(28))] {
+            let target = dir.path().join(&name);
+            crate::output::write_file(&target, Compression::None, b"text\n").unwrap();
+            assert_eq!(fs::read(&target).unwrap(), b"text\n");
+        }
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 2);
+    }
+}

@@ -1,0 +1,315 @@
+//! Where cleaned documents go: the [`Sink`] trait and its implementations.
+//!
+//! The pipeline cleans documents on its workers and hands each result to the
+//! sink in two steps, after ripgrep's searcher/sink split. On the worker,
+//! [`Sink::render`] turns a cleaned document into what will be written (a
+//! JSONL line, an attribute line) or writes it whole when it is a file of its
+//! own (a text input cleaned into the output tree), so that formatting and
+//! compression run in parallel. On the collecting thread, in input order,
+//! [`Sink::begin`], [`Sink::accept`] and [`Sink::end`] put the rendered
+//! results in place, so the bytes written never depend on which worker
+//! finished first. A sink is shared by the workers and the collector, so its
+//! ordered state sits behind a lock that only the collector takes.
+
+use std::io::{BufWriter, Write};
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
+
+use crate::error::{Error, Result};
+use crate::input::{BadRecordKind, Compression, Document};
+use crate::output::{self, AtomicFile};
+use crate::plan::Job;
+use crate::provenance::{OutputStats, Record};
+
+/// What a cleaned document became on the worker.
+#[derive(Debug)]
+pub enum Rendered {
+    /// Written whole to its own output, under this name.
+    Written(String),
+    /// One line (no newline) to append, in input order, to the job's output.
+    Line(String),
+    /// The cleaned text, kept for the caller (an in-memory run).
+    Text(String),
+}
+
+/// How a document is cleaned into output, decided per input file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// A text file: one document, which is the file.
+    WholeFile,
+    /// A record of a JSONL or WARC input.
+    Record,
+}
+
+/// The destination of a run's cleaned documents.
+pub trait Sink: Sync {
+    /// On a worker: what the cleaned `text` of `document` (input `job`,
+    /// provenance so far in `record`) becomes. An `Err` refuses the document,
+    /// with the reason.
+    fn render(
+        &self,
+        job: &Job,
+        shape: Shape,
+        document: &Document,
+        text: &str,
+        record: &Record,
+    ) -> Result<Rendered, String>;
+
+    /// In input order: a JSONL or WARC input starts, stored with `stored`.
+    /// An `Err` fails that input, with the reason.
+    fn begin(&self, job: &Job, stored: Compression) -> Result<(), String>;
+
+    /// The output name provenance gives the documents of `job`, if any.
+    fn output_name(&self, job: &Job) -> Option<String>;
+
+    /// In input order: one rendered document of the input begun last (or a
+    /// text input's document). An `Err` stops the run.
+    fn accept(&self, rendered: Rendered) -> Result<()>;
+
+    /// In input order: the input begun last has ended; `complete` is false when
+    /// it cannot be written at all. Returns what was written, if a file was.
+    fn end(&self, job: &Job, complete: bool) -> Result<Option<OutputStats>, String>;
+
+    /// A failed or skipped input: nothing of an older run may look current.
+    fn remove_stale(&self, job: &Job);
+
+    /// The run has ended: flush what is buffered.
+    fn finish(&self) -> Result<()>;
+}
+
+/// Renders a record of a JSONL or WARC input, or a text input bound for a
+/// stream of lines: the input's record with the text replaced, or the
+/// record's attribute line.
+fn record_line(
+    document: &Document,
+    text: &str,
+    record: &Record,
+    attributes: Option<&str>,
+) -> Result<Rendered, BadRecordKind> {
+    match attributes {
+        Some(id_field) => Ok(Rendered::Line(output::attribute_line(document, id_field, record))),
+        None => output::document_line(document, text, &record.embedded_json()).map(Rendered::Line),
+    }
+}
+
+/// The output tree under `--out`: a text input becomes a text file, a JSONL
+/// or WARC input a JSONL file (or an attribute file) of the same relative path.
+pub struct OutputTree {
+    /// Outputs are compressed this way instead of like their input.
+    compress: Option<Compression>,
+    /// Attribute lines (with the id field's name) instead of cleaned records.
+    attributes: Option<String>,
+    /// The output of the JSONL or WARC input under way.
+    current: Mutex<Option<AtomicFile>>,
+}
+
+impl OutputTree {
+    /// A tree sink; `attributes` is the id field's name when attribute
+    /// files are written instead of cleaned documents.
+    pub fn new(compress: Option<Compression>, attributes: Option<String>) -> OutputTree {
+        OutputTree {
+            compress,
+            attributes,
+            current: Mutex::new(None),
+        }
+    }
+
+    fn current(&self) -> MutexGuard<'_, Option<AtomicFile>> {
+        self.current.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl Sink for OutputTree {
+    fn render(
+        &self,
+        job: &Job,
+        shape: Shape,
+        document: &Document,
+        text: &str,
+        record: &Record,
+    ) -> Result<Rendered, String> {
+        match shape {
+            Shape::WholeFile => {
+                let compression = self.compress.unwrap_or(job.compression.unwrap_or(Compression::None));
+                output::write_file(&job.output, compression, text.as_bytes()).map_err(|e| e.to_string())?;
+                Ok(Rendered::Written(job.output.to_string_lossy().into_owned()))
+            }
+            Shape::Record => record_line(document, text, record, self.attributes.as_deref()).map_err(|e| e.to_string()),
+        }
+    }
+
+    fn begin(&self, job: &Job, stored: Compression) -> Result<(), String> {
+        let file = AtomicFile::create(&job.output, self.compress.unwrap_or(stored)).map_err(|e| e.to_string())?;
+        *self.current() = Some(file);
+        Ok(())
+    }
+
+    fn output_name(&self, job: &Job) -> Option<String> {
+        Some(job.output.to_string_lossy().into_owned())
+    }
+
+    fn accept(&self, rendered: Rendered) -> Result<()> {
+        match rendered {
+            Rendered::Line(line) => match self.current().as_mut() {
+                Some(file) => file.write_line(&line),
+                None => Ok(()),
+            },
+            Rendered::Written(_) | Rendered::Text(_) => Ok(()),
+        }
+    }
+
+    fn end(&self, _job: &Job, complete: bool) -> Result<Option<OutputStats>, String> {
+        let Some(file) = self.current().take() else {
+            return Ok(None);
+        };
+        if !complete {
+            // Dropped unfinished: the temporary goes, an older output stays.
+            drop(file);
+            return Ok(None);
+        }
+        file.finish().map(Some).map_err(|e| e.to_string())
+    }
+
+    fn remove_stale(&self, job: &Job) {
+        if !job.output.as_os_str().is_empty() {
+            let _ = std::fs::remove_file(&job.output);
+        }
+    }
+
+    fn finish(&self) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// One stream of JSON lines, such as standard output (`--out -`): every
+/// document, of every input, as a record.
+pub struct JsonLines<W: Write + Send> {
+    writer: Mutex<BufWriter<W>>,
+    /// The stream's name in error messages.
+    name: String,
+    /// Attribute lines (with the id field's name) instead of cleaned records.
+    attributes: Option<String>,
+}
+
+impl<W: Write + Send> JsonLines<W> {
+    /// Lines to `writer`, called `name` in messages.
+    pub fn new(writer: W, name: &str, attributes: Option<String>) -> JsonLines<W> {
+        JsonLines {
+            writer: Mutex::new(BufWriter::with_capacity(256 * 1024, writer)),
+            name: name.to_string(),
+            attributes,
+        }
+    }
+
+    fn writer(&self) -> MutexGuard<'_, BufWriter<W>> {
+        self.writer.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl<W: Write + Send> Sink for JsonLines<W> {
+    fn render(
+        &self,
+        _job: &Job,
+        shape: Shape,
+        document: &Document,
+        text: &str,
+        record: &Record,
+    ) -> Result<Rendered, String> {
+        let attributes = match shape {
+            Shape::WholeFile => None,
+            Shape::Record => self.attributes.as_deref(),
+        };
+        record_line(document, text, record, attributes).map_err(|e| e.to_string())
+    }
+
+    fn begin(&self, _job: &Job, _stored: Compression) -> Result<(), String> {
+        Ok(())
+    }
+
+    fn output_name(&self, _job: &Job) -> Option<String> {
+        Some("-".to_string())
+    }
+
+    fn accept(&self, rendered: Rendered) -> Result<()> {
+        if let Rendered::Line(line) = rendered {
+            let mut writer = self.writer();
+            writer
+                .write_all(line.as_bytes())
+                .and_then(|()| writer.write_all(b"\n"))
+                .map_err(|e| Error::io(&self.name, e))?;
+        }
+        Ok(())
+    }
+
+    fn end(&self, _job: &Job, _complete: bool) -> Result<Option<OutputStats>, String> {
+        Ok(None)
+    }
+
+    fn remove_stale(&self, _job: &Job) {}
+
+    fn finish(&self) -> Result<()> {
+        self.writer().flush().map_err(|e| Error::io(&self.name, e))
+    }
+}
+
+/// Keeps every cleaned text in memory, in input order: for `eval`, tests and
+/// callers that want the texts rather than files.
+#[derive(Debug, Default)]
+pub struct InMemory {
+    texts: Mutex<Vec<String>>,
+}
+
+impl InMemory {
+    /// An empty sink.
+    pub fn new() -> InMemory {
+        InMemory::default()
+    }
+
+    /// The cleaned texts of the documents written, in input order.
+    pub fn into_texts(self) -> Vec<String> {
+        self.texts.into_inner().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl Sink for InMemory {
+    fn render(
+        &self,
+        _job: &Job,
+        _shape: Shape,
+        _document: &Document,
+        text: &str,
+        _record: &Record,
+    ) -> Result<Rendered, String> {
+        Ok(Rendered::Text(text.to_string()))
+    }
+
+    fn begin(&self, _job: &Job, _stored: Compression) -> Result<(), String> {
+        Ok(())
+    }
+
+    fn output_name(&self, _job: &Job) -> Option<String> {
+        None
+    }
+
+    fn accept(&self, rendered: Rendered) -> Result<()> {
+        if let Rendered::Text(text) = rendered {
+            self.texts.lock().unwrap_or_else(|e| e.into_inner()).push(text);
+        }
+        Ok(())
+    }
+
+    fn end(&self, _job: &Job, _complete: bool) -> Result<Option<OutputStats>, String> {
+        Ok(None)
+    }
+
+    fn remove_stale(&self, _job: &Job) {}
+
+    fn finish(&self) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// Whether `path` names standard output.
+pub fn is_stdout(path: &Path) -> bool {
+    path == Path::new("-")
+}
