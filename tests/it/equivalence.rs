@@ -189,7 +189,8 @@ fn rule_pages() -> Vec<Doc> {
         let mut dice = Dice::new(i as u64);
         let title = format!("{}\n\n", dice.pick(TITLES));
         let at_top = rule.max_position.is_some_and(|p| p < 0.5);
-        let at_bottom = rule.kind == RuleKind::Tail || rule.min_position.is_some() || rule.id.contains("comment-thread");
+        let at_bottom =
+            rule.kind == RuleKind::Tail || rule.min_position.is_some() || rule.id.contains("comment-thread");
         let mut page = String::new();
         if at_top {
             page.push_str(examples[0]);
@@ -354,7 +355,11 @@ fn shape_docs(lines: &[String]) -> Vec<Doc> {
         ("lone CR line ends", page.replace('\n', "\r")),
         (
             "lone CR inside lines",
-            format!("{}\nShare\rThis\nShare This\r\n\r\r\n{}", paragraph(&mut dice), paragraph(&mut dice)),
+            format!(
+                "{}\nShare\rThis\nShare This\r\n\r\r\n{}",
+                paragraph(&mut dice),
+                paragraph(&mut dice)
+            ),
         ),
         ("no final newline, boilerplate last", page.trim_end().to_string()),
         (
@@ -364,7 +369,10 @@ fn shape_docs(lines: &[String]) -> Vec<Doc> {
         ("empty", String::new()),
         ("one newline", "\n".to_string()),
         ("blank lines only", " \n\n\t\n  \r\n\n".to_string()),
-        ("boilerplate only", lines.iter().take(30).map(|l| format!("{l}\n")).collect()),
+        (
+            "boilerplate only",
+            lines.iter().take(30).map(|l| format!("{l}\n")).collect(),
+        ),
         ("one boilerplate line, no newline", "Share This".to_string()),
         (
             "blank runs and trailing spaces",
@@ -388,8 +396,12 @@ fn shape_docs(lines: &[String]) -> Vec<Doc> {
     long.push_str("\nShare This\n");
     docs.push(("a megabyte line", long));
     // Twenty thousand short lines: words, menu items, numbers, blanks.
-    let shorts = ["Home", "a", "", "12", "News", "ok.", "Share", "More »", "—", "Yes", " ", "Sport"];
-    let many: String = (0..20_000).map(|i| format!("{}\n", shorts[(i * 7 + i / 13) % shorts.len()])).collect();
+    let shorts = [
+        "Home", "a", "", "12", "News", "ok.", "Share", "More »", "—", "Yes", " ", "Sport",
+    ];
+    let many: String = (0..20_000)
+        .map(|i| format!("{}\n", shorts[(i * 7 + i / 13) % shorts.len()]))
+        .collect();
     docs.push(("twenty thousand short lines", many));
     docs.into_iter()
         .map(|(name, text)| Doc {
@@ -546,7 +558,9 @@ fn doc_id(i: usize) -> String {
 /// directory; cleaned with `args` added.
 fn text_tree(docs: &[Doc], extension: &str, args: &[&str]) -> Vec<Outcome> {
     let dir = temp_dir();
-    let names: Vec<String> = (0..docs.len()).map(|i| format!("{}.txt{extension}", doc_id(i))).collect();
+    let names: Vec<String> = (0..docs.len())
+        .map(|i| format!("{}.txt{extension}", doc_id(i)))
+        .collect();
     for (doc, name) in docs.iter().zip(&names) {
         write(
             &dir.path().join("in").join(name),
@@ -739,12 +753,20 @@ fn attributes(docs: &[Doc]) -> Vec<Outcome> {
                     (start, end)
                 })
                 .collect();
-            let mut cuts: Vec<(usize, usize)> = removed.iter().map(|s| (s.start, s.end)).chain(whitespace.clone()).collect();
+            let mut cuts: Vec<(usize, usize)> = removed
+                .iter()
+                .map(|s| (s.start, s.end))
+                .chain(whitespace.clone())
+                .collect();
             cuts.sort();
             let mut kept = String::new();
             let mut at = 0;
             for (start, end) in cuts {
-                kept.push_str(doc.text.get(at..start).unwrap_or("<spans overlap or split a character>"));
+                kept.push_str(
+                    doc.text
+                        .get(at..start)
+                        .unwrap_or("<spans overlap or split a character>"),
+                );
                 at = at.max(end);
             }
             kept.push_str(doc.text.get(at..).unwrap_or(""));
@@ -865,7 +887,9 @@ fn describe(expected: &Outcome, got: &Outcome) -> Option<String> {
     let same_span = |e: &Span, g: &Span| {
         e.start == g.start && e.end == g.end && e.rule == g.rule && (g.action.is_none() || e.action == g.action)
     };
-    if expected.removed.len() != got.removed.len() || !expected.removed.iter().zip(&got.removed).all(|(e, g)| same_span(e, g)) {
+    if expected.removed.len() != got.removed.len()
+        || !expected.removed.iter().zip(&got.removed).all(|(e, g)| same_span(e, g))
+    {
         let k = expected
             .removed
             .iter()
@@ -940,7 +964,10 @@ fn assert_every_action(reference: &[Outcome], actions: &[&str]) {
             .flat_map(|o| &o.removed)
             .filter(|s| s.action.as_deref() == Some(*action))
             .count();
-        assert!(count > 0, "no document has a {action} removal: the set misses a rule kind");
+        assert!(
+            count > 0,
+            "no document has a {action} removal: the set misses a rule kind"
+        );
     }
 }
 
@@ -1033,6 +1060,12 @@ fn documents_on_both_sides_of_every_batch_cut_are_cleaned_alike() {
     );
     let reference = library(&docs);
     let long_paths = [
+        // Text files are one document each today; a scheduler that takes
+        // them in chunks meets its chunk boundaries here.
+        CodePath {
+            name: "long text tree, -j2",
+            run: |docs| text_tree(docs, "", &["-j2"]),
+        },
         CodePath {
             name: "long JSONL shard, -j1",
             run: |docs| jsonl_shard(docs, "docs.jsonl", &["-j1"]),
@@ -1051,4 +1084,28 @@ fn documents_on_both_sides_of_every_batch_cut_are_cleaned_alike() {
         },
     ];
     check_paths(&long_paths, &docs, &reference);
+}
+
+#[test]
+fn a_path_that_leaves_out_a_rule_is_caught() {
+    // The comparison must see a difference when there is one: a run without
+    // one rule keeps a line the library removes.
+    let docs = non_ascii_docs();
+    let reference = library(&docs);
+    let broken = text_tree(&docs, "", &["--disable", "social.share-label"]);
+    let message = compare("text files without social.share-label", &docs, &reference, &broken)
+        .expect("the comparison sees the rule left out");
+    assert!(
+        message.starts_with("text files without social.share-label: ")
+            && message.contains("first: document 0 (doc-00000, accents): kept text differs at byte"),
+        "{message}"
+    );
+    // And a span with the right text but another rule's name.
+    let mut renamed = reference.clone();
+    renamed[2].removed[0].rule = "social.share-label-de".to_string();
+    let message = compare("renamed", &docs, &reference, &renamed).expect("the comparison sees the rule's name");
+    assert!(
+        message.contains("document 2 (doc-00002, CJK): removed span 0 differs"),
+        "{message}"
+    );
 }
