@@ -7,11 +7,11 @@
 //! a megabyte line, twenty thousand short lines) is cleaned by the library,
 //! which is the reference, and then by every way the binary can take it in
 //! and give it back: text files with one worker and two, gzip and zstd text
-//! files, JSONL shards plain, gzip and zstd, WARC files plain and gzip per
-//! record, standard input to standard output, and attribute files. Each
-//! path must keep the same text and account for the same removed spans
-//! (byte offsets into the decoded text, rule id, action) and whitespace
-//! spans as the library, document for document.
+//! files, JSONL shards plain, gzip and zstd, WARC files plain, gzip per
+//! record and zstd, standard input to standard output, and attribute files.
+//! Each path must keep the same text and account for the same removed
+//! spans (byte offsets into the decoded text, rule id, action) and
+//! whitespace spans as the library, document for document.
 //!
 //! The paths are a table of [`CodePath`]s, each a function from the
 //! documents to what it made of them, so that a new way through dechaff is
@@ -19,6 +19,9 @@
 //! the corpus counted in process; a third feeds a shard long enough that
 //! the record streams cut it into batches by bytes and by record count,
 //! so that documents on both sides of each cut are checked.
+//!
+//! No document starts with a byte-order mark: a text file's is stripped by
+//! decoding while a JSONL string keeps it, so the paths rightly differ there.
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -687,11 +690,17 @@ fn jsonl_shard(docs: &[Doc], name: &str, args: &[&str]) -> Vec<Outcome> {
     record_outcomes(docs, &output, Some(&provenance(&out)[..]))
 }
 
-/// One WARC file.
-fn warc_file(docs: &[Doc], members: bool, args: &[&str]) -> Vec<Outcome> {
+/// One WARC file named `name`: `.gz` compresses each record as a gzip
+/// member, `.zst` the whole file as one zstd frame.
+fn warc_file(docs: &[Doc], name: &str, args: &[&str]) -> Vec<Outcome> {
     let dir = temp_dir();
-    let name = if members { "in/crawl.warc.gz" } else { "in/crawl.warc" };
-    write(&dir.path().join(name), warc_bytes(docs, members));
+    let bytes = warc_bytes(docs, name.ends_with(".gz"));
+    let bytes = if name.ends_with(".zst") {
+        compress_like(name, &bytes)
+    } else {
+        bytes
+    };
+    write(&dir.path().join("in").join(name), bytes);
     let mut all = vec!["clean", "in", "--out", "out", "-q"];
     all.extend_from_slice(args);
     run_ok(dir.path(), &all);
@@ -815,11 +824,11 @@ fn paths() -> Vec<CodePath> {
         },
         CodePath {
             name: "WARC, -j2",
-            run: |docs| warc_file(docs, false, &["-j2"]),
+            run: |docs| warc_file(docs, "crawl.warc", &["-j2"]),
         },
         CodePath {
             name: "WARC, gzip per record, -j1",
-            run: |docs| warc_file(docs, true, &["-j1"]),
+            run: |docs| warc_file(docs, "crawl.warc.gz", &["-j1"]),
         },
         CodePath {
             name: "standard input to standard output, JSONL, -j2",
@@ -849,8 +858,8 @@ fn corpus_paths() -> Vec<CodePath> {
             run: |docs| jsonl_shard(docs, "docs.jsonl.zst", &["-j2", "--corpus", "--group-by", "field:site"]),
         },
         CodePath {
-            name: "corpus mode, WARC, --group-by host, -j2",
-            run: |docs| warc_file(docs, false, &["-j2", "--corpus", "--group-by", "host"]),
+            name: "corpus mode, WARC, zstd, --group-by host, -j2",
+            run: |docs| warc_file(docs, "crawl.warc.zst", &["-j2", "--corpus", "--group-by", "host"]),
         },
     ]
 }
@@ -1076,7 +1085,7 @@ fn documents_on_both_sides_of_every_batch_cut_are_cleaned_alike() {
         },
         CodePath {
             name: "long WARC, -j2",
-            run: |docs| warc_file(docs, false, &["-j2"]),
+            run: |docs| warc_file(docs, "crawl.warc", &["-j2"]),
         },
         CodePath {
             name: "long shard on standard input, -j2",
