@@ -172,10 +172,10 @@ fn prose(dice: &mut Dice, n: usize) -> String {
     (0..n).map(|_| paragraph(dice) + "\n\n").collect()
 }
 
-/// A line that recurs on every third generated page, for corpus mode.
+/// A line on every third rule page and every mixed page, for corpus mode to find.
 const RECURRING: &str = "Read the Harbour Gazette every morning for the news from the coast";
 
-/// One page per shipped rule (corpus mode's aside), built from the rule's own
+/// One page per shipped rule with examples, built from the rule's own
 /// `must-match` examples set in generated prose, each where the rule's
 /// position window lets it act: first for a rule that acts only near the
 /// top, last for a tail rule or one that acts only near the bottom, between
@@ -229,7 +229,8 @@ fn rule_pages() -> Vec<Doc> {
     pages
 }
 
-/// Every example of every line rule: the lines the packs exist to remove.
+/// Every one-line example of every line rule that acts anywhere on a page:
+/// the lines the packs exist to remove.
 fn boilerplate_lines() -> Vec<String> {
     let rules = dechaff::RuleSet::shipped().expect("the shipped rules load");
     rules
@@ -446,6 +447,7 @@ fn documents() -> Vec<Doc> {
 // ---------------------------------------------------------------------------
 // The reference
 
+/// What the library made of one document, in the terms the paths are read in.
 fn outcome_of(cleaned: &dechaff::Cleaned, rules: &dechaff::RuleSet) -> Outcome {
     Outcome {
         kept: cleaned.text.clone(),
