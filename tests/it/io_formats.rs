@@ -320,7 +320,7 @@ fn compressed_text_files_keep_their_compression_and_their_tree() {
 }
 
 /// Runs `dechaff ARGS` in `dir` with `stdin` on standard input.
-fn dechaff_with_stdin(dir: &Path, args: &[&str], stdin: &[u8]) -> (Option<i32>, Vec<u8>, String) {
+pub fn dechaff_with_stdin(dir: &Path, args: &[&str], stdin: &[u8]) -> (Option<i32>, Vec<u8>, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_dechaff"))
         .args(args)
         .current_dir(dir)

@@ -5,7 +5,9 @@
 //! codes, identical bytes for any number of workers, byte-exact provenance,
 //! the shipped packs' invariants, the `explain` rendering, and the golden
 //! seeds, and every input and output format (`io_formats`, `bad_records`,
-//! `resume`). `util` runs the binary; `corpus` generates a test tree.
+//! `resume`). `equivalence` runs one set of documents through every path and
+//! holds each to the library's kept text and spans. `util` runs the binary;
+//! `corpus` generates a test tree.
 
 mod bad_input;
 mod bad_records;
@@ -14,6 +16,7 @@ mod corpus;
 mod corpus_mode;
 mod crash_safety;
 mod determinism;
+mod equivalence;
 mod eval;
 mod explain;
 mod golden;
