@@ -26,7 +26,7 @@
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde_json::{json, Value};
 
@@ -181,8 +181,8 @@ const RECURRING: &str = "Read the Harbour Gazette every morning for the news fro
 /// top, last for a tail rule or one that acts only near the bottom, between
 /// paragraphs otherwise.
 fn rule_pages() -> Vec<Doc> {
-    use dechaff::rules::RuleKind;
-    let rules = dechaff::RuleSet::shipped().expect("the shipped rules load");
+    use dechaff_engine::rules::RuleKind;
+    let rules = dechaff_engine::RuleSet::shipped().expect("the shipped rules load");
     let mut pages = Vec::new();
     for (i, rule) in rules.rules().iter().enumerate() {
         let examples: Vec<&str> = rule.must_match.iter().map(|e| e.text.as_str()).collect();
@@ -232,11 +232,13 @@ fn rule_pages() -> Vec<Doc> {
 /// Every one-line example of every line rule that acts anywhere on a page:
 /// the lines the packs exist to remove.
 fn boilerplate_lines() -> Vec<String> {
-    let rules = dechaff::RuleSet::shipped().expect("the shipped rules load");
+    let rules = dechaff_engine::RuleSet::shipped().expect("the shipped rules load");
     rules
         .rules()
         .iter()
-        .filter(|r| r.kind == dechaff::rules::RuleKind::Line && r.min_position.is_none() && r.max_position.is_none())
+        .filter(|r| {
+            r.kind == dechaff_engine::rules::RuleKind::Line && r.min_position.is_none() && r.max_position.is_none()
+        })
         .flat_map(|r| r.must_match.iter().map(|e| e.text.clone()))
         .filter(|text| !text.contains('\n'))
         .collect()
@@ -448,7 +450,7 @@ fn documents() -> Vec<Doc> {
 // The reference
 
 /// What the library made of one document, in the terms the paths are read in.
-fn outcome_of(cleaned: &dechaff::Cleaned, rules: &dechaff::RuleSet) -> Outcome {
+fn outcome_of(cleaned: &dechaff_engine::Cleaned, rules: &dechaff_engine::RuleSet) -> Outcome {
     Outcome {
         kept: cleaned.text.clone(),
         removed: cleaned
@@ -467,8 +469,10 @@ fn outcome_of(cleaned: &dechaff::Cleaned, rules: &dechaff::RuleSet) -> Outcome {
 
 /// The library: one cleaner over the shipped rules, reused for every document.
 fn library(docs: &[Doc]) -> Vec<Outcome> {
-    let rules = dechaff::RuleSet::shipped().expect("the shipped rules load");
-    let mut cleaner = dechaff::CleanerBuilder::new().build(rules).expect("the cleaner builds");
+    let rules = dechaff_engine::RuleSet::shipped().expect("the shipped rules load");
+    let mut cleaner = dechaff_engine::CleanerBuilder::new()
+        .build(rules)
+        .expect("the cleaner builds");
     let rules = cleaner.shared_rules();
     // A long set repeats its documents: each distinct text is cleaned once.
     let mut seen: HashMap<&str, Outcome> = HashMap::new();
@@ -484,13 +488,15 @@ fn library(docs: &[Doc]) -> Vec<Outcome> {
 /// The library in corpus mode with the default settings, every document in
 /// one group: the counts taken over the whole set first, as the first pass does.
 fn library_corpus(docs: &[Doc]) -> Vec<Outcome> {
-    use dechaff::corpus::{CorpusCounter, CorpusSettings, GroupKey};
+    use dechaff_engine::corpus::{CorpusCounter, CorpusSettings, GroupKey};
     let settings = CorpusSettings::default();
-    let rules = dechaff::RuleSetBuilder::new()
+    let rules = dechaff_engine::RuleSetBuilder::new()
         .corpus(settings.clone())
         .build()
         .expect("the rules load");
-    let mut cleaner = dechaff::CleanerBuilder::new().build(rules).expect("the cleaner builds");
+    let mut cleaner = dechaff_engine::CleanerBuilder::new()
+        .build(rules)
+        .expect("the cleaner builds");
     let rules = cleaner.shared_rules();
     let group = GroupKey::of("the one group");
     let counter = CorpusCounter::new(settings.min_chars);
@@ -793,9 +799,53 @@ fn attributes(docs: &[Doc]) -> Vec<Outcome> {
 // ---------------------------------------------------------------------------
 // The tables
 
+/// The run layer called in process, as the Python package and `eval` call
+/// it: text files planned and cleaned by `pipeline::run_into` into the
+/// in-memory sink, the spans taken from the records the reporter receives.
+fn in_process(docs: &[Doc], jobs: usize) -> Vec<Outcome> {
+    use dechaff_run::pipeline::{run_into, FileReport};
+    use dechaff_run::plan::{plan, RunConfig};
+    use dechaff_run::sink::InMemory;
+
+    let dir = temp_dir();
+    let names: Vec<String> = (0..docs.len()).map(|i| format!("{}.txt", doc_id(i))).collect();
+    for (doc, name) in docs.iter().zip(&names) {
+        write(&dir.path().join("in").join(name), doc.text.as_bytes().to_vec());
+    }
+    let mut config = RunConfig::new(vec![dir.path().join("in")], PathBuf::from("-"));
+    config.jobs = jobs;
+    let cleaner = dechaff_engine::Cleaner::with_shipped_rules().expect("the cleaner builds");
+    let sink = InMemory::new();
+    let mut records = Vec::new();
+    let plan = plan(&config).expect("the inputs plan");
+    let summary = run_into(&plan, &config, &cleaner, &sink, &mut |report: &FileReport| {
+        records.push(serde_json::to_value(&report.record).expect("a record serialises"));
+    })
+    .expect("the run ends");
+    assert!(!summary.has_failures(), "{summary:?}");
+    let texts = sink.into_texts();
+    assert_eq!(texts.len(), docs.len(), "one text per document");
+    texts
+        .into_iter()
+        .zip(&records)
+        .map(|(kept, record)| {
+            let (removed, whitespace) = spans_of(record);
+            Outcome {
+                kept,
+                removed,
+                whitespace,
+            }
+        })
+        .collect()
+}
+
 /// Every way the binary cleans documents, without corpus mode.
 fn paths() -> Vec<CodePath> {
     vec![
+        CodePath {
+            name: "in process (run layer, in-memory sink), -j2",
+            run: |docs| in_process(docs, 2),
+        },
         CodePath {
             name: "text files, -j1",
             run: |docs| text_tree(docs, "", &["-j1"]),
@@ -1008,12 +1058,12 @@ fn corpus_mode_is_the_same_through_every_container() {
 // ---------------------------------------------------------------------------
 // Batch boundaries
 
-/// The record streams' batch limits, as the JSONL and WARC readers apply
-/// them: a batch ends once it holds this many records, or once the stored
-/// bytes plus the text bytes of its records reach [`BATCH_BYTES`].
-const BATCH_RECORDS: usize = 4096;
+/// The pipeline's chunk limits for records: a chunk ends once it holds this
+/// many records, or once the stored bytes plus the text bytes of its records
+/// reach [`BATCH_BYTES`].
+const BATCH_RECORDS: usize = dechaff_run::pipeline::CHUNK_RECORDS;
 /// See [`BATCH_RECORDS`].
-const BATCH_BYTES: usize = 8 << 20;
+const BATCH_BYTES: usize = dechaff_run::pipeline::CHUNK_BYTES as usize;
 
 /// Where a JSONL shard of `docs` is cut into batches: the index of each
 /// batch's first record after the first batch, and why it was cut.
