@@ -91,3 +91,10 @@ def test_char_offsets_index_python_strings(cleaner):
         assert text[r.char_start : r.char_end] == r.text
         assert text.encode()[r.byte_start : r.byte_end] == r.text.encode()
         assert r.byte_end - r.byte_start >= r.char_end - r.char_start
+
+
+def test_rule_counts_tally_the_removed_spans(cleaner):
+    from collections import Counter
+
+    for result in cleaner.clean_batch(DOCS[:50]):
+        assert result.rule_counts() == dict(Counter(r.rule for r in result.removed))

@@ -159,16 +159,12 @@ class DechaffCleaner(PipelineStep):
         group_of = _group_function(self.group_by)
         return [group_of(doc) for doc in batch]
 
-    def _annotate(self, doc: Document, cleaned: Any) -> None:
+    def _annotate(self, doc: Document, cleaned: Any, rule_counts: dict) -> None:
         if self.metadata == "record":
             doc.metadata[self.metadata_key] = cleaned.record(source=str(doc.id))
         elif self.metadata == "summary":
-            removed = cleaned.removed
-            summary = {
-                "removed_bytes": cleaned.removed_bytes,
-                "rules": sorted({r.rule for r in removed}),
-            }
-            if cleaned.warnings:
+            summary = {"removed_bytes": cleaned.removed_bytes, "rules": sorted(rule_counts)}
+            if cleaned.over_budget:
                 summary["warnings"] = cleaned.warnings
             doc.metadata[self.metadata_key] = summary
 
@@ -178,26 +174,38 @@ class DechaffCleaner(PipelineStep):
             for batch in batched(data, self.batch_size):
                 with self.track_time("batch"):
                     results = cleaner.clean_batch([doc.text for doc in batch], self._groups(batch), self.jobs)
+                # Stats are summed over the batch: one stat_update per rule
+                # and batch, not per removed span.
+                tally: dict = {}
+                removed_bytes = 0
+                fates = []
                 for doc, cleaned in zip(batch, results):
-                    self.stat_update(StatHints.total)
-                    self.stat_update("removed_bytes", value=cleaned.removed_bytes, unit="doc")
-                    for removal in cleaned.removed:
-                        self.stat_update(f"rule:{removal.rule}")
-                    self._annotate(doc, cleaned)
-                    reason = None
-                    if not cleaned.text.strip():
-                        reason = "dechaff_emptied"
+                    rule_counts = cleaned.rule_counts()
+                    for rule, n in rule_counts.items():
+                        tally[rule] = tally.get(rule, 0) + n
+                    removed_bytes += cleaned.removed_bytes
+                    self._annotate(doc, cleaned, rule_counts)
+                    text = cleaned.text
+                    if not text or text.isspace():
+                        fates.append("dechaff_emptied")
                     elif cleaned.over_budget and not self.keep_over_budget:
-                        reason = "dechaff_over_budget"
+                        fates.append("dechaff_over_budget")
+                    else:
+                        # An excluded document keeps its original text, for
+                        # a person to check.
+                        doc.text = text
+                        fates.append(None)
+                self.stat_update(StatHints.total, value=len(batch))
+                self.stat_update("removed_bytes", value=removed_bytes, unit="batch")
+                for rule, n in tally.items():
+                    self.stat_update(f"rule:{rule}", value=n, unit="batch")
+                for doc, reason in zip(batch, fates):
                     if reason is None:
-                        doc.text = cleaned.text
                         self.stat_update(StatHints.forwarded)
                         self.update_doc_stats(doc)
                         yield doc
-                        continue
-                    # The excluded document keeps its original text: it is
-                    # written for a person to check.
-                    self.stat_update(StatHints.dropped, f"dropped_{reason}")
-                    if writer:
-                        doc.metadata["filter_reason"] = reason
-                        writer.write(doc, rank)
+                    else:
+                        self.stat_update(StatHints.dropped, f"dropped_{reason}")
+                        if writer:
+                            doc.metadata["filter_reason"] = reason
+                            writer.write(doc, rank)
