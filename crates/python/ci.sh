@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Builds the Python package from this checkout and runs its tests in a fresh
+# virtual environment: what a new user's `pip install` gets, tested against
+# the CLI built from the same checkout. Exits non-zero on any failure.
+#
+#   crates/python/ci.sh [VENV]     (default VENV: target/python-ci-venv)
+#
+# Needs python3 (>= 3.9, with venv), cargo, and network access to PyPI.
+set -euo pipefail
+
+here="$(cd "$(dirname "$0")" && pwd)"
+repo="$(cd "$here/../.." && pwd)"
+venv="${1:-$repo/target/python-ci-venv}"
+started=$SECONDS
+
+rm -rf "$venv"
+python3 -m venv "$venv"
+"$venv/bin/python" -m pip install --quiet --upgrade pip
+"$venv/bin/python" -m pip install --quiet "maturin>=1.5,<2" pytest pyarrow datatrove orjson
+
+# The CLI the tests compare against.
+(cd "$repo" && nice -n 10 cargo build --release --bin dechaff)
+
+wheels="$repo/target/python-wheels"
+rm -rf "$wheels"
+(cd "$here" && nice -n 10 "$venv/bin/maturin" build --release --interpreter "$venv/bin/python" --out "$wheels")
+"$venv/bin/python" -m pip install --quiet --force-reinstall "$wheels"/dechaff-*.whl
+
+# Run from outside the source tree, so that the installed wheel is imported.
+cd "$here/tests"
+DECHAFF_BIN="$repo/target/release/dechaff" "$venv/bin/python" -m pytest -q -p no:cacheprovider "$here/tests"
+echo "python tests passed in $((SECONDS - started)) s"
