@@ -6,7 +6,8 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use dechaff_engine::corpus::{CorpusSettings, GroupBy};
-use dechaff_engine::provenance::{sha256_hex, InputStats, ProvenanceText, Record, RulesStamp};
+use dechaff_engine::hash::sha256_hex;
+use dechaff_run::provenance::{InputStats, ProvenanceText, Record, RulesStamp};
 use dechaff_engine::{CleanConfig, CleanerBuilder, RuleSet, RuleSetBuilder};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
@@ -58,12 +59,9 @@ impl Shared {
         if !cleaned.over_budget {
             return Vec::new();
         }
-        // The CLI's wording (`pipeline::over_budget_message`), pinned by the
-        // tests that compare records with the CLI's.
-        vec![format!(
-            "the rules removed {:.1}% of the text, over the removal budget of {:.1}%",
-            cleaned.removed_share * 100.0,
-            self.stamp.settings.removal_budget * 100.0
+        vec![dechaff_run::pipeline::over_budget_message(
+            cleaned.removed_share,
+            self.stamp.settings.removal_budget,
         )]
     }
 }

@@ -813,7 +813,7 @@ pub(crate) fn fail(mut record: Record, status: Status, message: String) -> Recor
 }
 
 /// The warning (or, with `--strict`, the error) for a document over the removal budget.
-pub(crate) fn over_budget_message(removed_share: f64, budget: f64) -> String {
+pub fn over_budget_message(removed_share: f64, budget: f64) -> String {
     format!(
         "the rules removed {:.1}% of the text, over the removal budget of {:.1}%",
         removed_share * 100.0,
