@@ -33,7 +33,7 @@ phrase rules and the comment cut removed is not its to lose).
 
 The `recurring` feature (corpus counts) is 0 outside corpus mode, so a fit
 without --corpus leaves its row as the pack has it; the shipped row was
-chosen on half A in corpus mode (README, Heuristics). A full fit with
+set by hand (docs/tuning-notes.md). A full fit with
 --corpus standardises it by its spread after corpus mode's own removals,
 which is tiny, and was worse on both halves when tried.
 """
@@ -162,7 +162,7 @@ def main():
                     help='share of the judged lines\' content words the classifier may remove on half A')
     ap.add_argument('--corpus', action='store_true',
                     help='dump the features in corpus mode (recurring lines removed first, the recurring '
-                         'feature filled); the shipped weights are fitted without it, see the README')
+                         'feature filled); the shipped weights are fitted without it, see docs/tuning-notes.md')
     ap.add_argument('--report', metavar='OUT_DIR')
     a = ap.parse_args()
     ids = page_ids(a.devset)
@@ -203,7 +203,7 @@ def main():
     context_names = header[2 + n_line:-1]
     pids, lines, X, y, w, on_a = table(rows, header)
     # Without corpus mode the recurring feature is 0 on every line: nothing to
-    # fit, and its hand-set row (see the README) stays as it is.
+    # fit, and its hand-set row (see docs/tuning-notes.md) stays as it is.
     fitted = [k for k, n in enumerate(line_names) if a.corpus or n != 'recurring']
     keep = [] if a.corpus else ['recurring']
     mean, scale, weights, bias = fit(np, X[on_a][:, fitted], y[on_a], w[on_a])

@@ -106,7 +106,7 @@ fn seeds_match_their_golden_outputs() {
     );
 }
 
-/// What each seed must lose (by the rule family named) and keep, from the core issue.
+/// What each seed must lose (by the rule family named) and keep, as the project's brief lists them.
 struct SeedExpectation {
     name: &'static str,
     removed: &'static [(&'static str, &'static str)],
@@ -233,7 +233,7 @@ fn seeds_lose_the_chaff_and_keep_the_article() {
             assert!(output.contains(text), "{}: lost {text:?}", seed.name);
         }
         // Every removal starts at something the expectations name: no rule
-        // may take anything the issue did not ask for.
+        // may take anything the brief did not ask for.
         for span in removed {
             let (s, e) = (
                 span["byte_start"].as_u64().unwrap() as usize,
