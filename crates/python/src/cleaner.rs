@@ -7,8 +7,8 @@ use std::sync::{Arc, Mutex};
 
 use dechaff_engine::corpus::{CorpusSettings, GroupBy};
 use dechaff_engine::hash::sha256_hex;
-use dechaff_run::provenance::{InputStats, ProvenanceText, Record, RulesStamp};
 use dechaff_engine::{CleanConfig, CleanerBuilder, RuleSet, RuleSetBuilder};
+use dechaff_run::provenance::{InputStats, ProvenanceText, Record, RulesStamp};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString};
