@@ -44,6 +44,6 @@ mod resume;
 pub mod rules;
 mod stream;
 
-pub use clean::{CleanConfig, Cleaned, Cleaner, CleanerBuilder, LineEvidence, NoEvidence, Removal};
+pub use clean::{CleanConfig, Cleaned, Cleaner, CleanerBuilder, Comments, LineEvidence, NoEvidence, Removal};
 pub use error::{Error, ErrorKind, Result};
 pub use rules::{RuleSet, RuleSetBuilder};

@@ -20,6 +20,7 @@ mod golden;
 mod heuristics;
 mod hostile_paths;
 mod io_formats;
+mod line_model;
 mod partition;
 mod patterns;
 mod properties;

@@ -13,7 +13,7 @@ use dechaff::decode::EncodingChoice;
 use dechaff::input::{Compression, InputFormat, ReadSettings};
 use dechaff::pipeline::{RunConfig, ShardSpec};
 use dechaff::provenance::ProvenanceText;
-use dechaff::{CleanConfig, RuleSet, RuleSetBuilder};
+use dechaff::{CleanConfig, Comments, RuleSet, RuleSetBuilder};
 
 /// Strip boilerplate from scraped web text and record every removal
 #[derive(Parser, Debug)]
@@ -141,6 +141,13 @@ pub struct CleanerArgs {
     /// Apply the phrase rules only: no line classifier, no comment-thread cut
     #[arg(long)]
     pub no_heuristics: bool,
+    /// What the comment-thread cuts do with user comments: drop them (the default) or keep them
+    ///
+    /// Annotation standards differ: CleanEval's gold keeps a page's comments,
+    /// Dragnet's does not. With `keep`, the comment-thread cuts are off and
+    /// every comment line is judged as any other line is.
+    #[arg(long, value_name = "drop|keep", default_value = "drop")]
+    pub comments: Comments,
 }
 
 impl CleanerArgs {
@@ -157,6 +164,7 @@ impl CleanerArgs {
             removal_budget: self.removal_budget,
             tail_min_position: self.tail_min_position,
             heuristics: !self.no_heuristics,
+            comments: self.comments,
         })
     }
 
