@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use dechaff_engine::corpus::{CorpusSettings, GroupBy};
-use dechaff_engine::{CleanConfig, RuleSet, RuleSetBuilder};
+use dechaff_engine::{CleanConfig, Comments, RuleSet, RuleSetBuilder};
 use dechaff_run::decode::EncodingChoice;
 use dechaff_run::input::{Compression, InputFormat, ReadSettings};
 use dechaff_run::plan::{RunConfig, ShardSpec};
@@ -142,6 +142,13 @@ pub struct CleanerArgs {
     /// Apply the phrase rules only: no line classifier, no comment-thread cut
     #[arg(long)]
     pub no_heuristics: bool,
+    /// What the comment-thread cuts do with user comments: drop them (the default) or keep them
+    ///
+    /// Annotation standards differ: CleanEval's gold keeps a page's comments,
+    /// Dragnet's does not. With `keep`, the comment-thread cuts are off and
+    /// every comment line is judged as any other line is.
+    #[arg(long, value_name = "drop|keep", default_value = "drop")]
+    pub comments: Comments,
 }
 
 impl CleanerArgs {
@@ -158,6 +165,7 @@ impl CleanerArgs {
             removal_budget: self.removal_budget,
             tail_min_position: self.tail_min_position,
             heuristics: !self.no_heuristics,
+            comments: self.comments,
         })
     }
 

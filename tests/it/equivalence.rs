@@ -810,7 +810,7 @@ fn in_process(docs: &[Doc], jobs: usize) -> Vec<Outcome> {
     let dir = temp_dir();
     let names: Vec<String> = (0..docs.len()).map(|i| format!("{}.txt", doc_id(i))).collect();
     for (doc, name) in docs.iter().zip(&names) {
-        write(&dir.path().join("in").join(name), doc.text.as_bytes().to_vec());
+        write(&dir.path().join("in").join(name), doc.text.as_bytes());
     }
     let mut config = RunConfig::new(vec![dir.path().join("in")], PathBuf::from("-"));
     config.jobs = jobs;

@@ -24,6 +24,7 @@ mod heuristics;
 mod hostile_paths;
 mod io_formats;
 mod layering;
+mod line_model;
 mod partition;
 mod patterns;
 mod properties;

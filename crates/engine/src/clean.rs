@@ -33,7 +33,7 @@ use regex_automata::Input;
 use crate::corpus::{LineEvidence, NoEvidence};
 use crate::error::Result;
 use crate::fold;
-use crate::heuristic::{HeuristicScratch, Heuristics, LineView, Verdict};
+use crate::heuristic::{Heuristic, HeuristicScratch, Heuristics, LineView, Verdict};
 use crate::matcher::{LineAutomaton, LineCache, Matcher, Role};
 use crate::rules::{Rule, RuleKind, RuleSet, Trigger};
 
@@ -49,6 +49,40 @@ pub struct CleanConfig {
     /// Whether `kind = "heuristic"` rules act (`--no-heuristics` turns them
     /// off, leaving exactly the phrase rules' result).
     pub heuristics: bool,
+    /// What the comment-thread cuts do with a page's user comments.
+    pub comments: Comments,
+}
+
+/// What becomes of a page's user comments. Annotation standards differ
+/// (CleanEval's gold keeps a page's comments, Dragnet's leaves them out), and
+/// so do users: a corpus of discussion wants them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Comments {
+    /// The comment-thread cuts remove a confirmed comment section.
+    #[default]
+    Drop,
+    /// The comment-thread cuts are off; the other rules still judge each line.
+    Keep,
+}
+
+impl std::str::FromStr for Comments {
+    type Err = String;
+    fn from_str(text: &str) -> std::result::Result<Comments, String> {
+        match text {
+            "drop" => Ok(Comments::Drop),
+            "keep" => Ok(Comments::Keep),
+            other => Err(format!("unknown comment handling {other:?}: expected drop or keep")),
+        }
+    }
+}
+
+impl std::fmt::Display for Comments {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Comments::Drop => "drop",
+            Comments::Keep => "keep",
+        })
+    }
 }
 
 impl Default for CleanConfig {
@@ -57,6 +91,7 @@ impl Default for CleanConfig {
             removal_budget: 0.5,
             tail_min_position: 0.5,
             heuristics: true,
+            comments: Comments::Drop,
         }
     }
 }
@@ -116,6 +151,9 @@ impl CleanerBuilder {
                     .filter_map(|(index, rule)| match &rule.trigger {
                         Trigger::Heuristic(h) => Some((index as u32, &**h)),
                         _ => None,
+                    })
+                    .filter(|(_, h)| {
+                        self.config.comments == Comments::Drop || !matches!(h, Heuristic::CommentThread { .. })
                     }),
             )?
         } else {

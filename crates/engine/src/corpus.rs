@@ -15,6 +15,8 @@
 //!   every run of digits folded to one `0`, punctuation and whitespace folded
 //!   to single spaces between words, zero-width characters dropped. A footer
 //!   whose year or share count changes from page to page is still one line.
+//!   A sentence (more than a dozen words) or an expression ("5 % 2 = 1")
+//!   keeps its digits: there the numbers are what the line says.
 //! - **Only a 64-bit hash of each line is kept** ([`line_hash`]): FNV-1a over
 //!   the normalised UTF-8 bytes, finished with MurmurHash3's 64-bit mixer. The
 //!   function is written out here, so its values are the same on every
@@ -222,11 +224,13 @@ fn fmix64(mut k: u64) -> u64 {
 
 /// Feeds the normalised form of `line` to `sink`; returns its length in characters.
 ///
-/// Letters are lowercased, each run of digits becomes one `0`, zero-width
+/// Letters are lowercased, each run of digits becomes one `0` (unless
+/// [`folds_digits`] says the line keeps its digits), zero-width
 /// characters vanish, and everything else (spaces, punctuation, symbols)
 /// separates words: one space between two words, none at the edges. ASCII
 /// takes no Unicode table lookups.
 fn normalize_into<S: KeySink>(line: &str, sink: &mut S) -> usize {
+    let fold_digits = folds_digits(line);
     let mut chars = 0;
     let mut pending_space = false;
     let mut in_digits = false;
@@ -262,6 +266,15 @@ fn normalize_into<S: KeySink>(line: &str, sink: &mut S) -> usize {
                     }
                 }
             }
+            CharClass::Digit if !fold_digits => {
+                in_digits = true;
+                word_char(
+                    sink,
+                    c.encode_utf8(&mut buffer).as_bytes(),
+                    &mut pending_space,
+                    &mut chars,
+                );
+            }
             CharClass::Digit if in_digits => {}
             CharClass::Digit => {
                 in_digits = true;
@@ -274,6 +287,26 @@ fn normalize_into<S: KeySink>(line: &str, sink: &mut S) -> usize {
         }
     }
     chars
+}
+
+/// Lines of more words than this keep their digits when normalised.
+const FOLD_MAX_WORDS: usize = 12;
+
+/// Whether a line's digit runs fold to one `0`. A footer's year or a share
+/// count changes from page to page and should not make its line another;
+/// but a sentence's numbers, or an expression's ("5 % 2 = 1"), are what the
+/// line says, and folding them made a tutorial's lines copies of other
+/// pages' lines. So a line with an operator between digits or spaces, or of
+/// more than [`FOLD_MAX_WORDS`] words, keeps its digits.
+fn folds_digits(line: &str) -> bool {
+    let bytes = line.as_bytes();
+    let operand = |b: Option<&u8>| b.is_none_or(|b| b.is_ascii_digit() || *b == b' ');
+    let operator = bytes.iter().enumerate().any(|(i, b)| {
+        matches!(b, b'=' | b'+' | b'*' | b'%' | b'<' | b'>' | b'^')
+            && operand(i.checked_sub(1).and_then(|j| bytes.get(j)))
+            && operand(bytes.get(i + 1))
+    });
+    !operator && line.split_whitespace().nth(FOLD_MAX_WORDS).is_none()
 }
 
 /// What a character is to the normalisation.
@@ -361,7 +394,7 @@ pub fn tolerant_pattern(line: &str) -> String {
 /// The normalised form of a line: the text whose hash corpus mode counts.
 ///
 /// ```
-/// use dechaff::corpus::normalize;
+/// use dechaff_engine::corpus::normalize;
 /// assert_eq!(normalize("  © 2012 Example.com — All Rights Reserved. "), "0 example com all rights reserved");
 /// ```
 pub fn normalize(line: &str) -> String {
@@ -585,6 +618,21 @@ impl LineEvidence for GroupEvidence<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A tutorial's "5 % 2 = 1" was one line with every other page's
+    /// "3 % 4 = 7" once its digits were folded, and corpus mode removed it.
+    #[test]
+    fn expressions_and_sentences_keep_their_digits_and_footers_do_not() {
+        assert_ne!(normalize("5 % 2 = 1"), normalize("3 % 4 = 7"));
+        assert_eq!(normalize("x = 10"), "x 10");
+        let long = "The council said on 3 May that 1200 homes had been flooded and 40 roads closed in the north.";
+        assert_eq!(normalize(long), normalize(long));
+        assert_ne!(normalize(long), normalize(&long.replace("1200", "900")));
+        // Short lines with counts and years still fold: footers and share counts.
+        assert_eq!(normalize("© 2012 Example Inc."), normalize("© 2013 Example Inc."));
+        assert_eq!(normalize("Comments (12)"), normalize("Comments (3)"));
+        assert_eq!(normalize("Google+ 12"), "google 0");
+    }
 
     #[test]
     fn normalisation_folds_case_digits_punctuation_and_spaces() {

@@ -42,7 +42,7 @@ mod matcher;
 pub mod rules;
 pub mod selftest;
 
-pub use clean::{CleanConfig, Cleaned, Cleaner, CleanerBuilder, Removal};
+pub use clean::{CleanConfig, Cleaned, Cleaner, CleanerBuilder, Comments, Removal};
 pub use corpus::{LineEvidence, NoEvidence};
 pub use error::{Error, ErrorKind, Result};
 pub use rules::{RuleSet, RuleSetBuilder};

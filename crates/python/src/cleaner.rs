@@ -192,6 +192,7 @@ impl Cleaner {
             removal_budget: share("removal_budget", removal_budget)?,
             tail_min_position: share("tail_min_position", tail_min_position)?,
             heuristics,
+            ..CleanConfig::default()
         };
         let paths = rule_paths(rules)?;
         let counts = corpus.map(|counter| counter.get().snapshot());

@@ -18,7 +18,7 @@
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use dechaff_engine::clean::{interleave, CleanConfig, Cleaned};
+use dechaff_engine::clean::{interleave, CleanConfig, Cleaned, Comments};
 use dechaff_engine::hash::sha256_hex;
 use dechaff_engine::rules::{PackVersion, RuleSet};
 
@@ -247,6 +247,9 @@ pub struct CleanSettings {
     /// False with `--no-heuristics`.
     #[serde(default = "heuristics_on")]
     pub heuristics: bool,
+    /// `"keep"` with `--comments keep`; absent when comments are dropped, the default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comments: Option<String>,
 }
 
 fn heuristics_on() -> bool {
@@ -299,12 +302,18 @@ impl RulesStamp {
                 group_by: corpus.group_by.to_string(),
             }),
             heuristics: config.heuristics,
+            comments: (config.comments != Comments::Drop).then(|| config.comments.to_string()),
         };
         let mut hasher = Sha256::new();
         hasher.update(rules.fingerprint().as_bytes());
         hasher.update(config.removal_budget.to_le_bytes());
         hasher.update(config.tail_min_position.to_le_bytes());
         hasher.update([u8::from(config.heuristics)]);
+        // Hashed only when not the default, so that default fingerprints stay as they were.
+        if config.comments != Comments::Drop {
+            hasher.update(b"comments=");
+            hasher.update(config.comments.to_string().as_bytes());
+        }
         RulesStamp {
             settings,
             fingerprint: hex::encode(hasher.finalize()),

@@ -33,7 +33,7 @@ use regex_automata::{Input, MatchKind, PatternSet};
 
 #[cfg(test)]
 use features::WORDS;
-use features::{LineCounts, COMMENT_META, NEIGHBOUR, NEXT, PREV, RECURRING, REPEATS, RULE_REMOVED_NEAR};
+use features::{LineCounts, COMMENT_META, NEIGHBOUR, NEXT, PREV, RECURRING, REPEATS, RULE_REMOVED_NEAR, TERMINAL};
 pub use features::{CONTEXT_COUNT, CONTEXT_FEATURES, LINE_COUNT, LINE_FEATURES};
 use stopwords::StopWords;
 
@@ -142,6 +142,11 @@ impl Heuristic {
 /// Lines of at least this many words count as prose for the comment cut
 /// (two must stand above a comment heading) and for the never-empty guard.
 pub(crate) const PROSE_WORDS: u32 = 12;
+
+/// The classifier never removes a line of at least this many words that
+/// ends as a sentence does; teasers and comments of that length are left to
+/// the phrase rules, corpus mode and the comment cuts.
+pub(crate) const SENTENCE_WORDS: u32 = 20;
 
 /// One line as the heuristics see it.
 #[derive(Debug, Clone, Copy)]
@@ -347,16 +352,14 @@ impl Heuristics {
                 for ((rule, header, furniture, window, min_count), (header_cache, furniture_cache)) in
                     self.comment_threads.iter().zip(scratch.header_caches.iter_mut())
                 {
-                    if !matches(header, header_cache, content) {
+                    if !matches(header, header_cache, content) || !a_thread_heading(content, text, &lines[index + 1..])
+                    {
                         continue;
                     }
-                    let found = lines[index + 1..]
-                        .iter()
-                        .take(*window)
-                        .filter(|l| l.trimmed.0 != l.trimmed.1)
-                        .filter(|l| matches(furniture, furniture_cache, &text[l.trimmed.0..l.trimmed.1]))
-                        .count();
-                    if found >= *min_count {
+                    let (found, comments) = thread_structure(text, &lines[index + 1..], *window, |l| {
+                        matches(furniture, furniture_cache, l)
+                    });
+                    if found >= *min_count && comments >= 2 {
                         return Some((index, *rule, found));
                     }
                 }
@@ -403,7 +406,11 @@ impl Heuristics {
             .extend(scratch.context_features.iter().map(|x| context_model.score(x)));
         for k in 0..n {
             let z = scratch.second[k];
-            if z <= *threshold {
+            // A full sentence is prose wherever it stands: a model fitted on
+            // one kind of page scored the paragraphs of other kinds (a
+            // tutorial, a review, an article at the page's foot) as chaff.
+            let sentence = scratch.words[k] >= SENTENCE_WORDS && scratch.line_features[k][TERMINAL] > 0.0;
+            if z <= *threshold && !sentence {
                 verdicts.push((scratch.candidates[k], *rule, 1.0 / (1.0 + z.exp())));
             }
         }
@@ -569,6 +576,65 @@ fn x_neighbours(x: &mut [[f32; LINE_COUNT]], k: usize, n: usize) {
         x[k][PREV + slot] = if k > 0 { x[k - 1][feature] } else { 0.0 };
         x[k][NEXT + slot] = if k + 1 < n { x[k + 1][feature] } else { 0.0 };
     }
+}
+
+/// Whether a line that reads as a comment heading can start a thread: not
+/// when it counts no comments ("Comments (0)", "No comments"), and not when
+/// a line below is the same heading with another count: "Comments (2)" and
+/// "Comments (5)" under the posts of a multi-post blog page are labels of
+/// the posts, and cutting at the first cut every later post. The same
+/// heading again with the same count ("See all 104 Comments" above and
+/// below a thread) is one thread's.
+fn a_thread_heading(heading: &str, text: &str, below: &[LineView]) -> bool {
+    let zero = heading.split(|c: char| !c.is_alphanumeric()).any(|w| w == "0")
+        || heading.get(..3).is_some_and(|head| head.eq_ignore_ascii_case("no "));
+    if zero {
+        return false;
+    }
+    let shape = |line: &str| -> Vec<char> {
+        line.chars()
+            .filter(|c| !c.is_ascii_digit())
+            .flat_map(char::to_lowercase)
+            .collect()
+    };
+    let own = shape(heading);
+    !below
+        .iter()
+        .filter(|l| l.trimmed.0 != l.trimmed.1 && l.trimmed.1 - l.trimmed.0 <= heading.len() + 8)
+        .map(|l| &text[l.trimmed.0..l.trimmed.1])
+        .any(|line| shape(line) == own && !line.eq_ignore_ascii_case(heading))
+}
+
+/// Reads the first `window` lines of `below` (blank lines skipped) for a comment
+/// thread's structure: returns how many lines are furniture and how many
+/// comments they make, a comment being a run of furniture lines (an author
+/// line, a time stamp, "Reply") with a body line after it. One count or
+/// label followed by prose is not a thread; two comments are.
+fn thread_structure(
+    text: &str,
+    below: &[LineView],
+    window: usize,
+    mut is_furniture: impl FnMut(&str) -> bool,
+) -> (usize, usize) {
+    let (mut found, mut comments) = (0, 0);
+    // Whether the last line was furniture, and whether a furniture run is
+    // still waiting for its body.
+    let mut waiting = false;
+    for line in below.iter().take(window).filter(|l| l.trimmed.0 != l.trimmed.1) {
+        if is_furniture(&text[line.trimmed.0..line.trimmed.1]) {
+            found += 1;
+            waiting = true;
+        } else if waiting {
+            comments += 1;
+            waiting = false;
+        }
+    }
+    // A thread's last comment may end with its furniture ("Reply") at the
+    // window's edge; it counts when a comment came before it.
+    if waiting && comments >= 1 {
+        comments += 1;
+    }
+    (found, comments)
 }
 
 fn matches(regex: &Regex, cache: &mut meta::Cache, haystack: &str) -> bool {

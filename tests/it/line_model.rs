@@ -1,0 +1,176 @@
+//! The line classifier and the comment cuts on pages written for the
+//! purpose, one per error class that cost the most on real pages: prose at
+//! the foot of a page, lists of other stories' headlines, a blog page of
+//! several posts each with its comment count, and a comment count linked
+//! above the article. They pin behaviour (what must stay, what must go), not
+//! weights: any model that does its job passes them.
+
+use dechaff_engine::{CleanConfig, Cleaner, CleanerBuilder, Comments, RuleSet};
+
+fn cleaner(comments: Comments) -> Cleaner {
+    let config = CleanConfig {
+        comments,
+        ..CleanConfig::default()
+    };
+    CleanerBuilder::new()
+        .config(config)
+        .build(RuleSet::shipped().unwrap())
+        .unwrap()
+}
+
+fn clean(page: &str) -> String {
+    cleaner(Comments::Drop).clean(page).text.clone()
+}
+
+fn kept(output: &str, line: &str) -> bool {
+    output.lines().any(|l| l.trim() == line)
+}
+
+fn assert_all_kept(output: &str, lines: &[&str]) {
+    for line in lines {
+        assert!(kept(output, line), "lost {line:?}; output:\n{output}");
+    }
+}
+
+const STORY: [&str; 3] = [
+    "The old mill by the river was built in 1820 and ground flour for the town until the last miller retired in the spring of 1961.",
+    "After that it stood empty for decades, and its roof fell in during the great storm, until a group of neighbours bought it for one pound.",
+    "They have spent ten years putting it back together, and on Saturday the wheel turned again for the first time in more than sixty years.",
+];
+
+/// A page whose article stands at the very foot, under a long menu and a
+/// list of links: the classifier scored such paragraphs as chaff because
+/// nothing of prose stood above them.
+#[test]
+fn prose_at_the_foot_of_a_page_is_kept() {
+    let mut page = String::new();
+    for item in [
+        "Home", "News", "Local", "Sport", "Weather", "Events", "Photos", "Contact", "Log in",
+    ] {
+        page.push_str(item);
+        page.push('\n');
+    }
+    page.push_str("\nLatest\nRoad works on the bypass\nSchool wins award\nNew bus times\nMarket moves to Friday\n\n");
+    page.push_str("Mill turns again after sixty years\n\n");
+    for paragraph in STORY {
+        page.push_str(paragraph);
+        page.push_str("\n\n");
+    }
+    let output = clean(&page);
+    assert_all_kept(&output, &STORY);
+    assert!(!kept(&output, "Weather"), "the menu goes:\n{output}");
+}
+
+/// Headlines of other stories under the article, numbered as "most read"
+/// lists print them, with their comment counts: none of it is the article.
+#[test]
+#[ignore = "not yet: the line model keeps numbered headline lists right under an article (it has no numbered-list feature)"]
+fn teaser_lists_under_an_article_go() {
+    let mut page = String::from("Mill turns again after sixty years\n\n");
+    for paragraph in STORY {
+        page.push_str(paragraph);
+        page.push_str("\n\n");
+    }
+    let teasers = [
+        "1 Council votes to close the old swimming baths",
+        "2 Man finds war medal in garden shed",
+        "3 Bus fares to rise by ten pence in April",
+        "4 Village shop saved by its customers",
+        "5 Floods close the road to the coast again",
+    ];
+    page.push_str("Most read\n");
+    for teaser in teasers {
+        page.push_str(teaser);
+        page.push('\n');
+    }
+    page.push_str("(129)\nMore from Local\nPrivacy\nTerms\n");
+    let output = clean(&page);
+    assert_all_kept(&output, &STORY);
+    for teaser in teasers {
+        assert!(!kept(&output, teaser), "kept the teaser {teaser:?}:\n{output}");
+    }
+    assert!(!kept(&output, "(129)"), "kept a bare comment count:\n{output}");
+}
+
+const POSTS: [[&str; 2]; 3] = [
+    [
+        "We finally finished the new garden shed this weekend, and it only took us three tries to get the roof to sit straight on the walls.",
+        "Next we want to paint it green, so that it disappears behind the hedge instead of shouting at the neighbours every morning.",
+    ],
+    [
+        "The tomatoes are in, all twelve plants, and the cat has already tried to sleep in the warmest corner of the bed we made for them.",
+        "If the weather holds we should have the first fruit by July, which would be a whole month earlier than we managed last year.",
+    ],
+    [
+        "A short note to say that the blog will be quiet next week, because we are taking the children to the coast for a few days.",
+        "We will be back with photographs of the shed in its new colour, and with whatever the cat has done to the tomatoes while we were away.",
+    ],
+];
+
+/// A blog's front page prints every post with its author, its time and its
+/// comment count. "Comments (0)" under the first post once confirmed itself
+/// with the next post's time stamp and cut every later post.
+#[test]
+fn a_multi_post_blog_page_keeps_every_post() {
+    let mut page = String::from("Our Garden Blog\nHome\nAbout\nArchive\n\n");
+    let titles = ["The shed is done", "Tomatoes in", "Off to the coast"];
+    let times = ["9:43 AM", "8:15 PM", "7:02 AM"];
+    let counts = ["Comments (0)", "Comments (2)", "Comments (5)"];
+    for (((title, post), time), count) in titles.iter().zip(POSTS).zip(times).zip(counts) {
+        page.push_str(&format!(
+            "{title}\n\n{}\n\n{}\n\nPosted by Aaron @ {time}\n{count}\n\n",
+            post[0], post[1]
+        ));
+    }
+    page.push_str("Blog archive\nMay (3)\nApril (7)\n");
+    let output = clean(&page);
+    for post in POSTS {
+        assert_all_kept(&output, &post);
+    }
+}
+
+/// A "53 Comments" link printed between the standfirst and the article is
+/// no comment section: the article below it stays.
+#[test]
+#[ignore = "not yet: the byline's time stamp and a trailing 'Share' still read as two comments to the comment cut"]
+fn a_counted_comment_link_above_an_article_keeps_the_article() {
+    let mut page = String::from("Home\nNews\nLocal\n\nMill turns again after sixty years\n\n");
+    page.push_str("Neighbours who bought a ruined mill for one pound have brought its wheel back to life after ten years of work.\n");
+    page.push_str(
+        "The mill, built in 1820, ground flour for the town for well over a century before it closed for good.\n\n",
+    );
+    page.push_str("53 Comments\n\nBy Jane Smith\nMay 3, 2012 at 10:41 am\n\n");
+    for paragraph in STORY {
+        page.push_str(paragraph);
+        page.push_str("\n\n");
+    }
+    page.push_str("Jo Bloggs\nRead more\nShare\n");
+    let output = clean(&page);
+    assert_all_kept(&output, &STORY);
+}
+
+const THREAD: &str = "Discussion\nAnn says:\nMay 3, 2012 at 10:41 am\n\
+What a lovely story, my grandfather used to take his corn to that mill when he was a boy, and he would have loved to see it turning again.\n\
+Reply\nBob says:\nMay 3, 2012 at 11:02 am\n\
+We went on Saturday and the bread they baked from the first flour was the best I have had in years, well worth the queue.\nReply\n";
+
+/// A real comment thread below the article goes by default and its comments
+/// stay with `--comments keep`, the article staying either way. (The heading
+/// is one no phrase rule knows: `--comments keep` turns the comment cuts
+/// off, not the comments pack, whose tail rules still cut at "3 Comments".)
+#[test]
+fn a_comment_thread_goes_unless_comments_are_kept() {
+    let mut page = String::from("Mill turns again after sixty years\n\n");
+    for paragraph in STORY {
+        page.push_str(paragraph);
+        page.push_str("\n\n");
+    }
+    page.push_str(THREAD);
+    let comment = "What a lovely story, my grandfather used to take his corn to that mill when he was a boy, and he would have loved to see it turning again.";
+    let dropped = clean(&page);
+    assert_all_kept(&dropped, &STORY);
+    assert!(!kept(&dropped, comment), "the thread goes by default:\n{dropped}");
+    let keep = cleaner(Comments::Keep).clean(&page).text.clone();
+    assert_all_kept(&keep, &STORY);
+    assert!(kept(&keep, comment), "--comments keep keeps the thread:\n{keep}");
+}
