@@ -7,7 +7,7 @@ mod induce;
 
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use anyhow::Context;
 use clap::Parser;
@@ -156,51 +156,39 @@ fn clean(args: &CleanArgs) -> Exit {
     }
 }
 
-/// The progress line on a terminal, and per-file messages everywhere.
+/// The progress line on a terminal (indicatif, redrawn at most ten times a
+/// second, hidden when stderr is not a terminal), and per-file messages everywhere.
 struct Progress {
-    total: usize,
-    done: usize,
+    bar: indicatif::ProgressBar,
+    /// Input bytes of the files done.
     bytes: u64,
     started: Instant,
-    last_draw: Option<Instant>,
-    enabled: bool,
 }
 
 impl Progress {
     fn new(total: usize, enabled: bool) -> Progress {
+        let bar = if enabled {
+            let bar = indicatif::ProgressBar::with_draw_target(
+                Some(total as u64),
+                indicatif::ProgressDrawTarget::stderr_with_hz(10),
+            );
+            bar.set_style(
+                indicatif::ProgressStyle::with_template("{pos}/{len} files, {msg}")
+                    .expect("the progress template is valid"),
+            );
+            bar
+        } else {
+            indicatif::ProgressBar::hidden()
+        };
         Progress {
-            total,
-            done: 0,
+            bar,
             bytes: 0,
             started: Instant::now(),
-            last_draw: None,
-            enabled,
         }
     }
 
     fn clear(&mut self) {
-        if self.enabled && self.last_draw.is_some() {
-            eprint!("\r\x1b[2K");
-            self.last_draw = None;
-        }
-    }
-
-    fn draw(&mut self) {
-        let now = Instant::now();
-        if self.last_draw.is_some_and(|t| now - t < Duration::from_millis(100)) {
-            return;
-        }
-        self.last_draw = Some(now);
-        let seconds = self.started.elapsed().as_secs_f64().max(1e-3);
-        let rate = self.bytes as f64 / seconds;
-        eprint!(
-            "\r\x1b[2K{}/{} files, {}, {}/s",
-            self.done,
-            self.total,
-            human_bytes(self.bytes),
-            human_bytes(rate as u64)
-        );
-        let _ = std::io::stderr().flush();
+        self.bar.finish_and_clear();
     }
 }
 
@@ -208,8 +196,11 @@ impl Reporter for Progress {
     fn file_done(&mut self, report: &FileReport) {
         let record = &report.record;
         if record.document.is_none() {
-            self.done += 1;
+            self.bar.inc(1);
             self.bytes += record.input.as_ref().map_or(0, |i| i.bytes);
+            let rate = self.bytes as f64 / self.started.elapsed().as_secs_f64().max(1e-3);
+            self.bar
+                .set_message(format!("{}, {}/s", human_bytes(self.bytes), human_bytes(rate as u64)));
         }
         let message = match record.status {
             Status::Ok => record.warnings.first().map(|w| format!("warning: {w}")),
@@ -217,28 +208,15 @@ impl Reporter for Progress {
             Status::Skipped => record.error.as_ref().map(|e| format!("skipped: {e}")),
         };
         if let Some(message) = message {
-            self.clear();
-            eprintln!("dechaff: {}: {message}", record.location());
-        }
-        if self.enabled {
-            self.draw();
+            self.bar
+                .suspend(|| eprintln!("dechaff: {}: {message}", record.location()));
         }
     }
 }
 
+/// A byte count as people read it, in decimal units (`28.2 kB`).
 fn human_bytes(bytes: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
-    let mut value = bytes as f64;
-    let mut unit = 0;
-    while value >= 1000.0 && unit + 1 < UNITS.len() {
-        value /= 1000.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{bytes} B")
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
-    }
+    bytesize::ByteSize::b(bytes).display().si().to_string()
 }
 
 fn explain(args: &ExplainArgs) -> Exit {
