@@ -17,6 +17,7 @@ use dechaff_run::corpus_pass::{self, PlanCounts};
 use dechaff_run::pipeline::{self, FileReport, Reporter};
 use dechaff_run::plan::{self, RunConfig};
 use dechaff_run::provenance::Status;
+use dechaff_run::sink::JsonLines;
 use dechaff_run::ErrorKind;
 
 use args::{CleanArgs, Cli, ColourChoice, Command, EvalArgs, ExplainArgs, InduceArgs, RuleArgs, RulesCommand};
@@ -113,7 +114,14 @@ fn clean(args: &CleanArgs) -> Exit {
     };
     let show_progress = !args.quiet && std::io::stderr().is_terminal();
     let mut progress = Progress::new(plan.jobs.len(), show_progress);
-    let summary = match pipeline::run(&plan, &config, &cleaner, &mut progress) {
+    let outcome = if config.writes_to_stdout() {
+        let attributes = pipeline::attributes_of(&config);
+        let sink = JsonLines::new(std::io::stdout(), "standard output", attributes);
+        pipeline::run_into(&plan, &config, &cleaner, &sink, &mut progress)
+    } else {
+        pipeline::run(&plan, &config, &cleaner, &mut progress)
+    };
+    let summary = match outcome {
         Ok(summary) => summary,
         Err(e) if e.is_broken_pipe() => {
             // The reader of --out - went away (`| head`): not a failure.

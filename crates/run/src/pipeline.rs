@@ -42,7 +42,7 @@ use crate::input::{
 use crate::plan::{Job, Plan, Problem, ProvenanceNames, RunConfig};
 use crate::provenance::{DocumentCounts, InputStats, Record, RejectedBytes, RulesStamp, Status};
 use crate::resume::{self, Previous};
-use crate::sink::{JsonLines, OutputTree, Rendered, Shape, Sink};
+use crate::sink::{OutputTree, Rendered, Shape, Sink};
 
 /// A chunk holds at most this many bytes of records read (one larger record is a chunk alone).
 pub const CHUNK_BYTES: u64 = 8 * 1024 * 1024;
@@ -194,20 +194,25 @@ pub fn reject_line(record: &Record) -> Option<String> {
     Some(serde_json::to_string(&line).expect("a reject line always serializes"))
 }
 
-/// Cleans every job of `plan` into the sink that `config` asks for (the
-/// output tree, or JSON lines on standard output); writes provenance.
-/// Per-file and per-document failures are recorded and reported, never
-/// returned: the error result is for failures of the run itself (the output
-/// directory, the provenance file, standard output).
+/// Cleans every job of `plan` into the output tree under `config.out`
+/// ([`OutputTree`]) and writes provenance there. Per-file and per-document
+/// failures are recorded and reported, never returned: the error result is
+/// for failures of the run itself (the output directory, the provenance
+/// file). A run to a stream (`--out -`) is [`run_into`] with the caller's
+/// [`crate::sink::JsonLines`]: this crate never opens standard output itself.
 pub fn run(plan: &Plan, config: &RunConfig, cleaner: &Cleaner, reporter: &mut dyn Reporter) -> Result<Summary> {
-    let attributes = config.attributes.then(|| config.read.id_field.clone());
     if config.writes_to_stdout() {
-        let sink = JsonLines::new(std::io::stdout(), "standard output", attributes);
-        run_into(plan, config, cleaner, &sink, reporter)
-    } else {
-        let sink = OutputTree::new(config.compress, attributes);
-        run_into(plan, config, cleaner, &sink, reporter)
+        return Err(Error::usage(
+            "--out - writes to a stream: call pipeline::run_into with a JsonLines sink",
+        ));
     }
+    let sink = OutputTree::new(config.compress, attributes_of(config));
+    run_into(plan, config, cleaner, &sink, reporter)
+}
+
+/// The id field's name when `config` asks for attribute lines instead of cleaned documents.
+pub fn attributes_of(config: &RunConfig) -> Option<String> {
+    config.attributes.then(|| config.read.id_field.clone())
 }
 
 /// Cleans every job of `plan` into `sink`. Provenance is written under
