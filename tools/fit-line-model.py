@@ -118,7 +118,7 @@ def build(pages, names):
 
 
 def context(first, words, meta_feature):
-    """The engine's context features (src/heuristic/mod.rs, context_features) of one page."""
+    """The engine's context features (crates/engine/src/heuristic/mod.rs, context_features) of one page."""
     n = len(first)
     c = np.zeros((n, 12))
     if n == 0:
@@ -303,7 +303,7 @@ def main():
     ap.add_argument('--loso', action='store_true')
     ap.add_argument('--guard', default='20,0',
                     help='WORDS,STOP_DENSITY of the prose guard the engine applies (SENTENCE_WORDS in '
-                         'src/heuristic/mod.rs: 20 words ending as a sentence), or "off"')
+                         'crates/engine/src/heuristic/mod.rs: 20 words ending as a sentence), or "off"')
     ap.add_argument('--no-fit', action='store_true', help='only simulate the pack as dumped')
     a = ap.parse_args()
     pages, names = load(a.sets, a.features, a.rules)
