@@ -565,9 +565,9 @@ fn doc_id(i: usize) -> String {
     format!("doc-{i:05}")
 }
 
-/// Text files, one per document, each compressed as `extension` says, in one
-/// directory; cleaned with `args` added.
-fn text_tree(docs: &[Doc], extension: &str, args: &[&str]) -> Vec<Outcome> {
+/// Writes one text file per document under `DIR/in`, compressed as
+/// `extension` says; returns the directory and the file names, in document order.
+fn write_text_tree(docs: &[Doc], extension: &str) -> (tempfile::TempDir, Vec<String>) {
     let dir = temp_dir();
     let names: Vec<String> = (0..docs.len())
         .map(|i| format!("{}.txt{extension}", doc_id(i)))
@@ -578,6 +578,13 @@ fn text_tree(docs: &[Doc], extension: &str, args: &[&str]) -> Vec<Outcome> {
             compress_like(extension, doc.text.as_bytes()),
         );
     }
+    (dir, names)
+}
+
+/// Text files, one per document, each compressed as `extension` says, in one
+/// directory; cleaned with `args` added.
+fn text_tree(docs: &[Doc], extension: &str, args: &[&str]) -> Vec<Outcome> {
+    let (dir, names) = write_text_tree(docs, extension);
     let mut all = vec!["clean", "in", "--out", "out", "-q"];
     all.extend_from_slice(args);
     run_ok(dir.path(), &all);
@@ -807,11 +814,7 @@ fn in_process(docs: &[Doc], jobs: usize) -> Vec<Outcome> {
     use dechaff_run::plan::{plan, RunConfig};
     use dechaff_run::sink::InMemory;
 
-    let dir = temp_dir();
-    let names: Vec<String> = (0..docs.len()).map(|i| format!("{}.txt", doc_id(i))).collect();
-    for (doc, name) in docs.iter().zip(&names) {
-        write(&dir.path().join("in").join(name), doc.text.as_bytes());
-    }
+    let (dir, _) = write_text_tree(docs, "");
     let mut config = RunConfig::new(vec![dir.path().join("in")], PathBuf::from("-"));
     config.jobs = jobs;
     let cleaner = dechaff_engine::Cleaner::with_shipped_rules().expect("the cleaner builds");

@@ -424,9 +424,10 @@ impl Producer<'_> {
     fn next_chunk(&mut self) -> Vec<Task> {
         let mut tasks = Vec::new();
         let (mut bytes, mut records, mut files) = (0u64, 0usize, 0usize);
+        let records_full = |bytes: u64, records: usize| bytes >= CHUNK_BYTES || records >= CHUNK_RECORDS;
         loop {
             if let Some((job, documents)) = &mut self.open {
-                if bytes >= CHUNK_BYTES || records >= CHUNK_RECORDS {
+                if records_full(bytes, records) {
                     return tasks;
                 }
                 let job = *job;
@@ -452,7 +453,7 @@ impl Producer<'_> {
             let Some(job) = self.plan.jobs.get(index) else {
                 return tasks;
             };
-            if files >= self.files_per_chunk || records >= CHUNK_RECORDS || bytes >= CHUNK_BYTES {
+            if files >= self.files_per_chunk || records_full(bytes, records) {
                 return tasks;
             }
             self.next_job += 1;
