@@ -254,6 +254,9 @@ pub struct CleanArgs {
     /// Do not write a document whose cleaning took longer than SECS seconds
     #[arg(long, value_name = "SECS")]
     pub doc_timeout: Option<f64>,
+    /// Flush each output to the disk before it takes its name, so that a machine crash never leaves a partial file
+    #[arg(long)]
+    pub durable: bool,
     /// Worker threads [default: all cores]
     #[arg(short, long, value_name = "N")]
     pub jobs: Option<usize>,
@@ -469,6 +472,8 @@ impl CleanArgs {
             resume: self.resume,
             rejects: self.rejects.clone(),
             doc_timeout,
+            durable: self.durable,
+            stop: Default::default(),
         })
     }
 }

@@ -14,6 +14,7 @@ use clap::Parser;
 use dechaff_engine::corpus::CorpusSettings;
 use dechaff_engine::{CleanConfig, Cleaner, CleanerBuilder, RuleSet};
 use dechaff_run::corpus_pass::{self, PlanCounts};
+use dechaff_run::display::{escaped, escaped_text};
 use dechaff_run::pipeline::{self, FileReport, Reporter};
 use dechaff_run::plan::{self, RunConfig};
 use dechaff_run::provenance::Status;
@@ -26,20 +27,37 @@ use args::{CleanArgs, Cli, ColourChoice, Command, EvalArgs, ExplainArgs, InduceA
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Exit {
     /// Every file cleaned.
-    Ok = 0,
+    Ok,
     /// Some file failed (or some rule example failed); the rest was done.
-    Failed = 1,
+    Failed,
     /// The command line or the run's layout is wrong.
-    Usage = 2,
+    Usage,
     /// An earlier run's provenance, read by `--resume`, is malformed (EX_DATAERR).
-    ResumeData = 65,
+    ResumeData,
     /// The worker threads could not be started (EX_OSERR).
-    Threads = 71,
+    Threads,
     /// Writing the output (a file under `--out`, provenance, standard
     /// output) failed and stopped the run (EX_IOERR).
-    Output = 74,
+    Output,
     /// A rule file is malformed (EX_CONFIG).
-    RuleData = 78,
+    RuleData,
+    /// A signal stopped the run: 128 plus its number, as a shell reports it.
+    Signal(usize),
+}
+
+impl Exit {
+    fn code(self) -> u8 {
+        match self {
+            Exit::Ok => 0,
+            Exit::Failed => 1,
+            Exit::Usage => 2,
+            Exit::ResumeData => 65,
+            Exit::Threads => 71,
+            Exit::Output => 74,
+            Exit::RuleData => 78,
+            Exit::Signal(signal) => u8::try_from(128 + signal).unwrap_or(u8::MAX),
+        }
+    }
 }
 
 fn main() -> ExitCode {
@@ -51,7 +69,7 @@ fn main() -> ExitCode {
         Command::Induce(args) => induce(&args),
         Command::Rules { command } => rules(command),
     };
-    ExitCode::from(exit as u8)
+    ExitCode::from(exit.code())
 }
 
 /// Prints `dechaff: <error>` for an engine error and returns its exit code:
@@ -79,8 +97,25 @@ fn fail_run(error: &dechaff_run::Error) -> Exit {
         ErrorKind::Io { .. } => Exit::Output,
         ErrorKind::Resume { .. } => Exit::ResumeData,
         ErrorKind::Threads(_) => Exit::Threads,
+        ErrorKind::Stopped { signal } => Exit::Signal(*signal),
         _ => Exit::Failed,
     }
+}
+
+/// Asks `stop` to end the run on SIGINT or SIGTERM (what Slurm sends
+/// before a requeue): the run finishes what is under way and leaves its
+/// provenance for `--resume`. A second signal ends the process at once,
+/// with the same exit code.
+fn stop_on_signals(stop: &plan::StopRequest) -> std::io::Result<()> {
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    let signalled = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    for signal in [SIGINT, SIGTERM] {
+        // Registered first, so that it sees the flag as the signal before this one left it.
+        signal_hook::flag::register_conditional_shutdown(signal, 128 + signal, signalled.clone())?;
+        signal_hook::flag::register(signal, signalled.clone())?;
+        signal_hook::flag::register_usize(signal, stop.0.clone(), signal as usize)?;
+    }
+    Ok(())
 }
 
 fn usage(message: &str) -> Exit {
@@ -112,6 +147,10 @@ fn clean(args: &CleanArgs) -> Exit {
         Ok(plan) => plan,
         Err(e) => return fail_run(&e),
     };
+    if let Err(e) = stop_on_signals(&config.stop) {
+        eprintln!("dechaff: cannot handle SIGINT and SIGTERM: {e}");
+        return Exit::Threads;
+    }
     let show_progress = !args.quiet && std::io::stderr().is_terminal();
     let mut progress = Progress::new(plan.jobs.len(), show_progress);
     let outcome = if config.writes_to_stdout() {
@@ -217,7 +256,7 @@ impl Reporter for Progress {
         };
         if let Some(message) = message {
             self.bar
-                .suspend(|| eprintln!("dechaff: {}: {message}", record.location()));
+                .suspend(|| eprintln!("dechaff: {}: {message}", escaped_text(&record.location())));
         }
     }
 }
@@ -238,9 +277,9 @@ fn explain(args: &ExplainArgs) -> Exit {
     };
     let mut counts = None;
     let result = (|| -> anyhow::Result<String> {
-        let raw = std::fs::read(&args.file).with_context(|| args.file.display().to_string())?;
+        let raw = std::fs::read(&args.file).with_context(|| escaped(&args.file).to_string())?;
         let decoded =
-            dechaff_run::decode::decode(&raw, encoding).map_err(|e| anyhow::anyhow!("{}: {e}", args.file.display()))?;
+            dechaff_run::decode::decode(&raw, encoding).map_err(|e| anyhow::anyhow!("{}: {e}", escaped(&args.file)))?;
         let rules = cleaner.shared_rules();
         let cleaned = match &corpus {
             None => cleaner.clean(&decoded.text),

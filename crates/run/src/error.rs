@@ -11,6 +11,8 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use crate::display::escaped;
+
 /// What stopped the run.
 #[derive(Debug)]
 #[non_exhaustive]
@@ -39,6 +41,12 @@ pub enum ErrorKind {
     },
     /// The worker threads could not be started.
     Threads(String),
+    /// A signal stopped the run early (SIGINT, SIGTERM): what was finished
+    /// is in place and in the partial provenance, for `--resume`.
+    Stopped {
+        /// The signal's number.
+        signal: usize,
+    },
     /// An input that a command needs whole (`eval`'s pages, `explain`'s
     /// file) cannot be read as text. `clean` records such a file and goes on.
     Input {
@@ -100,9 +108,14 @@ impl fmt::Display for Error {
         match &self.kind {
             ErrorKind::Engine(error) => error.fmt(f),
             ErrorKind::Usage(message) | ErrorKind::Threads(message) => f.write_str(message),
-            ErrorKind::Io { path, source } => write!(f, "{}: {source}", path.display()),
-            ErrorKind::Resume { path, message } => write!(f, "--resume: {}: {message}", path.display()),
-            ErrorKind::Input { path, message } => write!(f, "{}: {message}", path.display()),
+            ErrorKind::Io { path, source } => write!(f, "{}: {source}", escaped(path)),
+            ErrorKind::Resume { path, message } => write!(f, "--resume: {}: {message}", escaped(path)),
+            ErrorKind::Input { path, message } => write!(f, "{}: {message}", escaped(path)),
+            ErrorKind::Stopped { signal } => write!(
+                f,
+                "stopped by signal {signal}; the files finished are in place, \
+                 run again with --resume to finish the rest"
+            ),
         }
     }
 }

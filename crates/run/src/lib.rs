@@ -24,9 +24,12 @@
 // Modules from the bottom up: each uses only those above it in this list.
 pub mod corpus_pass;
 pub mod decode;
+pub mod display;
 pub mod error;
 pub mod input;
+mod lock;
 pub mod output;
+pub mod output_dir;
 pub mod pipeline;
 pub mod plan;
 pub mod provenance;

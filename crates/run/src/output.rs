@@ -19,6 +19,7 @@ use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
 use crate::input::{BadRecordKind, Compression, Document, Envelope};
+use crate::output_dir::OutputDir;
 use crate::provenance::{OutputStats, Record, WhitespaceSpan};
 
 /// Zstandard level for outputs: the library's default trade-off.
@@ -27,9 +28,16 @@ const ZSTD_LEVEL: i32 = 3;
 /// A file written under a temporary name and renamed into place by [`AtomicFile::finish`].
 pub struct AtomicFile {
     target: PathBuf,
-    temporary: PathBuf,
+    /// The directory holding the target, opened without following links.
+    dir: OutputDir,
+    /// The target's name in `dir`.
+    name: std::ffi::OsString,
+    /// The temporary's name in `dir`.
+    temporary: std::ffi::OsString,
     encoder: Option<Encoder>,
     lines: u64,
+    /// Flush the file to the disk before its rename, and the directory after.
+    durable: bool,
 }
 
 enum Encoder {
@@ -105,21 +113,34 @@ pub fn temporary_prefix(name: &std::ffi::OsStr) -> std::ffi::OsString {
 pub const TEMPORARY_MARK: &str = ".dechaff-";
 
 impl AtomicFile {
-    /// Starts writing `target` with `compression`.
+    /// Starts writing `target` with `compression`; the directory holding it
+    /// is created if missing and trusted as it is.
     pub fn create(target: &Path, compression: Compression) -> Result<AtomicFile> {
-        AtomicFile::open(target, compression, 256 * 1024, true)
+        AtomicFile::open(&Placement::beside(target), target, compression, 256 * 1024, true)
+    }
+
+    /// Starts writing `target`, placed as `placement` says.
+    pub fn create_placed(placement: &Placement, target: &Path, compression: Compression) -> Result<AtomicFile> {
+        AtomicFile::open(placement, target, compression, 256 * 1024, true)
     }
 
     /// Starts writing `target` through a buffer of `buffer` bytes, hashing
     /// what is written if `hashed`.
-    fn open(target: &Path, compression: Compression, buffer: usize, hashed: bool) -> Result<AtomicFile> {
-        let parent = target
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
-        let temporary = temporary_name(target);
-        let file = fs::File::create(&temporary).map_err(|e| Error::io(&temporary, e))?;
+    fn open(
+        placement: &Placement,
+        target: &Path,
+        compression: Compression,
+        buffer: usize,
+        hashed: bool,
+    ) -> Result<AtomicFile> {
+        let (dir, name) = OutputDir::holding(&placement.root, target, true).map_err(|e| Error::io(target, e))?;
+        let temporary = temporary_name(target)
+            .file_name()
+            .expect("a temporary name has a file name")
+            .to_os_string();
+        let file = dir
+            .create_new(&temporary)
+            .map_err(|e| Error::io(dir.path().join(&temporary), e))?;
         let hashing = Hashing {
             inner: io::BufWriter::with_capacity(buffer, file),
             bytes: 0,
@@ -128,15 +149,18 @@ impl AtomicFile {
         let encoder = match compression {
             Compression::None => Encoder::Plain(hashing),
             Compression::Gzip => Encoder::Gzip(flate2::write::GzEncoder::new(hashing, flate2::Compression::default())),
-            Compression::Zstd => Encoder::Zstd(
-                zstd::stream::write::Encoder::new(hashing, ZSTD_LEVEL).map_err(|e| Error::io(&temporary, e))?,
-            ),
+            Compression::Zstd => {
+                Encoder::Zstd(zstd::stream::write::Encoder::new(hashing, ZSTD_LEVEL).map_err(|e| Error::io(target, e))?)
+            }
         };
         Ok(AtomicFile {
             target: target.to_path_buf(),
+            dir,
+            name,
             temporary,
             encoder: Some(encoder),
             lines: 0,
+            durable: placement.durable,
         })
     }
 
@@ -181,13 +205,22 @@ impl AtomicFile {
         let result = hashing.and_then(|mut hashing| {
             hashing.flush()?;
             let Hashing { inner, bytes, hasher } = hashing;
-            inner.into_inner().map_err(|e| e.into_error())?;
-            fs::rename(&self.temporary, &self.target)?;
+            let file = inner.into_inner().map_err(|e| e.into_error())?;
+            if self.durable {
+                // The data reaches the disk before the name does, so a crash
+                // never leaves an empty or partial file under a final name.
+                file.sync_all()?;
+            }
+            drop(file);
+            self.dir.rename(&self.temporary, &self.name)?;
+            if self.durable {
+                self.dir.sync()?;
+            }
             Ok((bytes, self.lines, hasher))
         });
         if result.is_err() {
             // A full disk or a failed rename leaves neither a half file nor a temporary.
-            let _ = fs::remove_file(&self.temporary);
+            let _ = self.dir.remove(&self.temporary);
         }
         result.map_err(|e| Error::io(&self.target, e))
     }
@@ -197,7 +230,7 @@ impl Drop for AtomicFile {
     /// An unfinished file leaves no temporary behind.
     fn drop(&mut self) {
         if self.encoder.is_some() {
-            let _ = fs::remove_file(&self.temporary);
+            let _ = self.dir.remove(&self.temporary);
         }
     }
 }
@@ -211,14 +244,45 @@ impl Drop for AtomicFile {
 /// write, and a 256 KiB buffer allocated and freed per file only cost time
 /// in the allocator.
 pub fn write_file(target: &Path, compression: Compression, bytes: &[u8]) -> Result<()> {
+    write_file_placed(&Placement::beside(target), target, compression, bytes)
+}
+
+/// Writes `bytes` to `target` as [`write_file`] does, placed as `placement` says.
+pub fn write_file_placed(placement: &Placement, target: &Path, compression: Compression, bytes: &[u8]) -> Result<()> {
     let buffer = if compression == Compression::None {
         0
     } else {
         256 * 1024
     };
-    let mut file = AtomicFile::open(target, compression, buffer, false)?;
+    let mut file = AtomicFile::open(placement, target, compression, buffer, false)?;
     file.write_all(bytes)?;
     file.complete().map(|_| ())
+}
+
+/// Where outputs go and how they are made to last.
+#[derive(Debug, Clone)]
+pub struct Placement {
+    /// The root of the output tree (`--out`): it is trusted as named, and
+    /// every directory below it is reached without following a link.
+    pub root: PathBuf,
+    /// Each output is flushed to the disk before its rename and its
+    /// directory after (`--durable`).
+    pub durable: bool,
+}
+
+impl Placement {
+    /// Outputs below `root`, durable or not.
+    pub fn below(root: &Path, durable: bool) -> Placement {
+        Placement {
+            root: root.to_path_buf(),
+            durable,
+        }
+    }
+
+    /// A lone file in a directory that is trusted as it is.
+    fn beside(target: &Path) -> Placement {
+        Placement::below(target.parent().unwrap_or(Path::new("")), false)
+    }
 }
 
 /// Appends `"key":` to `out`.

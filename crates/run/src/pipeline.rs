@@ -39,6 +39,8 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::input::{
     BadRecordKind, Compression, Document, Documents, Envelope, InputFormat, Item, StreamError, RAW_EXCERPT_BYTES,
 };
+use crate::lock;
+use crate::output::Placement;
 use crate::plan::{Job, Plan, Problem, ProvenanceNames, RunConfig};
 use crate::provenance::{DocumentCounts, InputStats, Record, RejectedBytes, RulesStamp, Status};
 use crate::resume::{self, Previous};
@@ -167,17 +169,23 @@ impl Collector<'_> {
 }
 
 /// The reject file's line for a refused document (or a stream that broke):
-/// where it was, why, and its first bytes. `None` for anything else.
+/// where it was, why, and its first bytes. A text file is a document too:
+/// one that was read and then refused (over the size limit, past
+/// `--doc-timeout`, over the budget with `--strict`) gets a line without a
+/// location. `None` for anything else.
 pub fn reject_line(record: &Record) -> Option<String> {
-    let location = record.document.as_ref()?;
     if record.status != Status::Error {
+        return None;
+    }
+    let text_file_refused = record.document.is_none() && record.documents.is_none() && record.input.is_some();
+    if record.document.is_none() && !text_file_refused {
         return None;
     }
     #[derive(serde::Serialize)]
     struct RejectLine<'a> {
         source: &'a str,
         #[serde(flatten)]
-        location: &'a crate::provenance::DocumentLocation,
+        location: Option<&'a crate::provenance::DocumentLocation>,
         reason: &'a str,
         #[serde(skip_serializing_if = "Option::is_none")]
         bytes: Option<u64>,
@@ -186,9 +194,13 @@ pub fn reject_line(record: &Record) -> Option<String> {
     }
     let line = RejectLine {
         source: &record.source,
-        location,
+        location: record.document.as_ref(),
         reason: record.error.as_deref().unwrap_or(""),
-        bytes: record.rejected.as_ref().map(|r| r.bytes),
+        bytes: match &record.rejected {
+            Some(rejected) => Some(rejected.bytes),
+            None if text_file_refused => record.input.as_ref().map(|input| input.bytes),
+            None => None,
+        },
         record: record.rejected.as_ref().map(|r| r.excerpt.as_str()),
     };
     Some(serde_json::to_string(&line).expect("a reject line always serializes"))
@@ -206,7 +218,8 @@ pub fn run(plan: &Plan, config: &RunConfig, cleaner: &Cleaner, reporter: &mut dy
             "--out - writes to a stream: call pipeline::run_into with a JsonLines sink",
         ));
     }
-    let sink = OutputTree::new(config.compress, attributes_of(config));
+    let sink =
+        OutputTree::new(config.compress, attributes_of(config)).placed(Placement::below(&plan.out, config.durable));
     run_into(plan, config, cleaner, &sink, reporter)
 }
 
@@ -226,22 +239,32 @@ pub fn run_into(
 ) -> Result<Summary> {
     let names = ProvenanceNames::for_run(config);
     let to_stdout = config.writes_to_stdout();
-    let previous = match (config.resume, to_stdout) {
-        (true, false) => Some(Previous::load(&plan.out, &names)?),
-        _ => None,
-    };
-    let provenance = if to_stdout {
+    // Both locks are taken before anything is read or written, so a second
+    // run into the same output stops at once and touches nothing.
+    let partial = if to_stdout {
         None
     } else {
         fs::create_dir_all(&plan.out).map_err(|e| Error::io(&plan.out, e))?;
         let partial_path = plan.out.join(&names.partial);
-        let partial = fs::File::create(&partial_path).map_err(|e| Error::io(&partial_path, e))?;
-        Some((std::io::BufWriter::new(partial), partial_path))
+        let file = lock::open_locked(&partial_path, "the provenance of a run under way")?;
+        Some((file, partial_path))
     };
     let rejects = match &config.rejects {
         Some(path) => {
-            let file = fs::File::create(path).map_err(|e| Error::io(path, e))?;
+            let mut file = lock::open_locked(path, "--rejects")?;
+            lock::truncate(&mut file, path)?;
             Some((std::io::BufWriter::new(file), path.clone()))
+        }
+        None => None,
+    };
+    let previous = match (config.resume, to_stdout) {
+        (true, false) => Some(Previous::load(&plan.out, &names)?),
+        _ => None,
+    };
+    let provenance = match partial {
+        Some((mut file, partial_path)) => {
+            lock::truncate(&mut file, &partial_path)?;
+            Some((std::io::BufWriter::new(file), partial_path))
         }
         None => None,
     };
@@ -283,7 +306,7 @@ pub fn run_into(
                 .filter(|(_, entry)| entry.is_none())
                 .map(|(job, _)| job)
                 .collect();
-            resume::remove_stale_temporaries(&redone);
+            resume::remove_stale_temporaries(&plan.out, &redone);
             reused
         }
         None => vec![None; plan.jobs.len()],
@@ -308,6 +331,7 @@ pub fn run_into(
         next_job: 0,
         open: None,
         files_per_chunk: CHUNK_FILES_PER_WORKER * workers,
+        stopped: false,
     };
     let mut ordered = Ordered {
         context: &context,
@@ -358,19 +382,34 @@ pub fn run_into(
     }
 
     sink.finish()?;
+    let stopped = producer.stopped.then(|| config.stop.requested()).flatten();
     if let Some((writer, partial_path)) = collector.provenance.take() {
         let file = writer
             .into_inner()
             .map_err(|e| Error::io(&partial_path, e.into_error()))?;
-        drop(file);
-        let final_path = plan.out.join(&names.final_name);
-        fs::rename(&partial_path, &final_path).map_err(|e| Error::io(&final_path, e))?;
-        if previous.is_some() {
-            let _ = fs::remove_file(plan.out.join(&names.previous));
+        // Provenance reaches the disk before it takes its final name (or,
+        // for a stopped run, before the run says it stopped).
+        file.sync_all().map_err(|e| Error::io(&partial_path, e))?;
+        if stopped.is_none() {
+            let final_path = plan.out.join(&names.final_name);
+            // Renamed while still locked, so no other run takes the name
+            // in between; the lock goes with the file below.
+            fs::rename(&partial_path, &final_path).map_err(|e| Error::io(&final_path, e))?;
+            if previous.is_some() {
+                let _ = fs::remove_file(plan.out.join(&names.previous));
+            }
+            if let Ok(dir) = fs::File::open(&plan.out) {
+                let _ = dir.sync_all();
+            }
         }
+        drop(file);
     }
-    if let Some((mut writer, path)) = collector.rejects.take() {
-        writer.flush().map_err(|e| Error::io(&path, e))?;
+    if let Some((writer, path)) = collector.rejects.take() {
+        let file = writer.into_inner().map_err(|e| Error::io(&path, e.into_error()))?;
+        file.sync_all().map_err(|e| Error::io(&path, e))?;
+    }
+    if let Some(signal) = stopped {
+        return Err(Error::new(ErrorKind::Stopped { signal }));
     }
     Ok(collector.summary)
 }
@@ -389,6 +428,8 @@ enum Task {
     Record(usize, Item),
     /// The input begun last ended, or its stream broke; its stored size and hash.
     End(usize, Option<StreamError>, (u64, String)),
+    /// The input begun last is given up unfinished: the run was stopped.
+    Abandon(usize),
 }
 
 /// What a task became, handed to the collecting side in input order.
@@ -406,6 +447,8 @@ enum Outcome {
     NotADocument,
     /// See [`Task::End`].
     End(usize, Option<StreamError>, (u64, String)),
+    /// See [`Task::Abandon`].
+    Abandon(usize),
 }
 
 /// Reads the run's inputs, in order, into chunks of tasks.
@@ -417,6 +460,8 @@ struct Producer<'a> {
     /// The JSONL or WARC input being read, and its job.
     open: Option<(usize, Documents)>,
     files_per_chunk: usize,
+    /// The run was asked to stop and no more is read.
+    stopped: bool,
 }
 
 impl Producer<'_> {
@@ -426,6 +471,16 @@ impl Producer<'_> {
         let (mut bytes, mut records, mut files) = (0u64, 0usize, 0usize);
         let records_full = |bytes: u64, records: usize| bytes >= CHUNK_BYTES || records >= CHUNK_RECORDS;
         loop {
+            let unread = self.open.is_some() || self.next_job < self.plan.jobs.len();
+            if unread && self.config.stop.requested().is_some() {
+                // No new document is taken; an input begun is given up whole,
+                // its output discarded, to be redone by --resume.
+                self.stopped = true;
+                if let Some((job, _)) = self.open.take() {
+                    tasks.push(Task::Abandon(job));
+                }
+                return tasks;
+            }
             if let Some((job, documents)) = &mut self.open {
                 if records_full(bytes, records) {
                     return tasks;
@@ -537,6 +592,7 @@ fn process(task: Task, cleaner: &mut Cleaner, context: &Context<'_>) -> Outcome 
             }
         }
         Task::End(index, broken, stored) => Outcome::End(index, broken, stored),
+        Task::Abandon(index) => Outcome::Abandon(index),
     }
 }
 
@@ -740,6 +796,13 @@ impl Ordered<'_, '_> {
                 let counts = self.counts();
                 counts.records += 1;
                 counts.not_documents += 1;
+                Ok(())
+            }
+            Outcome::Abandon(index) => {
+                // Its documents' lines stay in the partial provenance, a
+                // group without its file record, which --resume redoes.
+                self.open = None;
+                let _ = sink.end(&self.context.jobs[index], false);
                 Ok(())
             }
             Outcome::End(index, broken, (bytes, sha256)) => {

@@ -13,6 +13,7 @@ use std::fs;
 use std::path::{Component, Path, PathBuf};
 use std::time::Duration;
 
+use crate::display::escaped;
 use crate::error::{Error, Result};
 use crate::input::{self, Compression, InputFormat, ReadSettings};
 use crate::provenance::ProvenanceText;
@@ -51,6 +52,10 @@ pub struct RunConfig {
     pub rejects: Option<PathBuf>,
     /// A document whose cleaning takes longer is not written (`--doc-timeout`).
     pub doc_timeout: Option<Duration>,
+    /// Flush every output to the disk before its rename (`--durable`).
+    pub durable: bool,
+    /// Set by the caller (a signal handler) to stop the run early.
+    pub stop: StopRequest,
 }
 
 impl RunConfig {
@@ -71,12 +76,33 @@ impl RunConfig {
             resume: false,
             rejects: None,
             doc_timeout: None,
+            durable: false,
+            stop: StopRequest::default(),
         }
     }
 
     /// True when cleaned records go to standard output (`--out -`).
     pub fn writes_to_stdout(&self) -> bool {
         self.out == Path::new("-")
+    }
+}
+
+/// A request to stop a run early, shared with whoever makes it (a signal
+/// handler): zero while the run may go on, else the signal's number.
+///
+/// A stopped run takes no new document, finishes the ones under way,
+/// discards an output it had begun, and leaves its provenance as a killed
+/// run does, flushed, for `--resume` to continue.
+#[derive(Debug, Clone, Default)]
+pub struct StopRequest(pub std::sync::Arc<std::sync::atomic::AtomicUsize>);
+
+impl StopRequest {
+    /// The signal that asked the run to stop, if one did.
+    pub fn requested(&self) -> Option<usize> {
+        match self.0.load(std::sync::atomic::Ordering::Relaxed) {
+            0 => None,
+            signal => Some(signal),
+        }
     }
 }
 
@@ -201,6 +227,11 @@ fn plan_walk(config: &RunConfig) -> Result<Plan> {
     } else {
         Some(absolute_resolved(&config.out)?)
     };
+    // Every other file the run writes is held to the same rule as --out.
+    let rejects_abs = match &config.rejects {
+        Some(rejects) => Some((rejects, absolute_resolved(rejects)?)),
+        None => None,
+    };
     let mut jobs = Vec::new();
     for input in &config.inputs {
         if input::is_stdin(input) {
@@ -236,16 +267,19 @@ fn plan_walk(config: &RunConfig) -> Result<Plan> {
         if out_abs.starts_with(&input_abs) {
             return Err(config_error(format!(
                 "--out {} is inside the input {}; dechaff never writes inside an input",
-                config.out.display(),
-                input.display()
+                escaped(&config.out),
+                escaped(&input)
             )));
         }
         if input_abs.starts_with(out_abs) {
             return Err(config_error(format!(
                 "the input {} is inside --out {}; its outputs could overwrite it",
-                input.display(),
-                config.out.display()
+                escaped(&input),
+                escaped(&config.out)
             )));
+        }
+        if let Some((rejects, rejects_abs)) = &rejects_abs {
+            refuse_overlap("--rejects", rejects, rejects_abs, input, &input_abs)?;
         }
         if input_abs.is_dir() {
             walk_directory(input, &base, config, out_abs, &mut jobs);
@@ -267,7 +301,7 @@ fn plan_walk(config: &RunConfig) -> Result<Plan> {
         {
             return Err(config_error(format!(
                 "--attributes needs JSONL or WARC inputs; {} is read as text (see --input-format)",
-                job.source.display()
+                escaped(&job.source)
             )));
         }
     }
@@ -359,7 +393,7 @@ fn walk_directory(root: &Path, base: &Path, config: &RunConfig, out_abs: &Path, 
                 let source = error.path().map_or_else(|| root.to_path_buf(), Path::to_path_buf);
                 let cause = match (error.loop_ancestor(), error.io_error()) {
                     (Some(ancestor), _) => {
-                        format!("symbolic link loop back to {}", ancestor.display())
+                        format!("symbolic link loop back to {}", escaped(&ancestor))
                     }
                     (None, Some(io)) => io.to_string(),
                     (None, None) => error.to_string(),
@@ -376,6 +410,26 @@ fn walk_directory(root: &Path, base: &Path, config: &RunConfig, out_abs: &Path, 
     }
 }
 
+/// Refuses a file the run writes (`option`, given as `written`, resolved to
+/// `written_abs`) that is an input, lies inside an input directory, or
+/// holds an input: writing it would destroy or feed back into the input.
+fn refuse_overlap(option: &str, written: &Path, written_abs: &Path, input: &Path, input_abs: &Path) -> Result<()> {
+    let how = if written_abs == input_abs {
+        "is the input"
+    } else if written_abs.starts_with(input_abs) {
+        "is inside the input"
+    } else if input_abs.starts_with(written_abs) {
+        "holds the input"
+    } else {
+        return Ok(());
+    };
+    Err(config_error(format!(
+        "{option} {} {how} {}; dechaff never writes over or inside an input",
+        escaped(written),
+        escaped(input)
+    )))
+}
+
 /// Whether `path` resolves to `out_abs` or somewhere inside it.
 fn leads_into(path: &Path, out_abs: &Path) -> bool {
     fs::canonicalize(path).is_ok_and(|resolved| resolved.starts_with(out_abs))
@@ -383,26 +437,28 @@ fn leads_into(path: &Path, out_abs: &Path) -> bool {
 
 fn check_collisions(jobs: &[Job], config: &RunConfig) -> Result<()> {
     let names = ProvenanceNames::for_run(config);
-    let reserved = [
+    let mut reserved = vec![
         config.out.join(&names.final_name),
         config.out.join(&names.partial),
         config.out.join(&names.previous),
     ];
+    reserved.extend(config.rejects.clone());
     let mut seen: BTreeMap<&Path, &Path> = BTreeMap::new();
     for job in jobs.iter().filter(|job| job.problem.is_none()) {
-        if reserved.contains(&job.output) {
+        if let Some(kept) = reserved.iter().position(|path| *path == job.output) {
+            let keeper = if kept < 3 { "provenance" } else { "--rejects" };
             return Err(config_error(format!(
-                "{} would be written to {}, which dechaff keeps for provenance",
-                job.source.display(),
-                job.output.display()
+                "{} would be written to {}, which dechaff keeps for {keeper}",
+                escaped(&job.source),
+                escaped(&job.output)
             )));
         }
         if let Some(first) = seen.insert(&job.output, &job.source) {
             return Err(config_error(format!(
                 "{} and {} would both be written to {}; clean them in separate runs",
-                first.display(),
-                job.source.display(),
-                job.output.display()
+                escaped(&first),
+                escaped(&job.source),
+                escaped(&job.output)
             )));
         }
     }

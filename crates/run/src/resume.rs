@@ -23,7 +23,7 @@
 //! (`--text-field`, `--provenance-text`, `--strict`, …). Resume with the
 //! command line of the run being resumed.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::fs;
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::ops::Range;
@@ -36,21 +36,36 @@ use sha2::{Digest, Sha256};
 use crate::error::{Error, Result};
 use crate::input::{self, Compression};
 use crate::output::{temporary_prefix, TEMPORARY_MARK};
+use crate::output_dir::OutputDir;
 use crate::plan::{Job, ProvenanceNames};
 use crate::provenance::{Record, RulesStamp, Status};
 
-/// What earlier runs finished, gathered into one file.
+/// What earlier runs finished, gathered into one file, with a compact
+/// index of it: a few dozen bytes per file, whatever its records hold, so
+/// that resuming a run of a million files takes tens of megabytes.
 #[derive(Debug)]
 pub(crate) struct Previous {
     path: PathBuf,
-    entries: HashMap<String, Entry>,
+    /// The output tree: its outputs are opened without following links.
+    root: PathBuf,
+    entries: HashMap<SourceKey, Entry>,
 }
 
-/// One finished file of an earlier run: where its lines are, and its record.
+/// The first 16 bytes of the SHA-256 of a record's `source`: the index's
+/// key, a quarter of an average path's size. The record read back is
+/// checked to name the source, so a collision could only cost a redo.
+type SourceKey = [u8; 16];
+
+fn source_key(source: &str) -> SourceKey {
+    Sha256::digest(source.as_bytes())[..16].try_into().expect("16 bytes")
+}
+
+/// One finished file of an earlier run: where its lines are, and where its
+/// file record (the group's last line) starts.
 #[derive(Debug, Clone)]
 pub(crate) struct Entry {
     range: Range<u64>,
-    record: Box<Record>,
+    record_at: u64,
 }
 
 /// Enough of a provenance line to group it.
@@ -61,11 +76,14 @@ struct Peek {
     document: Option<IgnoredAny>,
 }
 
-/// The finished groups of one provenance file: source, byte range, file record.
-fn scan(path: &Path) -> Result<Vec<(String, Range<u64>, Record)>> {
+/// Reads the provenance file `path` one line at a time and calls `group`
+/// with each finished group: the source, the byte range of its lines, and
+/// where its file record starts. A torn or unparseable group is passed
+/// over. This is the one place that reads an earlier run's provenance; a
+/// new provenance layout plugs in here.
+fn scan(path: &Path, mut group: impl FnMut(&str, Range<u64>, u64)) -> Result<()> {
     let file = fs::File::open(path).map_err(|e| Error::io(path, e))?;
     let mut reader = BufReader::with_capacity(1024 * 1024, file);
-    let mut groups = Vec::new();
     let mut current: Option<(String, u64)> = None;
     let mut offset = 0u64;
     let mut line = Vec::new();
@@ -74,7 +92,7 @@ fn scan(path: &Path) -> Result<Vec<(String, Range<u64>, Record)>> {
         let n = reader.read_until(b'\n', &mut line).map_err(|e| Error::io(path, e))?;
         if n == 0 || line.last() != Some(&b'\n') {
             // The end, or a line torn by a kill.
-            break;
+            return Ok(());
         }
         let start = offset;
         offset += n as u64;
@@ -83,16 +101,21 @@ fn scan(path: &Path) -> Result<Vec<(String, Range<u64>, Record)>> {
             continue;
         };
         if current.as_ref().is_none_or(|(source, _)| *source != peek.source) {
-            current = Some((peek.source.clone(), start));
+            current = Some((peek.source, start));
         }
         if peek.document.is_none() {
             let (source, group_start) = current.take().expect("set above");
-            if let Ok(record) = serde_json::from_slice::<Record>(&line) {
-                groups.push((source, group_start..offset, record));
-            }
+            group(&source, group_start..offset, start);
         }
     }
-    Ok(groups)
+}
+
+/// A group found by [`scan`] in the candidate file of rank `rank`.
+#[derive(Clone, Copy)]
+struct Found {
+    rank: u8,
+    range: (u64, u64),
+    record_at: u64,
 }
 
 impl Previous {
@@ -105,44 +128,46 @@ impl Previous {
     /// writes it to the `previous` file.
     pub(crate) fn load(out: &Path, names: &ProvenanceNames) -> Result<Previous> {
         let candidates = [&names.partial, &names.previous, &names.final_name].map(|name| out.join(name));
-        let mut chosen: HashMap<String, (usize, Range<u64>, Record)> = HashMap::new();
+        let mut chosen: HashMap<SourceKey, Found> = HashMap::new();
         for (rank, path) in candidates.iter().enumerate() {
             if !path.is_file() {
                 continue;
             }
-            for (source, range, record) in scan(path)? {
-                chosen.entry(source).or_insert((rank, range, record));
-            }
+            scan(path, |source, range, record_at| {
+                chosen.entry(source_key(source)).or_insert(Found {
+                    rank: rank as u8,
+                    range: (range.start, range.end),
+                    record_at,
+                });
+            })?;
         }
         let path = out.join(&names.previous);
         let temporary = out.join(format!("{}.tmp", names.previous));
-        // Copy file by file in offset order, so each source file is read once, front to back.
-        let mut order: BTreeMap<(usize, u64), String> = BTreeMap::new();
-        for (source, (rank, range, _)) in &chosen {
-            order.insert((*rank, range.start), source.clone());
-        }
-        let mut entries = HashMap::new();
+        // Copy group by group in file and offset order, so each candidate is read once, front to back.
+        let mut order: Vec<(SourceKey, Found)> = chosen.drain().collect();
+        order.sort_unstable_by_key(|(_, found)| (found.rank, found.range.0));
+        let mut entries = HashMap::with_capacity(order.len());
         fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
         let mut writer = std::io::BufWriter::new(fs::File::create(&temporary).map_err(|e| Error::io(&temporary, e))?);
         let mut written = 0u64;
-        let mut open: Option<(usize, fs::File)> = None;
-        for ((rank, _), source) in order {
-            let (_, range, record) = chosen.remove(&source).expect("in the order");
+        let mut open: Option<(u8, fs::File)> = None;
+        for (key, found) in order {
+            let rank = found.rank;
+            let from = &candidates[usize::from(rank)];
             if open.as_ref().is_none_or(|(r, _)| *r != rank) {
-                let file = fs::File::open(&candidates[rank]).map_err(|e| Error::io(&candidates[rank], e))?;
+                let file = fs::File::open(from).map_err(|e| Error::io(from, e))?;
                 open = Some((rank, file));
             }
             let (_, file) = open.as_mut().expect("opened above");
-            file.seek(SeekFrom::Start(range.start))
-                .map_err(|e| Error::io(&candidates[rank], e))?;
-            let length = range.end - range.start;
-            let copied = std::io::copy(&mut Read::by_ref(file).take(length), &mut writer)
+            let (start, end) = found.range;
+            file.seek(SeekFrom::Start(start)).map_err(|e| Error::io(from, e))?;
+            let copied = std::io::copy(&mut Read::by_ref(file).take(end - start), &mut writer)
                 .map_err(|e| Error::io(&temporary, e))?;
             entries.insert(
-                source,
+                key,
                 Entry {
                     range: written..written + copied,
-                    record: Box::new(record),
+                    record_at: written + (found.record_at - start),
                 },
             );
             written += copied;
@@ -150,32 +175,63 @@ impl Previous {
         writer.flush().map_err(|e| Error::io(&temporary, e))?;
         drop(writer);
         fs::rename(&temporary, &path).map_err(|e| Error::io(&path, e))?;
-        Ok(Previous { path, entries })
+        Ok(Previous {
+            path,
+            root: out.to_path_buf(),
+            entries,
+        })
     }
 
-    /// The earlier run's entry for `job`, when it can be copied forward as it is.
+    /// The file record of `entry`, read back from the previous file.
+    fn record(&self, entry: &Entry) -> Option<Record> {
+        let mut file = fs::File::open(&self.path).ok()?;
+        file.seek(SeekFrom::Start(entry.record_at)).ok()?;
+        let mut line = Vec::new();
+        file.take(entry.range.end - entry.record_at)
+            .read_to_end(&mut line)
+            .ok()?;
+        serde_json::from_slice(&line).ok()
+    }
+
+    /// The earlier run's entry for `job`, when it can be copied forward as
+    /// it is: its record says `ok` with this run's rules, its input has the
+    /// recorded size and SHA-256, and so has its output, read under the
+    /// recorded name without following a link.
     pub(crate) fn reusable(&self, job: &Job, stamp: &RulesStamp) -> Option<Entry> {
         if job.problem.is_some() || input::is_stdin(&job.source) {
             return None;
         }
-        let entry = self.entries.get(job.source.to_string_lossy().as_ref())?;
-        let record = &entry.record;
+        let source = job.source.to_string_lossy();
+        let entry = self.entries.get(&source_key(&source))?;
+        let record = self.record(entry)?;
         let output = job.output.to_string_lossy();
-        if record.status != Status::Ok
+        if record.source != source
+            || record.status != Status::Ok
             || record.rules.fingerprint != stamp.fingerprint
             || record.output.as_deref() != Some(output.as_ref())
         {
             return None;
         }
-        let written = fs::metadata(&job.output).ok().filter(|m| m.is_file())?;
-        // A shard's record gives its stored size; a text file's, the size of
-        // its clean text, which is the stored size unless compressed.
-        let stored_size_known = record.documents.is_some() || Compression::from_name(&output) == Compression::None;
-        if stored_size_known && record.cleaned.as_ref().map(|c| c.bytes) != Some(written.len()) {
+        let cleaned = record.cleaned.as_ref()?;
+        // A shard's record gives the hash of its stored bytes; a text
+        // file's, the hash of its clean text, which is stored compressed
+        // when its name says so.
+        let stored = if record.documents.is_some() {
+            Compression::None
+        } else {
+            Compression::from_name(&output)
+        };
+        let (dir, name) = OutputDir::holding(&self.root, &job.output, false).ok()?;
+        let written = dir.open_file(&name).ok()?;
+        if !written.metadata().ok()?.is_file() {
+            return None;
+        }
+        let (reader, _) = input::compress::decompress(Box::new(written), stored, 256 * 1024).ok()?;
+        if hash_stream(reader)? != (cleaned.bytes, cleaned.sha256.clone()) {
             return None;
         }
         let input = record.input.as_ref()?;
-        let (bytes, sha256) = hash_file(&job.source)?;
+        let (bytes, sha256) = hash_stream(fs::File::open(&job.source).ok()?)?;
         (bytes == input.bytes && sha256 == input.sha256).then(|| entry.clone())
     }
 
@@ -192,13 +248,13 @@ impl Previous {
     }
 }
 
-fn hash_file(path: &Path) -> Option<(u64, String)> {
-    let mut file = fs::File::open(path).ok()?;
+/// The size and SHA-256 of everything `reader` gives.
+fn hash_stream(mut reader: impl Read) -> Option<(u64, String)> {
     let mut hasher = Sha256::new();
     let mut buffer = vec![0u8; 256 * 1024];
     let mut bytes = 0u64;
     loop {
-        let n = file.read(&mut buffer).ok()?;
+        let n = reader.read(&mut buffer).ok()?;
         if n == 0 {
             return Some((bytes, hex::encode(hasher.finalize())));
         }
@@ -211,7 +267,7 @@ fn hash_file(path: &Path) -> Option<(u64, String)> {
 /// (`.NAME.dechaff-PID-N.tmp` beside each, NAME cut as
 /// [`temporary_prefix`] cuts it). Only these jobs' temporaries go: other
 /// parts of a `--shard` split may be writing into the same directories.
-pub(crate) fn remove_stale_temporaries(jobs: &[&Job]) {
+pub(crate) fn remove_stale_temporaries(root: &Path, jobs: &[&Job]) {
     let mut by_directory: HashMap<&Path, Vec<std::ffi::OsString>> = HashMap::new();
     for job in jobs {
         if let (Some(parent), Some(name)) = (job.output.parent(), job.output.file_name()) {
@@ -219,16 +275,19 @@ pub(crate) fn remove_stale_temporaries(jobs: &[&Job]) {
         }
     }
     for (directory, names) in by_directory {
-        let Ok(listing) = fs::read_dir(directory) else {
+        // The directory is reached as outputs are, never through a link.
+        let Ok((dir, _)) = OutputDir::holding(root, &directory.join("x"), false) else {
             continue;
         };
-        for entry in listing.flatten() {
-            let name = entry.file_name();
+        let Ok(listing) = dir.names() else {
+            continue;
+        };
+        for name in listing {
             let Some(kept) = kept_name(&name) else {
                 continue;
             };
             if names.iter().any(|n| n.as_os_str() == kept) {
-                let _ = fs::remove_file(entry.path());
+                let _ = dir.remove(&name);
             }
         }
     }

@@ -17,7 +17,8 @@ use std::sync::{Mutex, MutexGuard};
 
 use crate::error::{Error, Result};
 use crate::input::{BadRecordKind, Compression, Document};
-use crate::output::{self, AtomicFile};
+use crate::output::{self, AtomicFile, Placement};
+use crate::output_dir::OutputDir;
 use crate::plan::Job;
 use crate::provenance::{OutputStats, Record};
 
@@ -101,6 +102,9 @@ pub struct OutputTree {
     attributes: Option<String>,
     /// The output of the JSONL or WARC input under way.
     current: Mutex<Option<AtomicFile>>,
+    /// The root of the tree and whether outputs are flushed to the disk;
+    /// without it, each output's own directory is trusted as it is.
+    placement: Option<Placement>,
 }
 
 impl OutputTree {
@@ -111,7 +115,23 @@ impl OutputTree {
             compress,
             attributes,
             current: Mutex::new(None),
+            placement: None,
         }
+    }
+
+    /// The same sink with its outputs placed as `placement` says: nothing
+    /// below its root is reached through a symbolic link.
+    pub fn placed(self, placement: Placement) -> OutputTree {
+        OutputTree {
+            placement: Some(placement),
+            ..self
+        }
+    }
+
+    fn placement_of(&self, job: &Job) -> Placement {
+        self.placement
+            .clone()
+            .unwrap_or_else(|| Placement::below(job.output.parent().unwrap_or(Path::new("")), false))
     }
 
     fn current(&self) -> MutexGuard<'_, Option<AtomicFile>> {
@@ -131,7 +151,8 @@ impl Sink for OutputTree {
         match shape {
             Shape::WholeFile => {
                 let compression = self.compress.unwrap_or(job.compression.unwrap_or(Compression::None));
-                output::write_file(&job.output, compression, text.as_bytes()).map_err(|e| e.to_string())?;
+                output::write_file_placed(&self.placement_of(job), &job.output, compression, text.as_bytes())
+                    .map_err(|e| e.to_string())?;
                 Ok(Rendered::Written(job.output.to_string_lossy().into_owned()))
             }
             Shape::Record => record_line(document, text, record, self.attributes.as_deref()).map_err(|e| e.to_string()),
@@ -139,7 +160,8 @@ impl Sink for OutputTree {
     }
 
     fn begin(&self, job: &Job, stored: Compression) -> Result<(), String> {
-        let file = AtomicFile::create(&job.output, self.compress.unwrap_or(stored)).map_err(|e| e.to_string())?;
+        let file = AtomicFile::create_placed(&self.placement_of(job), &job.output, self.compress.unwrap_or(stored))
+            .map_err(|e| e.to_string())?;
         *self.current() = Some(file);
         Ok(())
     }
@@ -171,8 +193,13 @@ impl Sink for OutputTree {
     }
 
     fn remove_stale(&self, job: &Job) {
-        if !job.output.as_os_str().is_empty() {
-            let _ = std::fs::remove_file(&job.output);
+        if job.output.as_os_str().is_empty() {
+            return;
+        }
+        // Never through a link: a directory below the root that is a link
+        // is not opened, and a link under the output's name goes itself.
+        if let Ok((dir, name)) = OutputDir::holding(&self.placement_of(job).root, &job.output, false) {
+            let _ = dir.remove(&name);
         }
     }
 
