@@ -315,3 +315,32 @@ fn control_characters_in_file_names_are_printed_escaped() {
         run.stderr
     );
 }
+
+/// `--resume` trusted an output by its size: one changed without changing
+/// size was copied forward, and provenance re-asserted its old SHA-256.
+/// Now each output is checked against its recorded hash, and redone.
+#[test]
+fn resume_redoes_an_output_changed_without_changing_size() {
+    let dir = temp_dir();
+    write(&dir.path().join("in/a.txt"), "A page about the harbour.\nShare This\n");
+    write(&dir.path().join("in/b.txt"), "A page about the school.\nShare This\n");
+    write(
+        &dir.path().join("in/c.jsonl"),
+        "{\"id\":\"1\",\"text\":\"A record.\\nShare This\\n\"}\n",
+    );
+    dechaff_in(dir.path(), ["clean", "in", "--out", "out", "-q"]).assert_code(0);
+    let out = dir.path().join("out");
+    let (a, c) = (fs::read(out.join("a.txt")).unwrap(), fs::read(out.join("c.jsonl")).unwrap());
+    let before = fs::read(out.join("provenance.jsonl")).unwrap();
+    for (name, bytes) in [("a.txt", &a), ("c.jsonl", &c)] {
+        let mut changed = bytes.clone();
+        changed[0] ^= 0x20;
+        fs::write(out.join(name), changed).unwrap();
+    }
+    let run = dechaff_in(dir.path(), ["clean", "in", "--out", "out", "--resume"]);
+    run.assert_code(0)
+        .assert_stderr_line("dechaff: 1 documents written, 0 records rejected, 1 files copied forward by --resume");
+    assert_eq!(fs::read(out.join("a.txt")).unwrap(), a);
+    assert_eq!(fs::read(out.join("c.jsonl")).unwrap(), c);
+    assert_eq!(fs::read(out.join("provenance.jsonl")).unwrap(), before);
+}
