@@ -46,6 +46,7 @@ fn main() -> anyhow::Result<()> {
         builder = builder.corpus(settings.clone());
     }
     let mut cleaner = CleanerBuilder::new().build(builder.build()?)?;
+    cleaner.keep_judged_lines(true);
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)?
         .map(|e| e.map(|e| e.path()))
         .collect::<Result<_, _>>()?;

@@ -269,22 +269,8 @@ impl Clone for Cleaner {
     }
 }
 
-#[derive(Debug, Clone, Copy)]
-struct Line {
-    start: usize,
-    /// End of the content, before `\n` (a `\r` stays in the content and is trimmed as blank).
-    content_end: usize,
-    /// End including the terminator.
-    end: usize,
-    /// Trimmed content, absolute offsets; empty range for a blank line.
-    trimmed: (usize, usize),
-}
-
-impl Line {
-    fn is_blank(&self) -> bool {
-        self.trimmed.0 == self.trimmed.1
-    }
-}
+/// The line table: one entry per line, shared with the heuristics.
+type Line = LineView;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Fate {
@@ -313,7 +299,6 @@ struct Scratch {
     /// Per line: the score of the rule that removed it (corpus count,
     /// heuristic probability), NaN for rules that do not score.
     scores: Vec<f32>,
-    views: Vec<LineView>,
     verdicts: Vec<Verdict>,
     heuristic: Option<HeuristicScratch>,
     /// One search cache per whole-line automaton.
@@ -334,7 +319,6 @@ impl Scratch {
             line_hits: Vec::new(),
             inline_hits: Vec::new(),
             scores: Vec::new(),
-            views: Vec::new(),
             verdicts: Vec::new(),
             heuristic: engine.heuristics.as_ref().map(HeuristicScratch::new),
             line_caches: matcher.line.iter().map(LineAutomaton::create_cache).collect(),
@@ -365,9 +349,21 @@ impl Cleaner {
         self.engine.config
     }
 
+    /// Keeps, from the next [`Cleaner::clean`] call on, what the line
+    /// classifier saw of each line, for [`Cleaner::judged_lines`]. Off by
+    /// default: the features take about 200 bytes a line.
+    pub fn keep_judged_lines(&mut self, keep: bool) {
+        let engine = &*self.engine;
+        let scratch = self.scratch.get_or_insert_with(|| Scratch::new(engine));
+        if let Some(heuristic) = scratch.heuristic.as_mut() {
+            heuristic.keep = keep;
+        }
+    }
+
     /// What the line classifier saw of each line it judged in the last
     /// [`Cleaner::clean`] call: the features and scores its weights are fitted
-    /// on (`examples/heuristic_features.rs`). Empty when no classifier is in force.
+    /// on (`examples/heuristic_features.rs`). Empty when no classifier is in
+    /// force, or unless [`Cleaner::keep_judged_lines`] asked for them.
     pub fn judged_lines(&self) -> Vec<JudgedLine> {
         let Some(h) = self.scratch.as_ref().and_then(|s| s.heuristic.as_ref()) else {
             return Vec::new();
@@ -410,6 +406,7 @@ fn split_lines(text: &str, lines: &mut Vec<Line>) {
             content_end,
             end,
             trimmed: trim_blank(text, start, content_end),
+            removed: false,
         });
     };
     for newline in memchr::memchr_iter(b'\n', bytes) {
@@ -717,7 +714,6 @@ fn apply_heuristics(engine: &Engine, heuristics: &Heuristics, text: &str, scratc
         fates,
         scores,
         recurrence,
-        views,
         verdicts,
         heuristic,
         ..
@@ -728,14 +724,12 @@ fn apply_heuristics(engine: &Engine, heuristics: &Heuristics, text: &str, scratc
     if engine.corpus.is_some() {
         heuristic.recurring.extend_from_slice(recurrence);
     }
-    views.clear();
-    views.extend(lines.iter().zip(fates.iter()).map(|(line, fate)| LineView {
-        trimmed: line.trimmed,
-        start: line.start,
-        removed: *fate != Fate::Kept,
-    }));
+    for (line, fate) in lines.iter_mut().zip(fates.iter()) {
+        line.removed = *fate != Fate::Kept;
+    }
+    let views = &mut lines[..];
     if let Some((start, rule, evidence)) = heuristics.comment_thread(text, views, heuristic) {
-        for index in start..lines.len() {
+        for index in start..views.len() {
             if fates[index] == Fate::Kept {
                 fates[index] = Fate::Removed(rule);
                 scores[index] = evidence as f32;

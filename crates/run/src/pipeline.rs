@@ -114,8 +114,6 @@ impl Summary {
 /// provenance, the reject file, the summary, the reporter.
 pub struct Collector<'a> {
     provenance: Option<(std::io::BufWriter<fs::File>, PathBuf)>,
-    /// The provenance line being written, kept from record to record.
-    line: Vec<u8>,
     rejects: Option<(std::io::BufWriter<fs::File>, PathBuf)>,
     summary: Summary,
     reporter: &'a mut dyn Reporter,
@@ -126,9 +124,12 @@ impl Collector<'_> {
     /// reject line; counts it; reports it.
     fn record(&mut self, record: Record) -> Result<()> {
         if let Some((writer, path)) = &mut self.provenance {
-            self.line.clear();
-            record.write_json_line(&mut self.line);
-            writer.write_all(&self.line).map_err(|e| Error::io(&*path, e))?;
+            // Straight into the file's buffer: a record with a span per line
+            // of a file of millions of lines is gigabytes as one string.
+            serde_json::to_writer(&mut *writer, &record)
+                .map_err(std::io::Error::from)
+                .and_then(|()| writer.write_all(b"\n"))
+                .map_err(|e| Error::io(&*path, e))?;
             if record.document.is_none() {
                 // A finished file is on disk before the next one starts.
                 writer.flush().map_err(|e| Error::io(&*path, e))?;
@@ -270,7 +271,6 @@ pub fn run_into(
     };
     let mut collector = Collector {
         provenance,
-        line: Vec::new(),
         rejects,
         summary: Summary {
             files: plan.jobs.len(),
@@ -621,7 +621,10 @@ fn clean_text_file(job: &Job, cleaner: &mut Cleaner, context: &Context<'_>) -> (
             context,
         ),
         Some(Ok(Item::Bad(bad))) => {
-            record.input = Some(InputStats::stored(bytes, sha256));
+            // A stream refused part-way was not read to its end: its size
+            // and hash are not known, and a prefix's would mislead.
+            let read_whole = !matches!(bad.reason, BadRecordKind::OverLimit { .. });
+            record.input = read_whole.then(|| InputStats::stored(bytes, sha256));
             (fail(record, Status::Error, bad.reason.to_string()), None)
         }
         Some(Ok(Item::NotADocument(why))) => (fail(record, Status::Skipped, why), None),

@@ -33,7 +33,7 @@ use regex_automata::{Input, MatchKind, PatternSet};
 
 #[cfg(test)]
 use features::WORDS;
-use features::{LineCounts, COMMENT_META, NEIGHBOUR, NEXT, PREV, RECURRING, REPEATS, RULE_REMOVED_NEAR, TERMINAL};
+use features::{COMMENT_META, NEIGHBOUR, NEXT, PREV, RECURRING, REPEATS, RULE_REMOVED_NEAR, TERMINAL};
 pub use features::{CONTEXT_COUNT, CONTEXT_FEATURES, LINE_COUNT, LINE_FEATURES};
 use stopwords::StopWords;
 
@@ -56,7 +56,14 @@ impl LinearModel {
         let mut bias = None;
         let mut terms: Vec<Option<(f32, f32, f32)>> = vec![None; names.len()];
         for (name, mean, scale, weight) in rows {
+            // Checked as the model holds them, in f32: 1e39 is a finite f64
+            // and an infinite f32, and one NaN or infinity makes every score
+            // NaN, which silently turned the classifier off.
+            let finite = |value: f64| (value as f32).is_finite();
             if name == "bias" {
+                if !finite(*weight) {
+                    return Err(format!("weight \"bias\" must be a finite number, not {weight}"));
+                }
                 if bias.replace(*weight as f32).is_some() {
                     return Err("weight \"bias\" is given twice".into());
                 }
@@ -65,7 +72,7 @@ impl LinearModel {
             let Some(index) = names.iter().position(|n| n == name) else {
                 return Err(format!("unknown feature {name:?}; known: bias, {}", names.join(", ")));
             };
-            if !(*scale > 0.0 && scale.is_finite() && mean.is_finite() && weight.is_finite()) {
+            if !(*scale as f32 > 0.0 && finite(*scale) && finite(*mean) && finite(*weight)) {
                 return Err(format!(
                     "feature {name:?}: scale must be positive and every number finite"
                 ));
@@ -148,15 +155,26 @@ pub(crate) const PROSE_WORDS: u32 = 12;
 /// the phrase rules, corpus mode and the comment cuts.
 pub(crate) const SENTENCE_WORDS: u32 = 20;
 
-/// One line as the heuristics see it.
-#[derive(Debug, Clone, Copy)]
+/// One line of the document: the cleaner's line table, which the
+/// heuristics read as it is (a copy of it for them took 32 bytes a line).
+#[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct LineView {
-    /// Trimmed content, absolute offsets; empty for a blank line.
-    pub trimmed: (usize, usize),
     /// Start of the line in the document.
     pub start: usize,
-    /// Removed by a phrase rule (or an earlier heuristic).
+    /// End of the content, before `\n` (a `\r` stays in the content and is trimmed as blank).
+    pub content_end: usize,
+    /// End including the terminator.
+    pub end: usize,
+    /// Trimmed content, absolute offsets; empty for a blank line.
+    pub trimmed: (usize, usize),
+    /// Removed by a phrase rule (or an earlier heuristic); set before the heuristics run.
     pub removed: bool,
+}
+
+impl LineView {
+    pub(crate) fn is_blank(&self) -> bool {
+        self.trimmed.0 == self.trimmed.1
+    }
 }
 
 /// The line classifier's threshold and its two models.
@@ -247,42 +265,58 @@ impl Heuristics {
     }
 }
 
-/// A worker's buffers for the heuristics.
+/// A worker's buffers for the heuristics. Per line of a document they hold
+/// a few bytes (a candidate's first score, word count and two flags; a line
+/// hash per distinct line): the line features are scored as they are made,
+/// with a window of two candidates for the neighbour features, and the
+/// context features as they are needed. Keeping every candidate's 45
+/// features took 200 bytes a line, gigabytes for a file of a few million
+/// short lines.
 #[derive(Debug)]
 pub(crate) struct HeuristicScratch {
     shape_cache: meta::Cache,
     header_caches: Vec<(meta::Cache, meta::Cache)>,
     patterns: PatternSet,
-    /// Indices of the lines the classifier judges.
+    /// Per candidate, in line order: what the context model and the guards
+    /// need once its line features are scored.
+    scored: Vec<Scored>,
+    /// When set, every candidate's features and scores are kept below, for
+    /// [`crate::Cleaner::judged_lines`] (fitting the model wants them).
+    pub keep: bool,
+    /// Indices of the lines the classifier judged (kept with `keep`).
     pub candidates: Vec<usize>,
-    /// Per candidate: line features, then the first score, then context features.
+    /// Per candidate: line features (kept with `keep`).
     pub line_features: Vec<[f32; LINE_COUNT]>,
-    /// Per candidate: the first score.
-    pub first: Vec<f32>,
-    /// Per candidate: context features.
+    /// Per candidate: context features (kept with `keep`).
     pub context_features: Vec<[f32; CONTEXT_COUNT]>,
-    /// Per candidate: the final score (log-odds of content).
+    /// Per candidate: the final score, log-odds of content (kept with `keep`).
     pub second: Vec<f32>,
     /// Per line of the document: how many documents of the page's group hold
     /// the line (corpus mode); 0 or absent when unknown. The caller fills it
     /// before [`Heuristics::classify`]; the classifier reads it as a feature.
     pub recurring: Vec<u32>,
-    words: Vec<u32>,
-    hashes: Vec<(u64, u32)>,
-    /// Per line of the document: how many lines of the page have its text.
-    copies: Vec<u32>,
-    /// `(line hash, lines with it)`, an open-addressing table; `0` lines
-    /// marks a free slot.
+    /// The stop-word languages of one line's words.
+    line_words: Vec<u32>,
+    /// `(line hash, lines with it)`, an open-addressing table sized by the
+    /// distinct lines (at most half full); `0` lines marks a free slot.
     hash_counts: Vec<(u64, u32)>,
-    /// Per candidate: its counts, and where its words' languages stand in
-    /// `word_languages`.
-    counted: Vec<(LineCounts, std::ops::Range<usize>)>,
-    /// The stop-word languages (bits) of the page's words, in line order:
-    /// every candidate's words, and those of removed lines among the first
-    /// [`LANGUAGE_WORDS`].
+    /// The stop-word languages (bits) of the page's first [`LANGUAGE_WORDS`]
+    /// words, in line order, removed lines' included.
     word_languages: Vec<u32>,
     /// The page's language, as the bit of its stop-word list.
     language: u32,
+}
+
+/// What is kept of a candidate line once its line features are scored.
+#[derive(Debug, Clone, Copy)]
+struct Scored {
+    /// The line model's score.
+    first: f32,
+    words: u32,
+    /// Its comment-meta feature (the context model averages it around a line).
+    comment_meta: f32,
+    /// Whether it ends as a sentence does.
+    terminal: bool,
 }
 
 impl HeuristicScratch {
@@ -295,17 +329,15 @@ impl HeuristicScratch {
                 .map(|(_, h, f, _, _)| (h.create_cache(), f.create_cache()))
                 .collect(),
             patterns: PatternSet::new(heuristics.shapes.pattern_len()),
+            scored: Vec::new(),
+            keep: false,
             candidates: Vec::new(),
             line_features: Vec::new(),
-            first: Vec::new(),
             context_features: Vec::new(),
             second: Vec::new(),
             recurring: Vec::new(),
-            words: Vec::new(),
-            hashes: Vec::new(),
-            copies: Vec::new(),
+            line_words: Vec::new(),
             hash_counts: Vec::new(),
-            counted: Vec::new(),
             word_languages: Vec::new(),
             language: 0,
         }
@@ -380,7 +412,7 @@ impl Heuristics {
 
     /// Scores every non-blank line that is not removed yet, and returns the
     /// removals in line order. `scratch.recurring` may hold corpus counts per
-    /// line of the document (it is resized to the candidates here).
+    /// line of the document.
     pub(crate) fn classify(
         &self,
         text: &str,
@@ -393,129 +425,125 @@ impl Heuristics {
             return;
         };
         let (threshold, line_model, context_model) = &**weights;
-        self.features(text, lines, scratch);
-        let n = scratch.candidates.len();
-        scratch.first.clear();
-        scratch
-            .first
-            .extend(scratch.line_features.iter().map(|x| line_model.score(x)));
-        context_features(scratch);
-        scratch.second.clear();
-        scratch
-            .second
-            .extend(scratch.context_features.iter().map(|x| context_model.score(x)));
-        for k in 0..n {
-            let z = scratch.second[k];
+        self.score_lines(text, lines, scratch, line_model);
+        let HeuristicScratch {
+            scored,
+            keep,
+            context_features,
+            second,
+            ..
+        } = scratch;
+        context_features.clear();
+        second.clear();
+        let region = main_region(scored);
+        let candidate_lines = lines
+            .iter()
+            .enumerate()
+            .filter(|(_, line)| line.trimmed.0 != line.trimmed.1 && !line.removed)
+            .map(|(index, _)| index);
+        let mut kept_prose = false;
+        let mut region_lines = (usize::MAX, 0);
+        for (k, index) in candidate_lines.enumerate() {
+            let c = context_of(scored, region, k);
+            let z = context_model.score(&c);
+            if *keep {
+                context_features.push(c);
+                second.push(z);
+            }
+            if region.0 <= k && k <= region.1 {
+                region_lines = (region_lines.0.min(index), index);
+            }
+            let candidate = scored[k];
             // A full sentence is prose wherever it stands: a model fitted on
             // one kind of page scored the paragraphs of other kinds (a
             // tutorial, a review, an article at the page's foot) as chaff.
-            let sentence = scratch.words[k] >= SENTENCE_WORDS && scratch.line_features[k][TERMINAL] > 0.0;
+            let sentence = candidate.words >= SENTENCE_WORDS && candidate.terminal;
             if z <= *threshold && !sentence {
-                verdicts.push((scratch.candidates[k], *rule, 1.0 / (1.0 + z.exp())));
+                verdicts.push((index, *rule, 1.0 / (1.0 + z.exp())));
             }
+            kept_prose |= z > *threshold && candidate.words >= PROSE_WORDS;
         }
         // Never empty a page: when nothing of prose would be left, keep the
         // main region (the lines the context model saw as inside it) instead.
-        let kept_prose = (0..n).any(|k| scratch.second[k] > *threshold && scratch.words[k] >= PROSE_WORDS);
-        if !kept_prose && n > 0 {
-            verdicts.retain(|&(line, _, _)| {
-                let k = scratch.candidates.binary_search(&line).expect("a candidate");
-                scratch.context_features[k][8] == 0.0
-            });
+        if !kept_prose && !scored.is_empty() {
+            verdicts.retain(|&(line, _, _)| !(region_lines.0 <= line && line <= region_lines.1));
         }
     }
 
-    /// Fills the line features of every candidate.
-    fn features(&self, text: &str, lines: &[LineView], scratch: &mut HeuristicScratch) {
+    /// Scores the line features of every candidate, in line order, into
+    /// `scratch.scored` (and, with `scratch.keep`, keeps them).
+    fn score_lines(&self, text: &str, lines: &[LineView], scratch: &mut HeuristicScratch, line_model: &LinearModel) {
         let HeuristicScratch {
             shape_cache,
             patterns,
+            scored,
+            keep,
             candidates,
             line_features,
             recurring,
-            words,
-            hashes,
+            line_words,
             hash_counts,
-            copies,
-            counted,
             word_languages,
             language,
             ..
         } = scratch;
+        scored.clear();
         candidates.clear();
         line_features.clear();
-        words.clear();
-        counted.clear();
-        word_languages.clear();
 
-        // Every candidate is counted, and its words looked up, before the
-        // page's language is known: the guess reads the same look-ups (the
-        // first LANGUAGE_WORDS words of the page, in line order), and only a
-        // removed line among them needs its words looked up for it alone.
-        for (index, line) in lines.iter().enumerate() {
-            if line.trimmed.0 == line.trimmed.1 {
-                continue;
+        // The page's language, from the stop-word look-ups of its first
+        // LANGUAGE_WORDS words in line order, removed lines' included.
+        word_languages.clear();
+        for line in lines.iter().filter(|l| l.trimmed.0 != l.trimmed.1) {
+            if word_languages.len() >= LANGUAGE_WORDS {
+                break;
             }
             let content = &text[line.trimmed.0..line.trimmed.1];
             if line.removed {
-                if word_languages.len() < LANGUAGE_WORDS {
-                    features::bare_words(content, |bare| {
-                        word_languages.push(self.stop.languages(bare));
-                        word_languages.len() < LANGUAGE_WORDS
-                    });
-                }
-                continue;
+                features::bare_words(content, |bare| {
+                    word_languages.push(self.stop.languages(bare));
+                    word_languages.len() < LANGUAGE_WORDS
+                });
+            } else {
+                line_words.clear();
+                features::count_line(content, &self.stop, line_words);
+                word_languages.extend_from_slice(line_words);
             }
-            let first_word = word_languages.len();
-            let counts = features::count_line(content, &self.stop, word_languages);
-            candidates.push(index);
-            counted.push((counts, first_word..word_languages.len()));
         }
         *language = page_language(&word_languages[..word_languages.len().min(LANGUAGE_WORDS)]);
 
         // Lines repeated within the page (every "Reply", every "Share"):
-        // each line is hashed once and its hash counted in a table (open
-        // addressing, at most half full), so a line's copies are its hash's
-        // count. Sorting the hashes and measuring the runs of equal ones
-        // gave the same counts in O(n log n), and the sort was a per cent
-        // of a run.
-        hashes.clear();
-        for (index, line) in lines.iter().enumerate() {
-            if line.trimmed.0 != line.trimmed.1 {
-                hashes.push((
-                    line_hash(&text.as_bytes()[line.trimmed.0..line.trimmed.1]),
-                    index as u32,
-                ));
-            }
-        }
-        let bits = (hashes.len() * 2).max(2).next_power_of_two().trailing_zeros();
-        hash_counts.clear();
-        hash_counts.resize(1 << bits, (0, 0));
-        // The slot of hash `h`: its own, or the free one where it goes.
-        let slot_of = |table: &[(u64, u32)], h: u64| {
-            let mut slot = (h >> (64 - bits)) as usize;
-            while table[slot].1 != 0 && table[slot].0 != h {
-                slot = (slot + 1) & (table.len() - 1);
-            }
-            slot
-        };
-        for &(h, _) in hashes.iter() {
-            let slot = slot_of(hash_counts, h);
-            hash_counts[slot] = (h, hash_counts[slot].1 + 1);
-        }
-        copies.clear();
-        copies.resize(lines.len(), 1);
-        for &(h, index) in hashes.iter() {
-            copies[index as usize] = hash_counts[slot_of(hash_counts, h)].1;
-        }
+        // each line's hash is counted in a table (open addressing, at most
+        // half full, grown by doubling), so a line's copies are its hash's
+        // count. The table grows with the distinct lines, not with all of
+        // them: a million copies of one line take one slot.
+        count_line_hashes(text, lines, hash_counts);
 
         let len = text.len().max(1) as f32;
-        for (&index, (counts, line_words)) in candidates.iter().zip(counted.iter_mut()) {
-            let line = &lines[index];
+        // The candidate before this one, waiting for its next neighbour's features.
+        let mut pending: Option<([f32; LINE_COUNT], u32, usize)> = None;
+        let mut finish = |x: [f32; LINE_COUNT], words: u32, index: usize| {
+            scored.push(Scored {
+                first: line_model.score(&x),
+                words,
+                comment_meta: x[COMMENT_META],
+                terminal: x[TERMINAL] > 0.0,
+            });
+            if *keep {
+                line_features.push(x);
+                candidates.push(index);
+            }
+        };
+        for (index, line) in lines.iter().enumerate() {
+            if line.trimmed.0 == line.trimmed.1 || line.removed {
+                continue;
+            }
             let content = &text[line.trimmed.0..line.trimmed.1];
-            counts.stops = features::count_stops(&word_languages[line_words.clone()], *language);
+            line_words.clear();
+            let mut counts = features::count_line(content, &self.stop, line_words);
+            counts.stops = features::count_stops(line_words, *language);
             let mut x = [0.0f32; LINE_COUNT];
-            features::own_features(counts, line.start as f32 / len, &mut x);
+            features::own_features(&counts, line.start as f32 / len, &mut x);
             patterns.clear();
             self.shapes
                 .which_overlapping_matches_with(shape_cache, &Input::new(content), patterns);
@@ -529,7 +557,8 @@ impl Heuristics {
             if counts.words >= PROSE_WORDS {
                 x[COMMENT_META] = 0.0;
             }
-            x[REPEATS] = (copies[index] as f32).ln();
+            let copies = hash_counts[hash_slot(hash_counts, line_hash(content.as_bytes()))].1;
+            x[REPEATS] = (copies as f32).ln();
             let near = |range: std::ops::Range<usize>| {
                 lines[range]
                     .iter()
@@ -541,14 +570,64 @@ impl Heuristics {
             // ln(documents holding the line): 0 for a line only this page has, and
             // for every line outside corpus mode, so the weight moves nothing there.
             x[RECURRING] = recurring.get(index).map_or(0.0, |&r| (r.max(1) as f32).ln());
-            line_features.push(x);
-            words.push(counts.words);
+            // The neighbour features: this line's of the one before, and the
+            // one before's of this one, which completes it.
+            if let Some((mut before, words, before_index)) = pending.take() {
+                for (slot, &feature) in NEIGHBOUR.iter().enumerate() {
+                    x[PREV + slot] = before[feature];
+                    before[NEXT + slot] = x[feature];
+                }
+                finish(before, words, before_index);
+            }
+            pending = Some((x, counts.words, index));
         }
-        let n = candidates.len();
-        for k in 0..n {
-            x_neighbours(line_features, k, n);
+        if let Some((last, words, index)) = pending {
+            finish(last, words, index);
         }
     }
+}
+
+#[cfg(test)]
+impl Heuristics {
+    /// The line features alone, kept: what the tests look at.
+    fn features(&self, text: &str, lines: &[LineView], scratch: &mut HeuristicScratch) {
+        let (_, weights) = self.classifier.as_ref().expect("a classifier");
+        scratch.keep = true;
+        self.score_lines(text, lines, scratch, &weights.1);
+    }
+}
+
+/// Counts every non-blank line's hash into `table` (see [`HeuristicScratch::hash_counts`]).
+fn count_line_hashes(text: &str, lines: &[LineView], table: &mut Vec<(u64, u32)>) {
+    table.clear();
+    table.resize(1024, (0, 0));
+    let mut distinct = 0usize;
+    for line in lines.iter().filter(|l| l.trimmed.0 != l.trimmed.1) {
+        let h = line_hash(&text.as_bytes()[line.trimmed.0..line.trimmed.1]);
+        let mut slot = hash_slot(table, h);
+        if table[slot].1 == 0 {
+            distinct += 1;
+            if distinct * 2 > table.len() {
+                let old = std::mem::replace(table, vec![(0, 0); table.len() * 2]);
+                for entry in old.into_iter().filter(|e| e.1 != 0) {
+                    let free = hash_slot(table, entry.0);
+                    table[free] = entry;
+                }
+                slot = hash_slot(table, h);
+            }
+        }
+        table[slot] = (h, table[slot].1 + 1);
+    }
+}
+
+/// The slot of hash `h` in `table` (a power of two long): its own, or the free one where it goes.
+fn hash_slot(table: &[(u64, u32)], h: u64) -> usize {
+    let bits = table.len().trailing_zeros();
+    let mut slot = (h >> (64 - bits)) as usize;
+    while table[slot].1 != 0 && table[slot].0 != h {
+        slot = (slot + 1) & (table.len() - 1);
+    }
+    slot
 }
 
 /// How many of a page's first words decide its language.
@@ -568,14 +647,6 @@ fn page_language(word_languages: &[u32]) -> u32 {
     // Ties go to the earlier list, English first.
     let best = (0..stopwords::LISTS.len()).fold(0, |best, i| if hits[i] > hits[best] { i } else { best });
     1 << best
-}
-
-/// Copies the neighbour features of candidate `k` from candidates `k-1` and `k+1`.
-fn x_neighbours(x: &mut [[f32; LINE_COUNT]], k: usize, n: usize) {
-    for (slot, &feature) in NEIGHBOUR.iter().enumerate() {
-        x[k][PREV + slot] = if k > 0 { x[k - 1][feature] } else { 0.0 };
-        x[k][NEXT + slot] = if k + 1 < n { x[k + 1][feature] } else { 0.0 };
-    }
 }
 
 /// Whether a line that reads as a comment heading can start a thread: not
@@ -672,25 +743,18 @@ fn line_hash(bytes: &[u8]) -> u64 {
 /// The score given to a neighbour that does not exist.
 const EDGE_SCORE: f32 = -3.0;
 
-/// Fills the context features from the first scores.
-fn context_features(scratch: &mut HeuristicScratch) {
-    let HeuristicScratch {
-        line_features,
-        first,
-        context_features,
-        words,
-        ..
-    } = scratch;
-    let n = first.len();
-    context_features.clear();
-    context_features.resize(n, [0.0; CONTEXT_COUNT]);
-    let weight = |k: usize| ((words[k] + 1) as f32).sqrt();
-    // The main region: the run of lines with the largest total of
-    // (probability of content − ½) × √words (Kadane's algorithm).
+/// The weight of a candidate of `words` words in the context windows.
+fn weight(words: u32) -> f32 {
+    ((words + 1) as f32).sqrt()
+}
+
+/// The main region, as candidate indices: the run of lines with the largest
+/// total of (probability of content − ½) × √words (Kadane's algorithm).
+fn main_region(scored: &[Scored]) -> (usize, usize) {
     let (mut best, mut region) = (f32::MIN, (0, 0));
     let (mut sum, mut start) = (0.0f32, 0);
-    for (k, &score) in first.iter().enumerate() {
-        let value = (sigmoid(score) - 0.5) * weight(k);
+    for (k, candidate) in scored.iter().enumerate() {
+        let value = (sigmoid(candidate.first) - 0.5) * weight(candidate.words);
         if sum <= 0.0 {
             sum = value;
             start = k;
@@ -702,9 +766,15 @@ fn context_features(scratch: &mut HeuristicScratch) {
             region = (start, k);
         }
     }
+    region
+}
+
+/// The context features of candidate `k`, from the first scores around it.
+fn context_of(scored: &[Scored], region: (usize, usize), k: usize) -> [f32; CONTEXT_COUNT] {
+    let n = scored.len();
     let at = |k: isize| {
         if k >= 0 && (k as usize) < n {
-            first[k as usize]
+            scored[k as usize].first
         } else {
             EDGE_SCORE
         }
@@ -712,41 +782,40 @@ fn context_features(scratch: &mut HeuristicScratch) {
     let window = |k: usize, half: usize| {
         let (lo, hi) = (k.saturating_sub(half), (k + half + 1).min(n));
         let (mut total, mut weights) = (0.0, 0.0);
-        for (j, &score) in first.iter().enumerate().take(hi).skip(lo) {
-            total += score * weight(j);
-            weights += weight(j);
+        for candidate in &scored[lo..hi] {
+            total += candidate.first * weight(candidate.words);
+            weights += weight(candidate.words);
         }
         total / weights
     };
-    for k in 0..n {
-        let c = &mut context_features[k];
-        let i = k as isize;
-        c[0] = first[k];
-        c[1] = at(i - 1);
-        c[2] = at(i + 1);
-        c[3] = at(i - 2);
-        c[4] = at(i + 2);
-        c[5] = window(k, 3);
-        c[6] = window(k, 8);
-        let (lo, hi) = (k.saturating_sub(6), (k + 7).min(n));
-        c[7] = line_features[lo..hi].iter().map(|x| x[COMMENT_META]).sum::<f32>() / (hi - lo) as f32;
-        let inside = region.0 <= k && k <= region.1;
-        c[8] = if inside { 1.0 } else { 0.0 };
-        let distance = if inside {
-            0
-        } else if k < region.0 {
-            region.0 - k
-        } else {
-            k - region.1
-        };
-        c[9] = (distance as f32).ln_1p();
-        c[10] = if k + 1 == region.0 { 1.0 } else { 0.0 };
-        c[11] = if inside {
-            (k - region.0) as f32 / (region.1 - region.0).max(1) as f32
-        } else {
-            0.0
-        };
-    }
+    let mut c = [0.0; CONTEXT_COUNT];
+    let i = k as isize;
+    c[0] = scored[k].first;
+    c[1] = at(i - 1);
+    c[2] = at(i + 1);
+    c[3] = at(i - 2);
+    c[4] = at(i + 2);
+    c[5] = window(k, 3);
+    c[6] = window(k, 8);
+    let (lo, hi) = (k.saturating_sub(6), (k + 7).min(n));
+    c[7] = scored[lo..hi].iter().map(|s| s.comment_meta).sum::<f32>() / (hi - lo) as f32;
+    let inside = region.0 <= k && k <= region.1;
+    c[8] = if inside { 1.0 } else { 0.0 };
+    let distance = if inside {
+        0
+    } else if k < region.0 {
+        region.0 - k
+    } else {
+        k - region.1
+    };
+    c[9] = (distance as f32).ln_1p();
+    c[10] = if k + 1 == region.0 { 1.0 } else { 0.0 };
+    c[11] = if inside {
+        (k - region.0) as f32 / (region.1 - region.0).max(1) as f32
+    } else {
+        0.0
+    };
+    c
 }
 
 fn sigmoid(z: f32) -> f32 {
@@ -790,6 +859,35 @@ mod tests {
         assert!(LinearModel::from_rows(&zero, &names).is_err());
     }
 
+    /// Regression: a NaN or infinite bias (or a weight finite in f64 and
+    /// infinite in f32, such as 1e39) passed `rules check` and made every
+    /// score NaN, which silently turned the classifier off.
+    #[test]
+    fn non_finite_weights_are_refused_at_load_with_their_place() {
+        let shipped = include_str!("../../../../rules/heuristics.toml");
+        for (from, to) in [
+            ("[\"bias\", 0.0, 1.0, 1.21]", "[\"bias\", 0.0, 1.0, nan]"),
+            ("[\"bias\", 0.0, 1.0, 1.21]", "[\"bias\", 0.0, 1.0, -inf]"),
+            ("[\"words\", 3.77046, 1.10734, -1.14292]", "[\"words\", 3.77046, 1.10734, 1e39]"),
+            ("threshold = -0.3000", "threshold = 1e40"),
+        ] {
+            assert!(shipped.contains(from), "{from}");
+            let pack = shipped.replacen(from, to, 1);
+            let error = crate::rules::RuleSetBuilder::new()
+                .no_default_rules(true)
+                .add_text("h.toml", &pack)
+                .build()
+                .unwrap_err()
+                .to_string();
+            let line = pack[..pack.find(if to.starts_with("threshold") { "threshold" } else { "weights = [" }).unwrap()]
+                .lines()
+                .count()
+                + 1;
+            assert!(error.starts_with(&format!("h.toml:{line}:")), "{to}: {error}");
+            assert!(error.contains("finite"), "{to}: {error}");
+        }
+    }
+
     #[test]
     fn a_model_standardises_then_weighs() {
         let rows = vec![("bias".to_string(), 0.0, 1.0, 1.0), ("a".to_string(), 2.0, 4.0, 2.0)];
@@ -809,6 +907,7 @@ mod tests {
                     },
                     start,
                     removed: false,
+                    ..LineView::default()
                 };
                 start += line.len() + 1;
                 view
@@ -846,6 +945,7 @@ mod tests {
         let h = toy();
         let lines = views(text);
         let mut scratch = HeuristicScratch::new(&h);
+        scratch.keep = true;
         let mut verdicts = Vec::new();
         h.classify(text, &lines, &mut scratch, &mut verdicts);
         let region: Vec<f32> = scratch.context_features.iter().map(|c| c[8]).collect();
@@ -866,6 +966,7 @@ mod tests {
         let h = toy();
         let lines = views(text);
         let mut scratch = HeuristicScratch::new(&h);
+        scratch.keep = true;
         h.features(text, &lines, &mut scratch);
         assert_eq!(scratch.line_features[0][REPEATS], 2f32.ln());
         assert_eq!(scratch.line_features[1][REPEATS], 0.0);
@@ -893,6 +994,7 @@ mod tests {
         let h = toy();
         let lines = views(&page);
         let mut scratch = HeuristicScratch::new(&h);
+        scratch.keep = true;
         h.features(&page, &lines, &mut scratch);
         for (k, &index) in scratch.candidates.iter().enumerate() {
             let text = &page[lines[index].trimmed.0..lines[index].trimmed.1];
@@ -910,6 +1012,7 @@ mod tests {
         let h = toy();
         let lines = views(text);
         let mut scratch = HeuristicScratch::new(&h);
+        scratch.keep = true;
         h.features(text, &lines, &mut scratch);
         assert_eq!(scratch.line_features[0][COMMENT_META], 1.0);
         assert_eq!(scratch.line_features[1][COMMENT_META], 0.0, "a paragraph is prose");
@@ -920,6 +1023,7 @@ mod tests {
     fn the_page_language_picks_the_stop_word_list() {
         let h = toy();
         let mut scratch = HeuristicScratch::new(&h);
+        scratch.keep = true;
         let mut language = |text: &str, lines: &[LineView]| {
             h.features(text, lines, &mut scratch);
             language_code(scratch.language)
@@ -963,6 +1067,7 @@ mod tests {
         let prose = PROSE_LINE;
         let page = format!("{prose}{prose}3 Comments\nAnn says:\nNice.\nReply\n");
         let mut scratch = HeuristicScratch::new(&h);
+        scratch.keep = true;
         assert_eq!(h.comment_thread(&page, &views(&page), &mut scratch), Some((2, 3, 2)));
         let no_furniture = format!("{prose}{prose}3 Comments\nAnn\nNice.\n");
         assert_eq!(
@@ -982,6 +1087,7 @@ mod tests {
         let headline = "6 hrs ago Web designers rejoice as a type foundry buys a webfont start-up in Berlin\n";
         let page = format!("{headline}{headline}3 Comments\nAnn says:\nNice.\nReply\n");
         let mut scratch = HeuristicScratch::new(&h);
+        scratch.keep = true;
         assert_eq!(h.comment_thread(&page, &views(&page), &mut scratch), None);
         let summary = "Hugh writes that the value of each click on an advert fell by a sixth last quarter, \
             and that the firms which sell the adverts answer by showing more of them on every page they own, \
@@ -1000,6 +1106,7 @@ mod tests {
         let mut lines = views(&page);
         lines[2].removed = true;
         let mut scratch = HeuristicScratch::new(&h);
+        scratch.keep = true;
         assert_eq!(h.comment_thread(&page, &lines, &mut scratch), Some((2, 3, 2)));
         lines[0].removed = true;
         assert_eq!(h.comment_thread(&page, &lines, &mut scratch), None);

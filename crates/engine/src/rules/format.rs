@@ -467,7 +467,7 @@ fn validate_heuristic(
             };
             let threshold = match &spec.threshold {
                 None => return Err(err(kind_at, "a line-classifier needs 'threshold'".into())),
-                Some(t) if !t.get_ref().is_finite() => {
+                Some(t) if !(*t.get_ref() as f32).is_finite() => {
                     return Err(err(t.span().start, "threshold must be a finite number".into()))
                 }
                 Some(t) => *t.get_ref() as f32,

@@ -3,9 +3,9 @@
 //! Every input is read once, front to back. The stored (possibly compressed)
 //! bytes pass through a [`StoredTally`] on their way to the decompressor, so
 //! the file's size and SHA-256, which provenance and `--resume` compare, cost
-//! no second read. Gzip input goes through `MultiGzDecoder`, because Common
-//! Crawl writes one gzip member per record and a plain decoder would stop
-//! after the first; zstd input may likewise hold several frames.
+//! no second read. Gzip input is read member after member ([`GzipMembers`]),
+//! because Common Crawl writes one gzip member per record and a plain decoder
+//! would stop after the first; zstd input may likewise hold several frames.
 
 use std::io::{self, BufRead, BufReader, Read};
 use std::sync::{Arc, Mutex};
@@ -141,7 +141,7 @@ pub fn decompress(
         Compression::None => Box::new(BufReader::with_capacity(plain_buffer, tallied)),
         Compression::Gzip => Box::new(BufReader::with_capacity(
             BUFFER,
-            flate2::bufread::MultiGzDecoder::new(BufReader::with_capacity(BUFFER, tallied)),
+            GzipMembers::new(BufReader::with_capacity(BUFFER, tallied)),
         )),
         Compression::Zstd => {
             let decoder = zstd::stream::read::Decoder::with_buffer(BufReader::with_capacity(BUFFER, tallied))?;
@@ -149,6 +149,56 @@ pub fn decompress(
         }
     };
     Ok((reader, tally))
+}
+
+/// The members of a gzip file, one after another, as `gzip -d` reads them:
+/// zero bytes after the last member (tape blocks, a file padded to a block
+/// size) are padding and end the stream, where `MultiGzDecoder` took them
+/// for a member's header and refused the file. Anything else after a member
+/// must be another member.
+struct GzipMembers<R: BufRead> {
+    member: Option<flate2::bufread::GzDecoder<R>>,
+}
+
+impl<R: BufRead> GzipMembers<R> {
+    fn new(stored: R) -> GzipMembers<R> {
+        GzipMembers {
+            member: Some(flate2::bufread::GzDecoder::new(stored)),
+        }
+    }
+}
+
+impl<R: BufRead> Read for GzipMembers<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        while let Some(member) = &mut self.member {
+            let n = member.read(buf)?;
+            if n > 0 || buf.is_empty() {
+                return Ok(n);
+            }
+            let mut stored = self.member.take().expect("a member").into_inner();
+            let mut padding = false;
+            loop {
+                let available = stored.fill_buf()?;
+                let Some(&first) = available.first() else {
+                    return Ok(0);
+                };
+                if first != 0 {
+                    if padding {
+                        return Err(io::Error::new(
+                            io::ErrorKind::InvalidData,
+                            "data after the zero padding that follows a member",
+                        ));
+                    }
+                    self.member = Some(flate2::bufread::GzDecoder::new(stored));
+                    break;
+                }
+                padding = true;
+                let zeros = available.iter().take_while(|&&b| b == 0).count();
+                stored.consume(zeros);
+            }
+        }
+        Ok(0)
+    }
 }
 
 /// Says what went wrong in the stream itself, naming the compression when
@@ -166,28 +216,25 @@ pub fn describe_stream_error(compression: Compression, error: &io::Error) -> Str
     }
 }
 
-/// Reads `reader` to its end into memory, refusing more than `limit` bytes:
-/// the caller learns the size was over without the excess being held.
-/// `size`, when known, sizes the buffer at once (one byte more, for the read
-/// that finds the end) instead of growing it by doubling.
-pub fn read_bounded(reader: &mut dyn BufRead, limit: u64, size: Option<u64>) -> io::Result<Result<Vec<u8>, u64>> {
+/// Reads `reader` to its end into memory, refusing more than `limit` bytes.
+/// A refusal stops reading at the limit: a stream that expands without end
+/// (a decompression bomb, `/dev/zero` named as an input) costs the limit,
+/// not its expanded size. The refusal carries the size when it was known
+/// before reading (`size`, an uncompressed file's), `None` otherwise.
+/// `size`, when known, also sizes the buffer at once (one byte more, for the
+/// read that finds the end) instead of growing it by doubling.
+pub fn read_bounded(
+    reader: &mut dyn BufRead,
+    limit: u64,
+    size: Option<u64>,
+) -> io::Result<Result<Vec<u8>, Option<u64>>> {
     let capacity = size.map_or(0, |size| size.min(limit).saturating_add(1));
     let mut bytes = Vec::with_capacity(usize::try_from(capacity).unwrap_or(0));
     reader.take(limit.saturating_add(1)).read_to_end(&mut bytes)?;
     if (bytes.len() as u64) <= limit {
         return Ok(Ok(bytes));
     }
-    drop(bytes);
-    let mut total = limit.saturating_add(1);
-    loop {
-        let available = reader.fill_buf()?;
-        if available.is_empty() {
-            return Ok(Err(total));
-        }
-        let n = available.len();
-        total += n as u64;
-        reader.consume(n);
-    }
+    Ok(Err(size.filter(|&size| size > limit)))
 }
 
 #[cfg(test)]
@@ -245,6 +292,41 @@ mod tests {
         assert!(describe_stream_error(Compression::Zstd, &error).contains("zstd stream"));
     }
 
+    /// Regression: a refused stream was decompressed to its end to count its
+    /// size, so time grew with the expanded size and an endless stream
+    /// (`/dev/zero`) never finished. Here 256 MiB of zeros, gzipped to a
+    /// quarter megabyte, is refused having read a small part of it.
+    #[test]
+    fn a_refused_stream_stops_decompressing_at_the_limit() {
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        let zeros = vec![0u8; 1 << 20];
+        for _ in 0..256 {
+            encoder.write_all(&zeros).unwrap();
+        }
+        let bomb = encoder.finish().unwrap();
+        let (mut reader, tally) = decompress(Box::new(io::Cursor::new(bomb.clone())), Compression::Gzip, BUFFER).unwrap();
+        assert_eq!(read_bounded(&mut reader, 1 << 20, None).unwrap(), Err(None));
+        let read = tally.bytes();
+        assert!(read < bomb.len() as u64 / 4, "read {read} of {} stored bytes", bomb.len());
+    }
+
+    /// Regression: a gzip file padded with zero bytes after its last member,
+    /// which `gzip -d` and `gzip -t` accept, was refused as corrupt.
+    #[test]
+    fn zero_padding_after_the_last_gzip_member_is_accepted() {
+        let mut padded = gzip(&[b"first\n", b"second\n"]);
+        padded.extend_from_slice(&[0; 4096]);
+        assert_eq!(read_all(padded.clone(), Compression::Gzip).unwrap().0, b"first\nsecond\n");
+        // After padding, nothing but padding may follow.
+        padded.extend_from_slice(&gzip(&[b"third\n"]));
+        let error = read_all(padded, Compression::Gzip).unwrap_err();
+        assert!(describe_stream_error(Compression::Gzip, &error).contains("after the zero padding"));
+        // Garbage that is not padding is still refused.
+        let mut garbage = gzip(&[b"x\n"]);
+        garbage.extend_from_slice(b"junk");
+        assert!(read_all(garbage, Compression::Gzip).is_err());
+    }
+
     #[test]
     fn names_and_magic_agree() {
         assert_eq!(Compression::from_name("a.jsonl.GZ"), Compression::Gzip);
@@ -261,7 +343,11 @@ mod tests {
     #[test]
     fn bounded_reads_refuse_without_holding_the_excess() {
         let mut reader = io::Cursor::new(vec![b'x'; 1000]);
-        assert_eq!(read_bounded(&mut reader, 10, None).unwrap(), Err(1000));
+        assert_eq!(read_bounded(&mut reader, 10, None).unwrap(), Err(None));
+        // Reading stopped one byte past the limit.
+        assert_eq!(reader.position(), 11);
+        let mut reader = io::Cursor::new(vec![b'x'; 1000]);
+        assert_eq!(read_bounded(&mut reader, 10, Some(1000)).unwrap(), Err(Some(1000)));
         let mut reader = io::Cursor::new(vec![b'x'; 10]);
         assert_eq!(read_bounded(&mut reader, 10, None).unwrap(), Ok(vec![b'x'; 10]));
     }

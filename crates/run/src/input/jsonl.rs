@@ -4,7 +4,9 @@
 //! longer line is skipped to its newline and refused, so one 200 MB record
 //! costs a refusal, not 200 MB. Each field's raw JSON is kept as written
 //! (`serde_json`'s `RawValue`), so the record goes back out with every field
-//! but the text byte for byte, in its order, duplicates included.
+//! but the text byte for byte, in its order. A record with a top-level key
+//! twice is refused: which copy a reader takes varies (most take the last),
+//! and cleaning one while the other went out raw leaked uncleaned text.
 
 use std::fmt;
 use std::io::{self, BufRead};
@@ -254,6 +256,9 @@ fn parse_record(owned: Vec<u8>, mut location: DocumentLocation, source: &Arc<Pat
         Ok(Fields(fields)) => fields,
         Err(e) => return bad(location, BadRecordKind::MalformedJson(e.to_string())),
     };
+    if let Some(key) = duplicate_key(&fields) {
+        return bad(location, BadRecordKind::DuplicateKey(key.to_string()));
+    }
     let find = |name: &str| fields.iter().position(|(key, _)| key == name);
     location.id = find(&settings.id_field).and_then(|i| scalar_text(fields[i].1.get()));
     location.url = find("url")
@@ -269,6 +274,18 @@ fn parse_record(owned: Vec<u8>, mut location: DocumentLocation, source: &Arc<Pat
     let raw_text = fields[text_field].1.get();
     let document_text = match serde_json::from_str::<String>(raw_text) {
         Ok(document_text) => document_text,
+        Err(e) if json_type(raw_text) == "string" => {
+            return bad(
+                location,
+                BadRecordKind::TextFieldBadString {
+                    field: settings.text_field.clone(),
+                    message: match lone_surrogate(raw_text) {
+                        Some(escape) => format!("{escape} is half of a UTF-16 surrogate pair, without its other half"),
+                        None => e.to_string(),
+                    },
+                },
+            )
+        }
         Err(_) => {
             return bad(
                 location,
@@ -303,6 +320,45 @@ fn parse_record(owned: Vec<u8>, mut location: DocumentLocation, source: &Arc<Pat
             text_field,
         }),
     }))
+}
+
+/// The first `\\uXXXX` escape of the JSON string `raw` that is a UTF-16
+/// surrogate without its pair (which decodes to no character).
+fn lone_surrogate(raw: &str) -> Option<&str> {
+    let bytes = raw.as_bytes();
+    let escape_at = |at: usize| -> Option<u16> {
+        let hex = raw.get(at + 2..at + 6)?;
+        (bytes[at + 1] == b'u').then(|| u16::from_str_radix(hex, 16).ok())?
+    };
+    let mut at = 0;
+    while at + 1 < bytes.len() {
+        if bytes[at] != b'\\' {
+            at += 1;
+            continue;
+        }
+        match escape_at(at) {
+            Some(0xD800..=0xDBFF) if matches!(escape_at(at + 6), Some(0xDC00..=0xDFFF)) => at += 12,
+            Some(0xD800..=0xDFFF) => return raw.get(at..at + 6),
+            Some(_) => at += 6,
+            None => at += 2,
+        }
+    }
+    None
+}
+
+/// The first key that appears twice among `fields`. A record has few keys,
+/// so sorting references to them costs less than hashing.
+fn duplicate_key<'a>(fields: &'a [(String, &RawValue)]) -> Option<&'a str> {
+    if fields.len() < 2 {
+        return None;
+    }
+    let mut keys: Vec<(&str, usize)> = fields.iter().enumerate().map(|(i, (key, _))| (key.as_str(), i)).collect();
+    keys.sort_unstable();
+    // Of the repeated keys, name the one whose second copy comes first.
+    keys.windows(2)
+        .filter(|pair| pair[0].0 == pair[1].0)
+        .min_by_key(|pair| pair[1].1)
+        .map(|pair| pair[0].0)
 }
 
 /// A string's value, or a number as written; other JSON has no text form as an id.
@@ -378,6 +434,34 @@ mod tests {
         assert_eq!(reason(&all[3]), "line 5: the record is an array, not an object");
         assert!(reason(&all[4]).starts_with("line 6: malformed JSON: EOF while parsing a string"));
         assert!(matches!(&all[5], Ok(Item::Document(d)) if d.text == "fine" && d.location.index == 5));
+    }
+
+    /// Regression: `{"text": A, "text": B}` had A cleaned and B passed through
+    /// raw, and most readers (Python's `json`, pandas) take B.
+    #[test]
+    fn a_record_with_a_key_twice_is_refused_by_name() {
+        let input = "{\"text\":\"A\",\"id\":1,\"text\":\"Share This B\"}\n{\"id\":2,\"meta\":{\"a\":1,\"a\":2},\"text\":\"C\"}\n";
+        let all = items(input, &ReadSettings::default());
+        assert_eq!(reason(&all[0]), "line 1: the key \"text\" appears more than once in the record");
+        // A nested object is passed through as written and is not the text.
+        assert!(matches!(&all[1], Ok(Item::Document(d)) if d.text == "C"));
+    }
+
+    /// Regression: a lone surrogate escape was reported as `the "text" field
+    /// is a string, not a string`.
+    #[test]
+    fn a_lone_surrogate_in_the_text_is_named_as_such() {
+        let all = items(
+            "{\"text\":\"a\\\\u00e9\\ud83d\\ude00\\ud800b\"}\n{\"text\":\"\\\\ud800 \\ud83d\\ude00\"}\n",
+            &ReadSettings::default(),
+        );
+        let message = reason(&all[0]);
+        // An escaped backslash before `u` and a whole pair are no surrogate escapes.
+        assert!(matches!(&all[1], Ok(Item::Document(d)) if d.text == "\\ud800 \u{1f600}"));
+        assert!(
+            message == "line 1: the \"text\" field is not a valid JSON string: \\ud800 is half of a UTF-16 surrogate pair, without its other half",
+            "{message}"
+        );
     }
 
     #[test]

@@ -278,12 +278,31 @@ pub enum BadRecordKind {
         /// What it holds instead (`number`, `null`, …).
         found: &'static str,
     },
+    /// The text field is a JSON string that does not decode to text (a lone
+    /// UTF-16 surrogate escape such as `"\ud800"`).
+    TextFieldBadString {
+        /// The field.
+        field: String,
+        /// The JSON parser's message.
+        message: String,
+    },
+    /// A top-level key appears more than once. Readers disagree on which copy
+    /// counts (most take the last), so cleaning one copy and passing the
+    /// other through would let uncleaned text out.
+    DuplicateKey(String),
     /// `metadata` is neither an object nor null, so `metadata.dechaff` has nowhere to go.
     MetadataNotObject(&'static str),
     /// Over `--max-doc-bytes`.
     TooLarge {
         /// Its size.
         bytes: u64,
+        /// The limit.
+        limit: u64,
+    },
+    /// A text file or stream over `--max-doc-bytes` whose size was not known
+    /// before reading (compressed, standard input, a device): reading stopped
+    /// at the limit rather than expanding the rest only to count it.
+    OverLimit {
         /// The limit.
         limit: u64,
     },
@@ -314,6 +333,12 @@ impl fmt::Display for BadRecordKind {
                     a_json(found)
                 )
             }
+            BadRecordKind::TextFieldBadString { field, message } => {
+                write!(f, "the {field:?} field is not a valid JSON string: {message}")
+            }
+            BadRecordKind::DuplicateKey(key) => {
+                write!(f, "the key {key:?} appears more than once in the record")
+            }
             BadRecordKind::MetadataNotObject(found) => {
                 write!(
                     f,
@@ -324,6 +349,12 @@ impl fmt::Display for BadRecordKind {
                 write!(
                     f,
                     "the record is {bytes} bytes, over --max-doc-bytes {limit}; not cleaned"
+                )
+            }
+            BadRecordKind::OverLimit { limit } => {
+                write!(
+                    f,
+                    "the text is over --max-doc-bytes {limit} (reading stopped there); not cleaned"
                 )
             }
             BadRecordKind::BrokenWarc(message) => write!(f, "broken WARC record: {message}"),
@@ -526,16 +557,18 @@ fn read_text_file(mut file: TextFile) -> Result<Item, StreamError> {
     let raw =
         match compress::read_bounded(&mut file.stream, file.settings.max_doc_bytes, file.size).map_err(stream_error)? {
             Ok(raw) => raw,
-            Err(bytes) => {
+            Err(size) => {
+                let limit = file.settings.max_doc_bytes;
+                let (reason, raw_bytes) = match size {
+                    Some(bytes) => (BadRecordKind::TooLarge { bytes, limit }, bytes),
+                    None => (BadRecordKind::OverLimit { limit }, limit.saturating_add(1)),
+                };
                 return Ok(Item::Bad(Box::new(BadRecord {
                     location,
-                    reason: BadRecordKind::TooLarge {
-                        bytes,
-                        limit: file.settings.max_doc_bytes,
-                    },
-                    raw_bytes: bytes,
+                    reason,
+                    raw_bytes,
                     raw_excerpt: Vec::new(),
-                })))
+                })));
             }
         };
     match decode(&raw, file.settings.encoding) {

@@ -206,11 +206,18 @@ impl WarcReader {
         let record_type = headers.get("WARC-Type").unwrap_or("").to_ascii_lowercase();
         let wanted = matches!(record_type.as_str(), "conversion" | "response");
         let limit = self.settings.max_doc_bytes;
-        let body = if wanted && length <= limit {
+        // A body within the limit is held, even a record that is not a
+        // document: when its Content-Length is too long, the next record's
+        // start is found inside it and read again (below), rather than
+        // swallowed.
+        let body = if length <= limit {
             let mut body = Vec::with_capacity(length as usize);
             (&mut self.stream).take(length).read_to_end(&mut body)?;
             self.offset += body.len() as u64;
             if (body.len() as u64) < length {
+                if let Some(at) = record_start_inside(&body) {
+                    return Err(self.give_back(length, &body, at, Vec::new()));
+                }
                 return Err(Failure::Truncated(format!(
                     "Content-Length is {length} but the stream ends after {} bytes of body",
                     body.len()
@@ -227,7 +234,19 @@ impl WarcReader {
             }
             None
         };
-        self.check_record_end()?;
+        let mut after = Vec::new();
+        if let Err(failure) = self.check_record_end(&mut after) {
+            return Err(match (&body, &failure) {
+                (Some(body), Failure::Broken(_)) => match record_start_inside(body) {
+                    Some(at) if !after.is_empty() => {
+                        self.give_back(length, body, at, after)
+                    }
+                    _ => failure,
+                },
+                _ => failure,
+            });
+        }
+        let body = body.filter(|_| wanted);
         if !wanted {
             let kind = if record_type.is_empty() {
                 "untyped"
@@ -279,24 +298,59 @@ impl WarcReader {
 
     /// A record ends with two line ends (`\r\n\r\n`); a missing pair at the
     /// very end of the stream is tolerated, anything else means the
-    /// Content-Length was wrong.
-    fn check_record_end(&mut self) -> Result<(), Failure> {
-        for _ in 0..2 {
-            let line_start = self.offset;
-            if self.read_line(MAX_HEADER_BYTES)? == 0 {
-                return Ok(());
-            }
-            if self.line != b"\r\n" && self.line != b"\n" {
-                if self.line.starts_with(b"WARC/") {
-                    self.pending_line = Some((line_start, std::mem::take(&mut self.line)));
+    /// Content-Length was wrong. The lines read are appended to `after`, left
+    /// empty when one was too long to keep whole.
+    fn check_record_end(&mut self, after: &mut Vec<u8>) -> Result<(), Failure> {
+        let mut whole = true;
+        let result = (|| {
+            for _ in 0..2 {
+                let line_start = self.offset;
+                let consumed = self.read_line(MAX_HEADER_BYTES)?;
+                if consumed == 0 {
+                    return Ok(());
                 }
-                return Err(Failure::Broken(
-                    "the body does not end where Content-Length says (no blank line after it)".to_string(),
-                ));
+                whole &= consumed == self.line.len();
+                after.extend_from_slice(&self.line);
+                if self.line != b"\r\n" && self.line != b"\n" {
+                    if self.line.starts_with(b"WARC/") {
+                        self.pending_line = Some((line_start, std::mem::take(&mut self.line)));
+                    }
+                    return Err(Failure::Broken(
+                        "the body does not end where Content-Length says (no blank line after it)".to_string(),
+                    ));
+                }
             }
+            Ok(())
+        })();
+        if !whole {
+            after.clear();
         }
-        Ok(())
+        result
     }
+
+    /// A Content-Length too long took in the start of the next record: the
+    /// bytes from `body[at..]` on (and `after`, the lines read past the
+    /// body) go back in front of the stream to be read again, and this
+    /// record is broken. One wrong length costs one record, not two.
+    fn give_back(&mut self, length: u64, body: &[u8], at: usize, after: Vec<u8>) -> Failure {
+        let mut again = body[at..].to_vec();
+        again.extend_from_slice(&after);
+        self.offset -= again.len() as u64;
+        self.pending_line = None;
+        let rest = std::mem::replace(&mut self.stream, Box::new(io::empty()));
+        self.stream = Box::new(io::Cursor::new(again).chain(rest));
+        Failure::Broken(format!(
+            "Content-Length is {length} but the next record starts {at} bytes into the body"
+        ))
+    }
+}
+
+/// Where a record starts inside `body`, when it does: a `WARC/1.` line after
+/// a blank line (the end of the record before it).
+fn record_start_inside(body: &[u8]) -> Option<usize> {
+    memchr::memmem::find_iter(body, b"\nWARC/1.")
+        .map(|newline| newline + 1)
+        .find(|&at| body[..at].ends_with(b"\r\n\r\n") || body[..at].ends_with(b"\n\n"))
 }
 
 fn parse_headers(block: &[u8]) -> Result<WarcHeaders, Failure> {
@@ -443,6 +497,49 @@ mod tests {
             error.message.starts_with("truncated WARC record: Content-Length is 30"),
             "{}",
             error.message
+        );
+    }
+
+    /// Regression: a Content-Length longer than the body took in the next
+    /// record (or, at the end of the stream, ended it as truncated): the
+    /// record with the wrong length is refused and the next one is read.
+    #[test]
+    fn a_content_length_too_long_does_not_swallow_the_next_record() {
+        let first = record("conversion", "https://a.example/", "Short.\n");
+        let second = record("conversion", "https://b.example/", "Second body.\n");
+        let third = record("conversion", "https://c.example/", "Third body.\n");
+        let summary = |input: &str| -> Vec<String> {
+            items(input)
+                .iter()
+                .map(|item| match item {
+                    Ok(Item::Document(d)) => format!("doc@{}: {}", d.location.offset, d.text.trim_end()),
+                    Ok(Item::Bad(b)) => format!("bad@{}: {}", b.location.offset, b.reason),
+                    Err(e) => format!("err@{}: {}", e.location.offset, e.message),
+                    Ok(other) => format!("{other:?}"),
+                })
+                .collect()
+        };
+        let bad = |length: usize| {
+            format!(
+                "bad@0: broken WARC record: Content-Length is {length} but the next record starts {} bytes into the body",
+                "Short.\n\r\n\r\n".len()
+            )
+        };
+        // Into the middle of the next record's body.
+        let long = first.replace("Content-Length: 7", "Content-Length: 80");
+        assert_eq!(
+            summary(&[long.clone(), second.clone(), third.clone()].concat()),
+            [
+                bad(80),
+                format!("doc@{}: Second body.", long.len()),
+                format!("doc@{}: Third body.", long.len() + second.len()),
+            ]
+        );
+        // Past the end of the stream.
+        let longer = first.replace("Content-Length: 7", "Content-Length: 9999");
+        assert_eq!(
+            summary(&[longer.clone(), second.clone()].concat()),
+            [bad(9999), format!("doc@{}: Second body.", longer.len())]
         );
     }
 }
