@@ -32,5 +32,6 @@ pub mod plan;
 pub mod provenance;
 pub mod resume;
 pub mod sink;
+pub mod stats;
 
 pub use error::{Error, ErrorKind, Result};

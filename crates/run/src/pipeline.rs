@@ -43,6 +43,7 @@ use crate::plan::{Job, Plan, Problem, ProvenanceNames, RunConfig};
 use crate::provenance::{DocumentCounts, InputStats, Record, RejectedBytes, RulesStamp, Status};
 use crate::resume::{self, Previous};
 use crate::sink::{OutputTree, Rendered, Shape, Sink};
+use crate::stats::{self, RunStats};
 
 /// A chunk holds at most this many bytes of records read (one larger record is a chunk alone).
 pub const CHUNK_BYTES: u64 = 8 * 1024 * 1024;
@@ -75,7 +76,7 @@ impl<F: FnMut(&FileReport) + Send> Reporter for F {
 }
 
 /// Totals of a run.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Summary {
     /// Files planned.
     pub files: usize,
@@ -99,6 +100,9 @@ pub struct Summary {
     pub rejected: usize,
     /// Files copied forward by `--resume` without being cleaned again.
     pub resumed: usize,
+    /// The run's statistics, as written to `stats.json` (`None` only for a
+    /// default summary that no run filled in).
+    pub stats: Option<RunStats>,
 }
 
 impl Summary {
@@ -116,6 +120,7 @@ pub struct Collector<'a> {
     line: Vec<u8>,
     rejects: Option<(std::io::BufWriter<fs::File>, PathBuf)>,
     summary: Summary,
+    stats: RunStats,
     reporter: &'a mut dyn Reporter,
 }
 
@@ -132,7 +137,7 @@ impl Collector<'_> {
                 writer.flush().map_err(|e| Error::io(&*path, e))?;
             }
         }
-        self.account(record)
+        self.account(record, false)
     }
 
     /// A provenance line of a previous run, copied forward as it was.
@@ -149,10 +154,10 @@ impl Collector<'_> {
         if record.document.is_none() {
             self.summary.resumed += 1;
         }
-        self.account(record)
+        self.account(record, true)
     }
 
-    fn account(&mut self, record: Record) -> Result<()> {
+    fn account(&mut self, record: Record, resumed: bool) -> Result<()> {
         if let Some(line) = reject_line(&record) {
             if let Some((writer, path)) = &mut self.rejects {
                 writeln!(writer, "{line}")
@@ -161,6 +166,7 @@ impl Collector<'_> {
             }
         }
         tally(&mut self.summary, &record);
+        self.stats.add(&record, resumed);
         self.reporter.file_done(&FileReport { record });
         Ok(())
     }
@@ -224,6 +230,7 @@ pub fn run_into(
     sink: &dyn Sink,
     reporter: &mut dyn Reporter,
 ) -> Result<Summary> {
+    let started = Instant::now();
     let names = ProvenanceNames::for_run(config);
     let to_stdout = config.writes_to_stdout();
     let previous = match (config.resume, to_stdout) {
@@ -245,6 +252,7 @@ pub fn run_into(
         }
         None => None,
     };
+    let stamp = RulesStamp::of(cleaner.rules(), cleaner.config());
     let mut collector = Collector {
         provenance,
         line: Vec::new(),
@@ -253,9 +261,9 @@ pub fn run_into(
             files: plan.jobs.len(),
             ..Summary::default()
         },
+        stats: RunStats::for_run(config, &stamp, plan.jobs.len() as u64),
         reporter,
     };
-    let stamp = RulesStamp::of(cleaner.rules(), cleaner.config());
     let workers = config.jobs.max(1);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(workers)
@@ -267,10 +275,13 @@ pub fn run_into(
             )))
         })?;
 
+    let phase = Instant::now();
     let corpus = match cleaner.rules().corpus() {
         Some(settings) => Some(pool.install(|| count_recurring_lines(plan, config, settings))?),
         None => None,
     };
+    collector.stats.seconds.counting = phase.elapsed().as_secs_f64();
+    let phase = Instant::now();
 
     let reused: Vec<Option<resume::Entry>> = match &previous {
         Some(previous) => {
@@ -288,6 +299,8 @@ pub fn run_into(
         }
         None => vec![None; plan.jobs.len()],
     };
+    collector.stats.seconds.resume_check = phase.elapsed().as_secs_f64();
+    let phase = Instant::now();
 
     let rules = cleaner.shared_rules();
     let context = Context {
@@ -358,6 +371,7 @@ pub fn run_into(
     }
 
     sink.finish()?;
+    collector.stats.seconds.cleaning = phase.elapsed().as_secs_f64();
     if let Some((writer, partial_path)) = collector.provenance.take() {
         let file = writer
             .into_inner()
@@ -372,7 +386,14 @@ pub fn run_into(
     if let Some((mut writer, path)) = collector.rejects.take() {
         writer.flush().map_err(|e| Error::io(&path, e))?;
     }
-    Ok(collector.summary)
+    collector.stats.seconds.total = started.elapsed().as_secs_f64();
+    if !to_stdout {
+        let path = plan.out.join(stats::file_name(config.shard));
+        crate::output::write_file(&path, Compression::None, collector.stats.to_json().as_bytes())?;
+    }
+    let mut summary = collector.summary;
+    summary.stats = Some(collector.stats);
+    Ok(summary)
 }
 
 /// One step of the run, in input order, as the producer makes it.
