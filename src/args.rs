@@ -34,6 +34,16 @@ pub enum Command {
     /// directory) are counted first, so that the lines clean --corpus would
     /// remove as recurring show with the number of documents holding them.
     Explain(ExplainArgs),
+    /// Write one self-contained HTML page about one or more runs (their stats.json)
+    ///
+    /// Each RUN is the --out of a clean run (every stats*.json in it is read)
+    /// or a stats file; several are merged, as the shards of one corpus.
+    Report(ReportArgs),
+    /// Work with the stats.json files that clean writes
+    Stats {
+        #[command(subcommand)]
+        command: StatsCommand,
+    },
     /// Score the cleaner against human gold text (DIR/input/<id>.txt, DIR/gold/<id>.txt)
     Eval(EvalArgs),
     /// Write a candidate rule pack of lines recurring across documents
@@ -43,6 +53,29 @@ pub enum Command {
         #[command(subcommand)]
         command: RulesCommand,
     },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum StatsCommand {
+    /// Merge the stats of several runs (run directories or stats files) into one file
+    Merge {
+        /// Run directories (every stats*.json in them) or stats files
+        #[arg(required = true, value_name = "RUN")]
+        runs: Vec<PathBuf>,
+        /// Where the merged stats go
+        #[arg(short, long, value_name = "FILE")]
+        out: PathBuf,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct ReportArgs {
+    /// Run directories (every stats*.json in them) or stats files
+    #[arg(required = true, value_name = "RUN")]
+    pub runs: Vec<PathBuf>,
+    /// Where the HTML page goes
+    #[arg(short, long, value_name = "FILE", default_value = "report.html")]
+    pub out: PathBuf,
 }
 
 #[derive(Subcommand, Debug)]
@@ -260,9 +293,12 @@ pub struct CleanArgs {
     /// Worker threads [default: all cores]
     #[arg(short, long, value_name = "N")]
     pub jobs: Option<usize>,
-    /// No progress bar and no summary line
+    /// No progress bar, no summary line and no per-document warnings (provenance keeps them)
     #[arg(short, long)]
     pub quiet: bool,
+    /// Print the summary as one JSON object on standard error (for schedulers), or to FILE
+    #[arg(long, value_name = "FILE", num_args = 0..=1, default_missing_value = "-")]
+    pub json: Option<PathBuf>,
     /// How much removed text provenance stores
     #[arg(long, value_enum, default_value_t = ProvenanceTextArg::Excerpt)]
     pub provenance_text: ProvenanceTextArg,
@@ -505,8 +541,30 @@ pub enum ColourChoice {
 
 #[derive(Args, Debug)]
 pub struct ExplainArgs {
-    /// The document to explain
-    pub file: PathBuf,
+    /// The document to explain: a text file, or a JSONL or WARC input with --record or --id; - reads standard input
+    #[arg(required_unless_present = "line")]
+    pub file: Option<PathBuf>,
+    /// The record to explain, by its 0-based index in the file (as provenance and stats.json count)
+    #[arg(long, value_name = "N", conflicts_with_all = ["id", "line"])]
+    pub record: Option<u64>,
+    /// The record to explain, by its id (the JSONL --id-field, the WARC-Record-ID)
+    #[arg(long, value_name = "ID", conflicts_with = "line")]
+    pub id: Option<String>,
+    /// Explain one line instead of a file: which rule removes it, and why the others do not
+    #[arg(long, value_name = "TEXT", conflicts_with = "file")]
+    pub line: Option<String>,
+    /// Read the input as this format instead of going by its name and first bytes
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub input_format: Option<InputFormatArg>,
+    /// The JSONL field that holds the text
+    #[arg(long, value_name = "NAME", default_value = "text")]
+    pub text_field: String,
+    /// The JSONL field that holds the document id
+    #[arg(long, value_name = "NAME", default_value = "id")]
+    pub id_field: String,
+    /// text: the document with each removal marked; json: the removals as one JSON object, for tools
+    #[arg(long, value_enum, default_value_t = ExplainFormat::Text)]
+    pub format: ExplainFormat,
     /// Colour the removals
     #[arg(long, value_enum, default_value_t = ColourChoice::Auto)]
     pub color: ColourChoice,
@@ -516,7 +574,36 @@ pub struct ExplainArgs {
     pub cleaner: CleanerArgs,
 }
 
+/// How `explain` prints.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ExplainFormat {
+    /// The document with each removal marked
+    Text,
+    /// One JSON object: the document's location, its removals and the kept text
+    Json,
+}
+
+impl From<InputFormatArg> for InputFormat {
+    fn from(format: InputFormatArg) -> InputFormat {
+        match format {
+            InputFormatArg::Text => InputFormat::Text,
+            InputFormatArg::Jsonl => InputFormat::Jsonl,
+            InputFormatArg::Warc => InputFormat::Warc,
+        }
+    }
+}
+
 impl ExplainArgs {
+    /// How records of the input become documents, as `clean` reads them.
+    pub fn read_settings(&self) -> Result<ReadSettings, String> {
+        Ok(ReadSettings {
+            text_field: self.text_field.clone(),
+            id_field: self.id_field.clone(),
+            encoding: self.cleaner.encoding()?,
+            ..ReadSettings::default()
+        })
+    }
+
     /// Corpus mode's settings, or `None` when it is off. A file given alone is
     /// grouped with its directory, so only `--group-by dir` makes sense.
     pub fn corpus(&self) -> Result<Option<CorpusSettings>, String> {
@@ -547,6 +634,9 @@ pub struct EvalArgs {
     /// Print the figures as one JSON object instead of tables
     #[arg(long)]
     pub json: bool,
+    /// Also write the per-document table (P, R, F1, tokens lost per rule), worst first, to FILE (- for stdout)
+    #[arg(long, value_name = "FILE")]
+    pub per_doc: Option<PathBuf>,
     /// Phrase rules alone: no heuristics, no corpus mode (comparable across versions)
     #[arg(long, conflicts_with_all = ["no_corpus", "min_docs"])]
     pub rules_only: bool,

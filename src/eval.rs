@@ -127,6 +127,8 @@ pub struct DocumentScore {
     pub id: String,
     /// Its token counts.
     pub counts: DocumentCounts,
+    /// What each rule that fired on it removed.
+    pub rules: Vec<RuleScore>,
 }
 
 /// What one rule did over the whole set.
@@ -317,6 +319,38 @@ pub fn evaluate(set: &[EvalDocument], cleaner: &Cleaner, encoding: EncodingChoic
     })
 }
 
+/// The per-document table (`eval --per-doc`), worst F1 first (ties by id):
+/// tab-separated, one header line, then per document its id, precision,
+/// recall, F1, gold and output tokens, gold tokens lost, and the tokens
+/// each rule removed (`rule:tokens/gold`, gold being the gold tokens among them).
+pub fn per_document_table(report: &Report) -> String {
+    use std::fmt::Write as _;
+    let mut documents: Vec<&DocumentScore> = report.documents.iter().collect();
+    documents.sort_by(|a, b| a.counts.f1().total_cmp(&b.counts.f1()).then_with(|| a.id.cmp(&b.id)));
+    let mut out = String::from("id\tprecision\trecall\tf1\tgold_tokens\toutput_tokens\tgold_tokens_lost\trules\n");
+    for document in documents {
+        let c = &document.counts;
+        let rules: Vec<String> = document
+            .rules
+            .iter()
+            .map(|r| format!("{}:{}/{}", r.rule, r.tokens_removed, r.gold_tokens_removed))
+            .collect();
+        let _ = writeln!(
+            out,
+            "{}\t{:.3}\t{:.3}\t{:.3}\t{}\t{}\t{}\t{}",
+            document.id,
+            c.precision(),
+            c.recall(),
+            c.f1(),
+            c.gold,
+            c.output,
+            c.gold - c.true_positives,
+            rules.join(" ")
+        );
+    }
+    out
+}
+
 /// An evaluation set's file that cannot be read: the evaluation cannot go on.
 fn unreadable(path: &Path, source: std::io::Error) -> Error {
     Error::new(ErrorKind::Input {
@@ -410,6 +444,7 @@ fn score_document(
         DocumentScore {
             id: document.id.clone(),
             counts,
+            rules: per_rule.clone(),
         },
         per_rule,
     ))

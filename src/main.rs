@@ -3,13 +3,14 @@
 
 mod args;
 mod eval;
+mod explain;
 mod induce;
+mod report;
 
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 use std::time::Instant;
 
-use anyhow::Context;
 use clap::Parser;
 use dechaff_engine::corpus::CorpusSettings;
 use dechaff_engine::{CleanConfig, Cleaner, CleanerBuilder, RuleSet};
@@ -21,7 +22,10 @@ use dechaff_run::provenance::Status;
 use dechaff_run::sink::JsonLines;
 use dechaff_run::ErrorKind;
 
-use args::{CleanArgs, Cli, ColourChoice, Command, EvalArgs, ExplainArgs, InduceArgs, RuleArgs, RulesCommand};
+use args::{
+    CleanArgs, Cli, ColourChoice, Command, EvalArgs, ExplainArgs, ExplainFormat, InduceArgs, ReportArgs, RuleArgs,
+    RulesCommand, StatsCommand,
+};
 
 /// Exit codes, after BSD sysexits where one fits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,6 +69,8 @@ fn main() -> ExitCode {
     let exit = match cli.command {
         Command::Clean(args) => clean(&args),
         Command::Explain(args) => explain(&args),
+        Command::Report(args) => report(&args),
+        Command::Stats { command } => stats(command),
         Command::Eval(args) => eval(&args),
         Command::Induce(args) => induce(&args),
         Command::Rules { command } => rules(command),
@@ -153,6 +159,7 @@ fn clean(args: &CleanArgs) -> Exit {
     }
     let show_progress = !args.quiet && std::io::stderr().is_terminal();
     let mut progress = Progress::new(plan.jobs.len(), show_progress);
+    progress.warnings = !args.quiet;
     let outcome = if config.writes_to_stdout() {
         let attributes = pipeline::attributes_of(&config);
         let sink = JsonLines::new(std::io::stdout(), "standard output", attributes);
@@ -175,25 +182,23 @@ fn clean(args: &CleanArgs) -> Exit {
         }
     };
     progress.clear();
-    if !args.quiet {
-        let elapsed = progress.started.elapsed().as_secs_f64();
-        eprintln!(
-            "dechaff: {} files ({} ok, {} failed, {} skipped, {} with warnings), {} in, {} out, {} spans removed, {:.2}s",
-            summary.files,
-            summary.ok,
-            summary.failed,
-            summary.skipped,
-            summary.warned,
-            human_bytes(summary.bytes_in),
-            human_bytes(summary.bytes_out),
-            summary.removed_spans,
-            elapsed
-        );
-        if summary.documents + summary.rejected > 0 || summary.resumed > 0 {
-            eprintln!(
-                "dechaff: {} documents written, {} records rejected, {} files copied forward by --resume",
-                summary.documents, summary.rejected, summary.resumed
-            );
+    let elapsed = progress.started.elapsed().as_secs_f64();
+    if !args.quiet && args.json.as_deref() != Some(std::path::Path::new("-")) {
+        for line in summary_lines(&summary, &config, elapsed) {
+            eprintln!("dechaff: {line}");
+        }
+    }
+    if let Some(target) = &args.json {
+        let json = format!("{}\n", summary_json(&summary, &config, elapsed));
+        let written = if target.as_os_str() == "-" {
+            std::io::stderr().write_all(json.as_bytes()).map_err(|e| e.to_string())
+        } else {
+            dechaff_run::output::write_file(target, dechaff_run::input::Compression::None, json.as_bytes())
+                .map_err(|e| e.to_string())
+        };
+        if let Err(e) = written {
+            eprintln!("dechaff: {}: {e}", target.display());
+            return Exit::Output;
         }
     }
     if summary.has_failures() {
@@ -203,12 +208,89 @@ fn clean(args: &CleanArgs) -> Exit {
     }
 }
 
+/// The summary at the end of a run, each count with what it counts.
+fn summary_lines(summary: &pipeline::Summary, config: &RunConfig, elapsed: f64) -> Vec<String> {
+    let files = format!(
+        "{} files ({} ok, {} failed, {} skipped)",
+        summary.files, summary.ok, summary.failed, summary.skipped
+    );
+    let Some(stats) = &summary.stats else {
+        return vec![files];
+    };
+    let out = if config.writes_to_stdout() {
+        format!("{} of text to standard output", human_bytes(stats.bytes.cleaned_out))
+    } else {
+        format!(
+            "{} of text out ({} written)",
+            human_bytes(stats.bytes.cleaned_out),
+            human_bytes(summary.bytes_out)
+        )
+    };
+    let mut lines = vec![
+        format!(
+            "{files}; {} documents written, {} rejected, {} with warnings",
+            stats.documents.written, stats.documents.rejected, stats.documents.with_warnings
+        ),
+        format!(
+            "{} read, {} of text in, {out}; rules removed {} ({:.1}% of the text) in {} spans from {} documents; {elapsed:.2}s",
+            human_bytes(stats.bytes.stored_in),
+            human_bytes(stats.bytes.decoded_in),
+            human_bytes(stats.bytes.removed_by_rules),
+            stats.removed_share() * 100.0,
+            summary.removed_spans,
+            stats.documents.changed,
+        ),
+    ];
+    if config.resume {
+        lines.push(format!(
+            "--resume: {} files cleaned again, {} files copied forward by --resume",
+            summary.files - summary.resumed,
+            summary.resumed
+        ));
+    }
+    lines
+}
+
+/// The summary as one JSON object, for schedulers (`clean --json`).
+fn summary_json(summary: &pipeline::Summary, config: &RunConfig, elapsed: f64) -> serde_json::Value {
+    let stats = summary.stats.as_ref();
+    serde_json::json!({
+        "ok": !summary.has_failures(),
+        "files": {
+            "planned": summary.files,
+            "ok": summary.ok,
+            "failed": summary.failed,
+            "skipped": summary.skipped,
+            "resumed": summary.resumed,
+        },
+        "documents": stats.map(|s| &s.documents),
+        "bytes": stats.map(|s| &s.bytes),
+        "bytes_written": summary.bytes_out,
+        "spans_removed": summary.removed_spans,
+        "removed_share": stats.map(|s| s.removed_share()),
+        "seconds": elapsed,
+        "stats": (!config.writes_to_stdout())
+            .then(|| config.out.join(dechaff_run::stats::file_name(config.shard)).to_string_lossy().into_owned()),
+    })
+}
+
 /// The progress line on a terminal (indicatif, redrawn at most ten times a
 /// second, hidden when stderr is not a terminal), and per-file messages everywhere.
+///
+/// It counts bytes as records arrive, not only as files end, so that it
+/// advances inside one big JSONL or WARC input: a record's size is added
+/// when it is done, and the file's stored size replaces the sum of its
+/// records when the file ends (for a compressed input they differ).
 struct Progress {
     bar: indicatif::ProgressBar,
-    /// Input bytes of the files done.
+    /// Input bytes of the files done, and of the records done in the file under way.
     bytes: u64,
+    /// Bytes counted for the records of the file under way.
+    bytes_in_file: u64,
+    /// Documents done.
+    documents: u64,
+    /// Per-document warnings are printed (not with `-q`).
+    warnings: bool,
     started: Instant,
 }
 
@@ -230,6 +312,9 @@ impl Progress {
         Progress {
             bar,
             bytes: 0,
+            bytes_in_file: 0,
+            documents: 0,
+            warnings: true,
             started: Instant::now(),
         }
     }
@@ -242,15 +327,30 @@ impl Progress {
 impl Reporter for Progress {
     fn file_done(&mut self, report: &FileReport) {
         let record = &report.record;
-        if record.document.is_none() {
+        let size = record.input.as_ref().map_or(0, |i| i.bytes);
+        if record.document.is_some() {
+            self.documents += 1;
+            self.bytes += size;
+            self.bytes_in_file += size;
+        } else {
             self.bar.inc(1);
-            self.bytes += record.input.as_ref().map_or(0, |i| i.bytes);
+            self.documents += u64::from(record.documents.is_none());
+            self.bytes = self.bytes - self.bytes_in_file + size;
+            self.bytes_in_file = 0;
+        }
+        // A message per 64 documents: formatting one per record would cost the collecting thread.
+        if !self.bar.is_hidden() && (record.document.is_none() || self.documents % 64 == 0) {
             let rate = self.bytes as f64 / self.started.elapsed().as_secs_f64().max(1e-3);
-            self.bar
-                .set_message(format!("{}, {}/s", human_bytes(self.bytes), human_bytes(rate as u64)));
+            self.bar.set_message(format!(
+                "{} documents, {}, {}/s",
+                self.documents,
+                human_bytes(self.bytes),
+                human_bytes(rate as u64)
+            ));
         }
         let message = match record.status {
-            Status::Ok => record.warnings.first().map(|w| format!("warning: {w}")),
+            Status::Ok if self.warnings => record.warnings.first().map(|w| format!("warning: {w}")),
+            Status::Ok => None,
             Status::Error => record.error.clone(),
             Status::Skipped => record.error.as_ref().map(|e| format!("skipped: {e}")),
         };
@@ -267,42 +367,106 @@ fn human_bytes(bytes: u64) -> String {
 }
 
 fn explain(args: &ExplainArgs) -> Exit {
-    let (clean_config, encoding, corpus) = match (args.cleaner.clean_config(), args.cleaner.encoding(), args.corpus()) {
-        (Ok(c), Ok(e), Ok(k)) => (c, e, k),
+    let (clean_config, read, corpus) = match (args.cleaner.clean_config(), args.read_settings(), args.corpus()) {
+        (Ok(c), Ok(r), Ok(k)) => (c, r, k),
         (Err(message), ..) | (_, Err(message), _) | (.., Err(message)) => return usage(&message),
     };
     let mut cleaner = match build_cleaner(&args.cleaner.rules, corpus.clone(), clean_config) {
         Ok(cleaner) => cleaner,
         Err(exit) => return exit,
     };
+    if let Some(line) = &args.line {
+        let verdicts = explain::explain_line(line, &mut cleaner);
+        let text = match args.format {
+            ExplainFormat::Text => explain::render_line_verdicts(line, &verdicts),
+            ExplainFormat::Json => format!("{}\n", serde_json::json!({ "line": line, "rules": verdicts })),
+        };
+        return print_stdout(&text);
+    }
+    let file = args.file.as_deref().expect("clap requires FILE unless --line is given");
+    let selection = match (&args.record, &args.id) {
+        (Some(index), _) => explain::Selection::Index(*index),
+        (None, Some(id)) => explain::Selection::Id(id.clone()),
+        (None, None) => explain::Selection::Whole,
+    };
     let mut counts = None;
     let result = (|| -> anyhow::Result<String> {
-        let raw = std::fs::read(&args.file).with_context(|| escaped(&args.file).to_string())?;
-        let decoded =
-            dechaff_run::decode::decode(&raw, encoding).map_err(|e| anyhow::anyhow!("{}: {e}", escaped(&args.file)))?;
+        let document = explain::pick_document(file, args.input_format.map(Into::into), &read, &selection)
+            .map_err(anyhow::Error::msg)?;
         let rules = cleaner.shared_rules();
         let cleaned = match &corpus {
-            None => cleaner.clean(&decoded.text),
+            None => cleaner.clean(&document.text),
             Some(settings) => {
-                let counts: &PlanCounts = counts.insert(count_directory_of(&args.file, encoding, settings)?);
+                let counts: &PlanCounts = counts.insert(count_directory_of(file, read.encoding, settings)?);
                 cleaner.clean_with(
-                    &decoded.text,
-                    &counts.evidence_in(&directory_of(&args.file).to_string_lossy()),
+                    &document.text,
+                    &counts.evidence_in(&directory_of(file).to_string_lossy()),
                 )
             }
         };
-        let colour = match args.color {
-            ColourChoice::Always => true,
-            ColourChoice::Never => false,
-            ColourChoice::Auto => std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
-        };
-        Ok(dechaff_engine::explain::render(&decoded.text, cleaned, &rules, colour))
+        match args.format {
+            ExplainFormat::Text => {
+                let colour = match args.color {
+                    ColourChoice::Always => true,
+                    ColourChoice::Never => false,
+                    ColourChoice::Auto => std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+                };
+                Ok(dechaff_engine::explain::render(&document.text, cleaned, &rules, colour))
+            }
+            ExplainFormat::Json => {
+                let cleaned = cleaned.clone();
+                let record = explain::record_of(&document, &cleaned, &cleaner);
+                let explained = explain::ExplainedDocument {
+                    record: &record,
+                    removed_share: cleaned.removed_share,
+                    kept: &cleaned.text,
+                };
+                Ok(format!("{}\n", serde_json::to_string(&explained)?))
+            }
+        }
     })();
     match result {
         Ok(rendered) => print_stdout(&rendered),
         Err(e) => {
             eprintln!("dechaff: {e:#}");
             Exit::Failed
+        }
+    }
+}
+
+fn report(args: &ReportArgs) -> Exit {
+    let stats = match report::load(&args.runs) {
+        Ok(stats) => stats,
+        Err(message) => return usage(&message),
+    };
+    let page = match report::render(&stats) {
+        Ok(page) => page,
+        Err(message) => {
+            eprintln!("dechaff: {message}");
+            return Exit::Failed;
+        }
+    };
+    match dechaff_run::output::write_file(&args.out, dechaff_run::input::Compression::None, page.as_bytes()) {
+        Ok(()) => Exit::Ok,
+        Err(e) => fail_run(&e),
+    }
+}
+
+fn stats(command: StatsCommand) -> Exit {
+    match command {
+        StatsCommand::Merge { runs, out } => {
+            let stats = match report::load(&runs) {
+                Ok(stats) => stats,
+                Err(message) => return usage(&message),
+            };
+            match dechaff_run::output::write_file(
+                &out,
+                dechaff_run::input::Compression::None,
+                stats.to_json().as_bytes(),
+            ) {
+                Ok(()) => Exit::Ok,
+                Err(e) => fail_run(&e),
+            }
         }
     }
 }
@@ -350,6 +514,20 @@ fn eval(args: &EvalArgs) -> Exit {
         Ok(report) => report,
         Err(e) => return fail_run(&e),
     };
+    if let Some(path) = &args.per_doc {
+        let table = eval::per_document_table(&report);
+        let exit = if path.as_os_str() == "-" {
+            print_stdout(&table)
+        } else {
+            match dechaff_run::output::write_file(path, dechaff_run::input::Compression::None, table.as_bytes()) {
+                Ok(()) => Exit::Ok,
+                Err(e) => fail_run(&e),
+            }
+        };
+        if exit != Exit::Ok {
+            return exit;
+        }
+    }
     let text = if args.json {
         eval_json(&report, args.by_rule)
     } else {

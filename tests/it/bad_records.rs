@@ -73,7 +73,9 @@ fn a_malformed_jsonl_line_is_rejected_with_its_line_and_the_rest_is_cleaned() {
     let file = records.last().unwrap();
     assert_eq!(file["status"], "ok");
     assert_eq!(file["documents"]["rejected"], 1);
-    run.assert_stderr_line("dechaff: 2 documents written, 1 records rejected, 0 files copied forward by --resume");
+    run.assert_stderr_line(
+        "dechaff: 1 files (1 ok, 0 failed, 0 skipped); 2 documents written, 1 rejected, 0 with warnings",
+    );
 }
 
 #[test]

@@ -128,3 +128,45 @@ fn figures_do_not_depend_on_the_number_of_workers() {
         eval_json(&["--by-rule", "-j", "4"])
     );
 }
+
+/// `--per-doc`: one row per scored document, worst F1 first, with the
+/// tokens each rule removed from it and how many of those were gold.
+#[test]
+fn per_doc_lists_the_worst_documents_first() {
+    let dir = crate::util::temp_dir();
+    let table = dir.path().join("per-doc.tsv");
+    let run = dechaff([
+        "eval",
+        SET,
+        "--no-default-rules",
+        "--rules",
+        PACK,
+        "--per-doc",
+        table.to_str().unwrap(),
+    ]);
+    run.assert_code(0);
+    let table = std::fs::read_to_string(&table).unwrap();
+    let rows: Vec<Vec<&str>> = table.lines().map(|line| line.split('\t').collect()).collect();
+    assert_eq!(
+        rows[0],
+        [
+            "id",
+            "precision",
+            "recall",
+            "f1",
+            "gold_tokens",
+            "output_tokens",
+            "gold_tokens_lost",
+            "rules"
+        ]
+    );
+    let ids: Vec<&str> = rows[1..].iter().map(|row| row[0]).collect();
+    assert_eq!(ids, ["b", "a", "c"]);
+    assert_eq!(rows[2][1..7], ["0.875", "0.583", "0.700", "12", "8", "5"]);
+    assert_eq!(rows[3][3], "1.000");
+    let to_stdout = dechaff(["eval", SET, "--no-default-rules", "--rules", PACK, "--per-doc", "-"]);
+    assert!(
+        to_stdout.stdout.starts_with(&table),
+        "the table comes before the summary"
+    );
+}

@@ -35,5 +35,6 @@ pub mod plan;
 pub mod provenance;
 pub mod resume;
 pub mod sink;
+pub mod stats;
 
 pub use error::{Error, ErrorKind, Result};

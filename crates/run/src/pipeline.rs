@@ -45,6 +45,7 @@ use crate::plan::{Job, Plan, Problem, ProvenanceNames, RunConfig};
 use crate::provenance::{DocumentCounts, InputStats, Record, RejectedBytes, RulesStamp, Status};
 use crate::resume::{self, Previous};
 use crate::sink::{OutputTree, Rendered, Shape, Sink};
+use crate::stats::{self, RunStats};
 
 /// A chunk holds at most this many bytes of records read (one larger record is a chunk alone).
 pub const CHUNK_BYTES: u64 = 8 * 1024 * 1024;
@@ -77,7 +78,7 @@ impl<F: FnMut(&FileReport) + Send> Reporter for F {
 }
 
 /// Totals of a run.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Summary {
     /// Files planned.
     pub files: usize,
@@ -101,6 +102,9 @@ pub struct Summary {
     pub rejected: usize,
     /// Files copied forward by `--resume` without being cleaned again.
     pub resumed: usize,
+    /// The run's statistics, as written to `stats.json` (`None` only for a
+    /// default summary that no run filled in).
+    pub stats: Option<RunStats>,
 }
 
 impl Summary {
@@ -116,6 +120,7 @@ pub struct Collector<'a> {
     provenance: Option<(std::io::BufWriter<fs::File>, PathBuf)>,
     rejects: Option<(std::io::BufWriter<fs::File>, PathBuf)>,
     summary: Summary,
+    stats: RunStats,
     reporter: &'a mut dyn Reporter,
 }
 
@@ -135,7 +140,7 @@ impl Collector<'_> {
                 writer.flush().map_err(|e| Error::io(&*path, e))?;
             }
         }
-        self.account(record)
+        self.account(record, false)
     }
 
     /// A provenance line of a previous run, copied forward as it was.
@@ -152,10 +157,10 @@ impl Collector<'_> {
         if record.document.is_none() {
             self.summary.resumed += 1;
         }
-        self.account(record)
+        self.account(record, true)
     }
 
-    fn account(&mut self, record: Record) -> Result<()> {
+    fn account(&mut self, record: Record, resumed: bool) -> Result<()> {
         if let Some(line) = reject_line(&record) {
             if let Some((writer, path)) = &mut self.rejects {
                 writeln!(writer, "{line}")
@@ -164,6 +169,7 @@ impl Collector<'_> {
             }
         }
         tally(&mut self.summary, &record);
+        self.stats.add(&record, resumed);
         self.reporter.file_done(&FileReport { record });
         Ok(())
     }
@@ -238,6 +244,7 @@ pub fn run_into(
     sink: &dyn Sink,
     reporter: &mut dyn Reporter,
 ) -> Result<Summary> {
+    let started = Instant::now();
     let names = ProvenanceNames::for_run(config);
     let to_stdout = config.writes_to_stdout();
     // Both locks are taken before anything is read or written, so a second
@@ -269,6 +276,7 @@ pub fn run_into(
         }
         None => None,
     };
+    let stamp = RulesStamp::of(cleaner.rules(), cleaner.config());
     let mut collector = Collector {
         provenance,
         rejects,
@@ -276,9 +284,9 @@ pub fn run_into(
             files: plan.jobs.len(),
             ..Summary::default()
         },
+        stats: RunStats::for_run(config, &stamp, plan.jobs.len() as u64),
         reporter,
     };
-    let stamp = RulesStamp::of(cleaner.rules(), cleaner.config());
     let workers = config.jobs.max(1);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(workers)
@@ -290,10 +298,13 @@ pub fn run_into(
             )))
         })?;
 
+    let phase = Instant::now();
     let corpus = match cleaner.rules().corpus() {
         Some(settings) => Some(pool.install(|| count_recurring_lines(plan, config, settings))?),
         None => None,
     };
+    collector.stats.seconds.counting = phase.elapsed().as_secs_f64();
+    let phase = Instant::now();
 
     let reused: Vec<Option<resume::Entry>> = match &previous {
         Some(previous) => {
@@ -311,6 +322,8 @@ pub fn run_into(
         }
         None => vec![None; plan.jobs.len()],
     };
+    collector.stats.seconds.resume_check = phase.elapsed().as_secs_f64();
+    let phase = Instant::now();
 
     let rules = cleaner.shared_rules();
     let context = Context {
@@ -383,6 +396,7 @@ pub fn run_into(
 
     sink.finish()?;
     let stopped = producer.stopped.then(|| config.stop.requested()).flatten();
+    collector.stats.seconds.cleaning = phase.elapsed().as_secs_f64();
     if let Some((writer, partial_path)) = collector.provenance.take() {
         let file = writer
             .into_inner()
@@ -411,7 +425,14 @@ pub fn run_into(
     if let Some(signal) = stopped {
         return Err(Error::new(ErrorKind::Stopped { signal }));
     }
-    Ok(collector.summary)
+    collector.stats.seconds.total = started.elapsed().as_secs_f64();
+    if !to_stdout {
+        let path = plan.out.join(stats::file_name(config.shard));
+        crate::output::write_file(&path, Compression::None, collector.stats.to_json().as_bytes())?;
+    }
+    let mut summary = collector.summary;
+    summary.stats = Some(collector.stats);
+    Ok(summary)
 }
 
 /// One step of the run, in input order, as the producer makes it.
