@@ -74,5 +74,5 @@ def test_bad_counts_are_refused():
     data = dechaff.CorpusCounter().to_bytes()
     with pytest.raises(dechaff.DechaffError):
         dechaff.CorpusCounter.from_bytes(data[:-1])
-    with pytest.raises(ValueError, match="min_chars"):
+    with pytest.raises(ValueError, match="min-chars"):
         dechaff.CorpusCounter(min_chars=5).merge(dechaff.CorpusCounter(min_chars=1))
