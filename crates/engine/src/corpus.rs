@@ -29,6 +29,9 @@
 //!   table split into shards, each behind its own lock, and nothing else is
 //!   recorded.
 //!
+//! Counts made apart are merged and stored as bytes by [`CorpusCounts`]'s
+//! `merge`, `to_bytes` and `from_bytes` (the `counts_file` module).
+//!
 //! The cleaner consumes the counts through [`LineEvidence`];
 //! [`GroupEvidence`] is the implementation for one document's group.
 
@@ -39,6 +42,9 @@ use std::str::FromStr;
 use std::sync::Mutex;
 
 use crate::fold;
+
+mod counts_file;
+pub use counts_file::{CountsError, COUNTS_FORMAT_VERSION};
 
 /// What is known about a document's lines from outside the document.
 ///
@@ -485,6 +491,20 @@ fn shard_of(key: u64) -> usize {
 /// one control byte.
 const SLOT_BYTES: usize = std::mem::size_of::<(u64, u32)>() + 1;
 
+/// The distinct table keys of a document's lines, sorted by shard then key:
+/// each line split at `\n`, normalised, those shorter than `min_chars` left out.
+fn document_keys(min_chars: usize, group: GroupKey, text: &str, keys: &mut Vec<u64>) {
+    keys.clear();
+    for line in text.split('\n') {
+        let key = line_key(line);
+        if key.chars >= min_chars && key.chars > 0 {
+            keys.push(group.line(key.hash));
+        }
+    }
+    keys.sort_unstable_by_key(|&key| (shard_of(key), key));
+    keys.dedup();
+}
+
 /// Counts, per group, how many documents hold each line. Shared by the
 /// workers of the first pass (`&self`); the result does not depend on the
 /// order in which documents are added.
@@ -509,15 +529,7 @@ impl CorpusCounter {
     /// many copies the document has. `keys` is a buffer the caller keeps
     /// between calls, so that a worker allocates nothing per document.
     pub fn add_document(&self, group: GroupKey, text: &str, keys: &mut Vec<u64>) {
-        keys.clear();
-        for line in text.split('\n') {
-            let key = line_key(line);
-            if key.chars >= self.min_chars && key.chars > 0 {
-                keys.push(group.line(key.hash));
-            }
-        }
-        keys.sort_unstable_by_key(|&key| (shard_of(key), key));
-        keys.dedup();
+        document_keys(self.min_chars, group, text, keys);
         for run in keys.chunk_by(|a, b| shard_of(*a) == shard_of(*b)) {
             let mut shard = self.shards[shard_of(run[0])].lock().unwrap_or_else(|e| e.into_inner());
             for &key in run {
@@ -544,8 +556,9 @@ impl CorpusCounter {
     }
 }
 
-/// Document counts per group and line, read-only.
-#[derive(Debug)]
+/// Document counts per group and line: read by the cleaner, merged with
+/// counts made elsewhere, stored as bytes.
+#[derive(Debug, Clone, PartialEq)]
 pub struct CorpusCounts {
     min_chars: usize,
     shards: Vec<CountTable>,
@@ -553,6 +566,18 @@ pub struct CorpusCounts {
 }
 
 impl CorpusCounts {
+    /// Adds one document of `group`, as [`CorpusCounter::add_document`] does,
+    /// for a caller that holds the counts alone.
+    pub fn add_document(&mut self, group: GroupKey, text: &str, keys: &mut Vec<u64>) {
+        document_keys(self.min_chars, group, text, keys);
+        for &key in keys.iter() {
+            let count = self.shards[shard_of(key)].entry(key).or_insert(0);
+            *count = count.saturating_add(1);
+        }
+        let count = self.documents.entry(group).or_insert(0);
+        *count = count.saturating_add(1);
+    }
+
     /// How many documents of `group` hold `line` (after normalisation); 0
     /// for a line that is too short to count or was never seen.
     pub fn recurrence(&self, group: GroupKey, line: &str) -> u32 {

@@ -5,7 +5,7 @@ use std::ops::Range;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-use dechaff_engine::corpus::{CorpusSettings, GroupBy};
+use dechaff_engine::corpus::{CorpusCounts, CorpusSettings, GroupBy, GroupKey};
 use dechaff_engine::hash::sha256_hex;
 use dechaff_engine::{CleanConfig, CleanerBuilder, RuleSet, RuleSetBuilder};
 use dechaff_run::provenance::{InputStats, ProvenanceText, Record, RulesStamp};
@@ -14,12 +14,12 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString};
 use rayon::prelude::*;
 
-use crate::corpus::{CorpusCounter, Counts};
+use crate::corpus::CorpusCounter;
 use crate::{engine_error, DechaffError};
 
 /// The encoding a record names for text that came in as a Python `str`: it
 /// is handed over as UTF-8, as the CLI's decoder names UTF-8 input.
-const ENCODING: &str = "UTF-8";
+pub(crate) const ENCODING: &str = "UTF-8";
 
 /// What every clone of one Python `Cleaner` shares.
 pub(crate) struct Shared {
@@ -27,13 +27,13 @@ pub(crate) struct Shared {
     template: Mutex<dechaff_engine::Cleaner>,
     /// Idle cleaners with grown scratch buffers.
     idle: Mutex<Vec<dechaff_engine::Cleaner>>,
-    rules: Arc<RuleSet>,
-    stamp: RulesStamp,
-    corpus: Option<Arc<Counts>>,
+    pub(crate) rules: Arc<RuleSet>,
+    pub(crate) stamp: RulesStamp,
+    corpus: Option<Arc<CorpusCounts>>,
 }
 
 impl Shared {
-    fn checkout(&self) -> Lease<'_> {
+    pub(crate) fn checkout(&self) -> Lease<'_> {
         let popped = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
         let cleaner = popped.unwrap_or_else(|| self.template.lock().unwrap_or_else(|e| e.into_inner()).clone());
         Lease {
@@ -43,19 +43,19 @@ impl Shared {
     }
 
     /// Cleans one document; `group` matters in corpus mode only.
-    fn clean<'c>(
+    pub(crate) fn clean<'c>(
         &self,
         cleaner: &'c mut dechaff_engine::Cleaner,
         text: &str,
         group: Option<&str>,
     ) -> &'c dechaff_engine::Cleaned {
         match &self.corpus {
-            Some(counts) => cleaner.clean_with(text, &counts.evidence(group)),
+            Some(counts) => cleaner.clean_with(text, &counts.evidence(group.map(GroupKey::of))),
             None => cleaner.clean(text),
         }
     }
 
-    fn warnings(&self, cleaned: &dechaff_engine::Cleaned) -> Vec<String> {
+    pub(crate) fn warnings(&self, cleaned: &dechaff_engine::Cleaned) -> Vec<String> {
         if !cleaned.over_budget {
             return Vec::new();
         }
@@ -67,13 +67,13 @@ impl Shared {
 }
 
 /// A cleaner taken from the pool; goes back on drop.
-struct Lease<'a> {
+pub(crate) struct Lease<'a> {
     shared: &'a Shared,
     cleaner: Option<dechaff_engine::Cleaner>,
 }
 
 impl Lease<'_> {
-    fn cleaner(&mut self) -> &mut dechaff_engine::Cleaner {
+    pub(crate) fn cleaner(&mut self) -> &mut dechaff_engine::Cleaner {
         self.cleaner.as_mut().expect("a lease holds its cleaner until dropped")
     }
 }
@@ -201,7 +201,7 @@ impl Cleaner {
             Some(counts) => {
                 let settings = CorpusSettings {
                     min_docs,
-                    min_chars: counts.min_chars,
+                    min_chars: counts.min_chars(),
                     max_doc_share,
                     group_by: group_by.parse::<GroupBy>().map_err(PyValueError::new_err)?,
                 };
@@ -291,6 +291,41 @@ impl Cleaner {
             })
         })?;
         Ok(PyList::new(py, results)?.into_any())
+    }
+
+    /// Cleans pipeline documents in place: objects with a `text` str and a
+    /// `metadata` dict, such as datatrove's `Document`. The texts are cleaned
+    /// on Rust threads with the GIL released; each kept document's `text`
+    /// becomes its kept text; `metadata[metadata_key]` gets a summary
+    /// (`"summary"`: removed bytes, the ids of the rules that removed
+    /// something, sorted, and the warnings of an over-budget document), the
+    /// record (`"record"`, with the document's `id` as its source) or nothing
+    /// (`None`). Returns, per document, why it should be dropped
+    /// (`"dechaff_emptied"`, `"dechaff_over_budget"` unless
+    /// `keep_over_budget`) or None to keep it, with its text left alone when
+    /// dropped; the batch's removals per rule id; and its removed bytes.
+    #[pyo3(signature = (docs, groups = None, jobs = None, metadata = Some("summary"), metadata_key = "dechaff", keep_over_budget = false))]
+    #[allow(clippy::too_many_arguments)]
+    fn clean_documents<'py>(
+        &self,
+        py: Python<'py>,
+        docs: &Bound<'py, PyAny>,
+        groups: Option<Vec<Option<String>>>,
+        jobs: Option<usize>,
+        metadata: Option<&str>,
+        metadata_key: &str,
+        keep_over_budget: bool,
+    ) -> PyResult<(Bound<'py, PyList>, Bound<'py, PyDict>, usize)> {
+        crate::documents::clean_documents(
+            py,
+            &self.shared,
+            docs,
+            groups,
+            jobs,
+            crate::documents::Annotation::parse(metadata)?,
+            metadata_key,
+            keep_over_budget,
+        )
     }
 
     /// The id of every rule in force, in rule order.

@@ -16,6 +16,7 @@ use pyo3::prelude::*;
 mod arrow;
 mod cleaner;
 mod corpus;
+mod documents;
 
 create_exception!(
     dechaff,

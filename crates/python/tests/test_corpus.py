@@ -42,6 +42,15 @@ def test_merged_counts_clean_like_the_cli(tmp_path, run_cli, flags, kwargs):
     assert first == whole
     assert first.to_bytes() == whole.to_bytes()
     assert whole.documents(str(tmp_path / "tree" / "site-a")) == 12
+    assert whole.group_count() == 2
+    # Merging is a sum in any order: the other way round gives the same bytes.
+    other_way = dechaff.CorpusCounter.from_bytes(second.to_bytes())
+    halves = dechaff.CorpusCounter()
+    for k, path in enumerate(paths):
+        if k % 2:
+            halves.add(path.read_bytes().decode(), str(path.parent))
+    other_way.merge(halves)
+    assert other_way.to_bytes() == whole.to_bytes()
 
     cleaner = dechaff.Cleaner(corpus=first, **kwargs)
     texts = [p.read_bytes().decode() for p in paths]
@@ -74,5 +83,5 @@ def test_bad_counts_are_refused():
     data = dechaff.CorpusCounter().to_bytes()
     with pytest.raises(dechaff.DechaffError):
         dechaff.CorpusCounter.from_bytes(data[:-1])
-    with pytest.raises(ValueError, match="min_chars"):
+    with pytest.raises(ValueError, match="min-chars"):
         dechaff.CorpusCounter(min_chars=5).merge(dechaff.CorpusCounter(min_chars=1))

@@ -99,3 +99,39 @@ def test_step_with_records_and_corpus_counts(tmp_path):
     record = out[0].metadata["dechaff"]
     assert [s["rule"] for s in record["removed"]] == ["corpus.recurring"]
     assert record["rules"]["settings"]["corpus"]["group_by"] == "host"
+
+
+@pytest.mark.parametrize("metadata", ["summary", "record", None])
+def test_clean_documents_matches_clean_batch(seeds, metadata):
+    """The step's one call per batch writes what clean_batch says, document for document."""
+    import dechaff
+    from datatrove.data import Document
+
+    texts = [p.read_text(encoding="utf-8") for p in sorted(seeds.glob("*.txt"))] + documents(60, seed=9)
+    cleaner = dechaff.Cleaner(removal_budget=0.3)
+    want = cleaner.clean_batch(texts)
+    docs = [Document(text=text, id=f"d{i}", metadata={}) for i, text in enumerate(texts)]
+    fates, rule_counts, removed_bytes = cleaner.clean_documents(docs, jobs=2, metadata=metadata, metadata_key="dc")
+    tally = {}
+    for doc, text, cleaned, fate in zip(docs, texts, want, fates):
+        for rule, n in cleaned.rule_counts().items():
+            tally[rule] = tally.get(rule, 0) + n
+        if not cleaned.text.strip():
+            assert fate == "dechaff_emptied"
+        elif cleaned.over_budget:
+            assert fate == "dechaff_over_budget"
+        else:
+            assert fate is None
+        assert doc.text == (cleaned.text if fate is None else text)
+        if metadata is None:
+            assert "dc" not in doc.metadata
+        elif metadata == "record":
+            assert doc.metadata["dc"] == cleaned.record(source=doc.id)
+        else:
+            summary = doc.metadata["dc"]
+            assert summary["removed_bytes"] == cleaned.removed_bytes
+            assert summary["rules"] == sorted(cleaned.rule_counts())
+            assert summary.get("warnings", []) == cleaned.warnings
+    assert rule_counts == tally
+    assert removed_bytes == sum(c.removed_bytes for c in want)
+    assert set(fates) == {None, "dechaff_emptied", "dechaff_over_budget"}

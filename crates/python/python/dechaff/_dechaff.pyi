@@ -76,7 +76,8 @@ class CorpusCounter:
     def from_bytes(data: bytes) -> CorpusCounter: ...
     def documents(self, group: str) -> int: ...
     def recurrence(self, group: str, line: str) -> int: ...
-    def groups(self) -> list[str]: ...
+    def group_count(self) -> int:
+        """Groups counted (the counts keep a hash of each name, not the name)."""
     def distinct_lines(self) -> int: ...
 
 class ArrowArray:
@@ -121,6 +122,23 @@ class Cleaner:
     ) -> Any: ...
     def clean_batch(self, texts: Any, groups: Any = None, jobs: Optional[int] = None) -> Any:
         """Cleans many documents in parallel; a pyarrow string array gives a pyarrow array of kept texts."""
+    def clean_documents(
+        self,
+        docs: Sequence[Any],
+        groups: Optional[Sequence[Optional[str]]] = None,
+        jobs: Optional[int] = None,
+        metadata: Optional[str] = "summary",
+        metadata_key: str = "dechaff",
+        keep_over_budget: bool = False,
+    ) -> Tuple[list[Optional[str]], dict[str, int], int]:
+        """Cleans documents with `.text` and `.metadata` (datatrove's) in place.
+
+        Kept documents get their kept text; `metadata[metadata_key]` gets a
+        summary (`"summary"`), the record (`"record"`) or nothing (None).
+        Returns per document the reason to drop it (`"dechaff_emptied"`,
+        `"dechaff_over_budget"`) or None, the removals per rule id, and the
+        removed bytes.
+        """
     def rule_ids(self) -> list[str]: ...
     @property
     def fingerprint(self) -> str: ...

@@ -18,7 +18,9 @@ pickles as plain settings.
 from __future__ import annotations
 
 import contextlib
-from typing import Any, Callable, Iterable, Optional, Sequence, Union
+import hashlib
+import threading
+from typing import Any, Callable, Dict, Optional, Sequence, Tuple, Union
 
 from datatrove.data import Document, DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
@@ -28,6 +30,13 @@ from datatrove.utils.typeshelper import StatHints
 from . import Cleaner, CorpusCounter
 
 GroupOf = Union[str, Callable[[Document], Optional[str]]]
+
+# Cleaners built in this process, by settings. A worker process runs task
+# after task, each with its own unpickled copy of the step; they share one
+# cleaner, built once, whose pooled engine cleaners keep their warmed-up
+# automata and grown buffers from task to task.
+_CLEANERS: Dict[Tuple[str, Optional[bytes]], Cleaner] = {}
+_CLEANERS_LOCK = threading.Lock()
 
 
 def _group_function(group_by: GroupOf) -> Callable[[Document], Optional[str]]:
@@ -136,16 +145,21 @@ class DechaffCleaner(PipelineStep):
     def _build(self) -> Cleaner:
         if self._cleaner is None:
             kwargs = dict(self.settings)
-            if self.corpus is not None:
-                data = self.corpus
+            data = self.corpus
+            if data is not None:
                 if isinstance(data, str):
                     with open(data, "rb") as f:
                         data = f.read()
-                kwargs["corpus"] = CorpusCounter.from_bytes(data)
                 kwargs.update(self.corpus_settings)
                 if isinstance(self.group_by, str):
                     kwargs["group_by"] = self.group_by
-            self._cleaner = Cleaner(**kwargs)
+            key = repr(sorted(kwargs.items())), None if data is None else hashlib.sha256(data).digest()
+            with _CLEANERS_LOCK:
+                self._cleaner = _CLEANERS.get(key)
+                if self._cleaner is None:
+                    if data is not None:
+                        kwargs["corpus"] = CorpusCounter.from_bytes(data)
+                    self._cleaner = _CLEANERS[key] = Cleaner(**kwargs)
         return self._cleaner
 
     def __getstate__(self) -> dict:
@@ -159,45 +173,24 @@ class DechaffCleaner(PipelineStep):
         group_of = _group_function(self.group_by)
         return [group_of(doc) for doc in batch]
 
-    def _annotate(self, doc: Document, cleaned: Any, rule_counts: dict) -> None:
-        if self.metadata == "record":
-            doc.metadata[self.metadata_key] = cleaned.record(source=str(doc.id))
-        elif self.metadata == "summary":
-            summary = {"removed_bytes": cleaned.removed_bytes, "rules": sorted(rule_counts)}
-            if cleaned.over_budget:
-                summary["warnings"] = cleaned.warnings
-            doc.metadata[self.metadata_key] = summary
-
     def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
         cleaner = self._build()
         with self.exclusion_writer if self.exclusion_writer else contextlib.nullcontext() as writer:
             for batch in batched(data, self.batch_size):
                 with self.track_time("batch"):
-                    results = cleaner.clean_batch([doc.text for doc in batch], self._groups(batch), self.jobs)
-                # Stats are summed over the batch: one stat_update per rule
-                # and batch, not per removed span.
-                tally: dict = {}
-                removed_bytes = 0
-                fates = []
-                for doc, cleaned in zip(batch, results):
-                    rule_counts = cleaned.rule_counts()
-                    for rule, n in rule_counts.items():
-                        tally[rule] = tally.get(rule, 0) + n
-                    removed_bytes += cleaned.removed_bytes
-                    self._annotate(doc, cleaned, rule_counts)
-                    text = cleaned.text
-                    if not text or text.isspace():
-                        fates.append("dechaff_emptied")
-                    elif cleaned.over_budget and not self.keep_over_budget:
-                        fates.append("dechaff_over_budget")
-                    else:
-                        # An excluded document keeps its original text, for
-                        # a person to check.
-                        doc.text = text
-                        fates.append(None)
+                    # One call per batch: texts, metadata and the per-rule
+                    # tally are read and written in Rust.
+                    fates, rule_counts, removed_bytes = cleaner.clean_documents(
+                        batch,
+                        self._groups(batch),
+                        self.jobs,
+                        self.metadata,
+                        self.metadata_key,
+                        self.keep_over_budget,
+                    )
                 self.stat_update(StatHints.total, value=len(batch))
                 self.stat_update("removed_bytes", value=removed_bytes, unit="batch")
-                for rule, n in tally.items():
+                for rule, n in rule_counts.items():
                     self.stat_update(f"rule:{rule}", value=n, unit="batch")
                 for doc, reason in zip(batch, fates):
                     if reason is None:
