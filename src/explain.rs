@@ -37,7 +37,7 @@ pub fn pick_document(
     settings: &ReadSettings,
     selection: &Selection,
 ) -> Result<Box<Document>, String> {
-    let name = dechaff_run::input::display_source(path);
+    let name = dechaff_run::display::escaped(path);
     let (mut documents, format, _) =
         Documents::open(path, format, None, settings).map_err(|e| format!("{name}: {e}"))?;
     match (format, selection) {

@@ -15,7 +15,7 @@ use clap::Parser;
 use dechaff_engine::corpus::CorpusSettings;
 use dechaff_engine::{CleanConfig, Cleaner, CleanerBuilder, RuleSet};
 use dechaff_run::corpus_pass::{self, PlanCounts};
-use dechaff_run::display::{escaped, escaped_text};
+use dechaff_run::display::escaped_text;
 use dechaff_run::pipeline::{self, FileReport, Reporter};
 use dechaff_run::plan::{self, RunConfig};
 use dechaff_run::provenance::Status;
