@@ -330,7 +330,10 @@ fn resume_redoes_an_output_changed_without_changing_size() {
     );
     dechaff_in(dir.path(), ["clean", "in", "--out", "out", "-q"]).assert_code(0);
     let out = dir.path().join("out");
-    let (a, c) = (fs::read(out.join("a.txt")).unwrap(), fs::read(out.join("c.jsonl")).unwrap());
+    let (a, c) = (
+        fs::read(out.join("a.txt")).unwrap(),
+        fs::read(out.join("c.jsonl")).unwrap(),
+    );
     let before = fs::read(out.join("provenance.jsonl")).unwrap();
     for (name, bytes) in [("a.txt", &a), ("c.jsonl", &c)] {
         let mut changed = bytes.clone();
