@@ -1,7 +1,7 @@
 //! Checks shared by the fuzz targets: what must hold for any cleaning.
 
-use dechaff_run::provenance::{rebuild_input, InputStats, ProvenanceText, Record, RulesStamp};
 use dechaff_engine::Cleaner;
+use dechaff_run::provenance::{rebuild_input, InputStats, ProvenanceText, Record, RulesStamp};
 
 /// Cleans `text` with `cleaner` and asserts the engine's promises about the
 /// result: the full-text record rebuilds the input byte for byte, the output

@@ -26,6 +26,7 @@ mod hostile_paths;
 mod io_formats;
 mod layering;
 mod line_model;
+mod memory;
 mod partition;
 mod patterns;
 mod properties;

@@ -868,7 +868,10 @@ mod tests {
         for (from, to) in [
             ("[\"bias\", 0.0, 1.0, 1.21]", "[\"bias\", 0.0, 1.0, nan]"),
             ("[\"bias\", 0.0, 1.0, 1.21]", "[\"bias\", 0.0, 1.0, -inf]"),
-            ("[\"words\", 3.77046, 1.10734, -1.14292]", "[\"words\", 3.77046, 1.10734, 1e39]"),
+            (
+                "[\"words\", 3.77046, 1.10734, -1.14292]",
+                "[\"words\", 3.77046, 1.10734, 1e39]",
+            ),
             ("threshold = -0.3000", "threshold = 1e40"),
         ] {
             assert!(shipped.contains(from), "{from}");
@@ -879,7 +882,13 @@ mod tests {
                 .build()
                 .unwrap_err()
                 .to_string();
-            let line = pack[..pack.find(if to.starts_with("threshold") { "threshold" } else { "weights = [" }).unwrap()]
+            let line = pack[..pack
+                .find(if to.starts_with("threshold") {
+                    "threshold"
+                } else {
+                    "weights = ["
+                })
+                .unwrap()]
                 .lines()
                 .count()
                 + 1;

@@ -304,10 +304,15 @@ mod tests {
             encoder.write_all(&zeros).unwrap();
         }
         let bomb = encoder.finish().unwrap();
-        let (mut reader, tally) = decompress(Box::new(io::Cursor::new(bomb.clone())), Compression::Gzip, BUFFER).unwrap();
+        let (mut reader, tally) =
+            decompress(Box::new(io::Cursor::new(bomb.clone())), Compression::Gzip, BUFFER).unwrap();
         assert_eq!(read_bounded(&mut reader, 1 << 20, None).unwrap(), Err(None));
         let read = tally.bytes();
-        assert!(read < bomb.len() as u64 / 4, "read {read} of {} stored bytes", bomb.len());
+        assert!(
+            read < bomb.len() as u64 / 4,
+            "read {read} of {} stored bytes",
+            bomb.len()
+        );
     }
 
     /// Regression: a gzip file padded with zero bytes after its last member,
@@ -316,7 +321,10 @@ mod tests {
     fn zero_padding_after_the_last_gzip_member_is_accepted() {
         let mut padded = gzip(&[b"first\n", b"second\n"]);
         padded.extend_from_slice(&[0; 4096]);
-        assert_eq!(read_all(padded.clone(), Compression::Gzip).unwrap().0, b"first\nsecond\n");
+        assert_eq!(
+            read_all(padded.clone(), Compression::Gzip).unwrap().0,
+            b"first\nsecond\n"
+        );
         // After padding, nothing but padding may follow.
         padded.extend_from_slice(&gzip(&[b"third\n"]));
         let error = read_all(padded, Compression::Gzip).unwrap_err();

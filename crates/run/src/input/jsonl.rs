@@ -352,7 +352,11 @@ fn duplicate_key<'a>(fields: &'a [(String, &RawValue)]) -> Option<&'a str> {
     if fields.len() < 2 {
         return None;
     }
-    let mut keys: Vec<(&str, usize)> = fields.iter().enumerate().map(|(i, (key, _))| (key.as_str(), i)).collect();
+    let mut keys: Vec<(&str, usize)> = fields
+        .iter()
+        .enumerate()
+        .map(|(i, (key, _))| (key.as_str(), i))
+        .collect();
     keys.sort_unstable();
     // Of the repeated keys, name the one whose second copy comes first.
     keys.windows(2)
@@ -442,7 +446,10 @@ mod tests {
     fn a_record_with_a_key_twice_is_refused_by_name() {
         let input = "{\"text\":\"A\",\"id\":1,\"text\":\"Share This B\"}\n{\"id\":2,\"meta\":{\"a\":1,\"a\":2},\"text\":\"C\"}\n";
         let all = items(input, &ReadSettings::default());
-        assert_eq!(reason(&all[0]), "line 1: the key \"text\" appears more than once in the record");
+        assert_eq!(
+            reason(&all[0]),
+            "line 1: the key \"text\" appears more than once in the record"
+        );
         // A nested object is passed through as written and is not the text.
         assert!(matches!(&all[1], Ok(Item::Document(d)) if d.text == "C"));
     }

@@ -238,9 +238,7 @@ impl WarcReader {
         if let Err(failure) = self.check_record_end(&mut after) {
             return Err(match (&body, &failure) {
                 (Some(body), Failure::Broken(_)) => match record_start_inside(body) {
-                    Some(at) if !after.is_empty() => {
-                        self.give_back(length, body, at, after)
-                    }
+                    Some(at) if !after.is_empty() => self.give_back(length, body, at, after),
                     _ => failure,
                 },
                 _ => failure,
