@@ -289,3 +289,39 @@ fn report_on_a_directory_without_stats_says_what_it_expected() {
         "dechaff: empty: no stats.json here: is it the --out of a dechaff clean run?"
     );
 }
+
+/// Regression: on one big JSONL shard the progress line stayed at
+/// `0/1 files, 0 B` until the end. Run under a pseudo-terminal (`script`),
+/// the line shows documents and bytes while the one file is still open.
+#[test]
+fn progress_advances_inside_one_big_shard() {
+    let dir = temp_dir();
+    write(&dir.path().join("t.toml"), PACK);
+    let mut shard = String::new();
+    for i in 0..1000 {
+        let text = format!("{BODY}\nShare This\n");
+        shard.push_str(&serde_json::json!({"id": i.to_string(), "text": text}).to_string());
+        shard.push('\n');
+    }
+    write(&dir.path().join("big.jsonl"), shard);
+    let command = format!(
+        "{} clean big.jsonl --out out --rules t.toml --no-default-rules",
+        env!("CARGO_BIN_EXE_dechaff")
+    );
+    let output = std::process::Command::new("script")
+        .args(["-q", "-e", "-c", &command, "/dev/null"])
+        .current_dir(dir.path())
+        .env("TERM", "xterm")
+        .output()
+        .expect("script (util-linux) runs");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let terminal = String::from_utf8_lossy(&output.stdout);
+    let inside: Vec<&str> = terminal
+        .split(['\r', '\n'])
+        .filter(|line| line.contains("0/1 files, ") && line.contains(" documents, "))
+        .collect();
+    assert!(
+        inside.iter().any(|line| !line.contains("0/1 files, 0 documents")),
+        "no progress inside the file:\n{terminal}"
+    );
+}

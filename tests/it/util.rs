@@ -124,7 +124,10 @@ pub fn record_for<'a>(records: &'a [Value], source: &str) -> &'a Value {
     found[0]
 }
 
-/// Every file under `root` (recursively), as paths relative to it, sorted.
+/// Every file under `root` (recursively), as paths relative to it, sorted;
+/// the run's top-level stats file (`stats.json`, `stats.I-of-N.json`) left
+/// out: it holds timings, so it differs between runs by design (`run_stats`
+/// checks it).
 pub fn files_under(root: &Path) -> Vec<PathBuf> {
     fn walk(root: &Path, dir: &Path, files: &mut Vec<PathBuf>) {
         for entry in fs::read_dir(dir).expect("read_dir") {
@@ -139,6 +142,10 @@ pub fn files_under(root: &Path) -> Vec<PathBuf> {
     }
     let mut files = Vec::new();
     walk(root, root, &mut files);
+    files.retain(|file| {
+        let name = file.to_string_lossy();
+        !(name.starts_with("stats.") && name.ends_with(".json"))
+    });
     files.sort();
     files
 }
