@@ -21,6 +21,12 @@ python3 -m venv "$venv"
 # The CLI the tests compare against.
 (cd "$repo" && nice -n 10 cargo build --release --bin dechaff)
 
+# The Rust equivalence harness's document set, which the package must clean as the CLI does.
+documents="$repo/target/python-ci-equivalence-documents"
+rm -rf "$documents"
+(cd "$repo" && DECHAFF_EQUIVALENCE_DOCS="$documents" nice -n 10 cargo test --test it --quiet \
+    -- --ignored --exact equivalence::write_the_document_set)
+
 wheels="$repo/target/python-wheels"
 rm -rf "$wheels"
 (cd "$here" && nice -n 10 "$venv/bin/maturin" build --release --interpreter "$venv/bin/python" --out "$wheels")
@@ -28,5 +34,5 @@ rm -rf "$wheels"
 
 # Run from outside the source tree, so that the installed wheel is imported.
 cd "$here/tests"
-DECHAFF_BIN="$repo/target/release/dechaff" "$venv/bin/python" -m pytest -q -p no:cacheprovider "$here/tests"
+DECHAFF_BIN="$repo/target/release/dechaff" DECHAFF_EQUIVALENCE_DOCS="$documents" "$venv/bin/python" -m pytest -q -p no:cacheprovider "$here/tests"
 echo "python tests passed in $((SECONDS - started)) s"

@@ -1058,6 +1058,21 @@ fn corpus_mode_is_the_same_through_every_container() {
     check_paths(&corpus_paths(), &docs, &reference);
 }
 
+/// Writes the set, one `doc-NNNNN.txt` per document, into the directory
+/// `$DECHAFF_EQUIVALENCE_DOCS`, for the Python package's tests to check the
+/// package against the CLI on the same documents (crates/python/ci.sh runs
+/// it). Ignored by `cargo test`: it checks nothing of its own.
+#[test]
+#[ignore = "writes the document set for crates/python/ci.sh"]
+fn write_the_document_set() {
+    let dir = std::env::var_os("DECHAFF_EQUIVALENCE_DOCS").expect("DECHAFF_EQUIVALENCE_DOCS names the directory");
+    let dir = Path::new(&dir);
+    fs::create_dir_all(dir).expect("the directory can be made");
+    for (i, doc) in documents().iter().enumerate() {
+        write(&dir.join(format!("{}.txt", doc_id(i))), doc.text.as_bytes());
+    }
+}
+
 // ---------------------------------------------------------------------------
 // Batch boundaries
 

@@ -1,8 +1,9 @@
 """The package gives what `dechaff clean` gives: kept text, spans, record."""
 
-import shutil
+import os
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 
 import dechaff
@@ -17,7 +18,7 @@ def compare_tree(cleaner, inputs, out, records, provenance_text="excerpt"):
         cleaned = cleaner.clean(text)
         cli = records[str(path)]
         output = Path(cli["output"])
-        assert cleaned.text == output.read_text(encoding="utf-8"), path
+        assert cleaned.text == output.read_bytes().decode("utf-8"), path
         ours = cleaned.record(source=str(path), output=cli["output"], provenance_text=provenance_text)
         assert ours == cli, path
         for removal, span in zip(cleaned.removed, cli["removed"]):
@@ -83,5 +84,31 @@ def test_devset_equals_the_cli(devset_input, run_cli, tmp_path):
             continue
         cli = records[str(path)]
         cleaned = cleaner.clean(text)
-        assert cleaned.text == Path(cli["output"]).read_text(encoding="utf-8"), path
+        assert cleaned.text == Path(cli["output"]).read_bytes().decode("utf-8"), path
         assert cleaned.record(source=str(path), output=cli["output"]) == cli, path
+
+
+@pytest.fixture(scope="session")
+def equivalence_documents() -> Path:
+    """The Rust equivalence harness's document set, written by ci.sh with
+    `cargo test --test it write_the_document_set -- --ignored`."""
+    given = os.environ.get("DECHAFF_EQUIVALENCE_DOCS")
+    if not given:
+        pytest.skip("DECHAFF_EQUIVALENCE_DOCS is not set (crates/python/ci.sh sets it)")
+    path = Path(given)
+    assert len(list(path.glob("doc-*.txt"))) > 100, f"{path} should hold the harness's documents"
+    return path
+
+
+def test_equivalence_harness_documents_equal_the_cli(equivalence_documents, run_cli, tmp_path):
+    records, _ = run_cli([equivalence_documents], tmp_path / "out")
+    paths = sorted(equivalence_documents.glob("doc-*.txt"))
+    cleaner = dechaff.Cleaner()
+    compare_tree(cleaner, paths, tmp_path / "out", records)
+    texts = [p.read_bytes().decode("utf-8") for p in paths]
+    batch = cleaner.clean_batch(texts, jobs=2)
+    arrow = pa.array(texts, type=pa.large_string())
+    kept = cleaner.clean_batch(arrow, jobs=2).to_pylist()
+    for path, cleaned, via_arrow in zip(paths, batch, kept):
+        want = Path(records[str(path)]["output"]).read_bytes().decode("utf-8")
+        assert cleaned.text == want == via_arrow, path
