@@ -339,7 +339,7 @@ impl Reporter for Progress {
             self.bytes_in_file = 0;
         }
         // A message per 64 documents: formatting one per record would cost the collecting thread.
-        if !self.bar.is_hidden() && (record.document.is_none() || self.documents % 64 == 0) {
+        if !self.bar.is_hidden() && (record.document.is_none() || self.documents.is_multiple_of(64)) {
             let rate = self.bytes as f64 / self.started.elapsed().as_secs_f64().max(1e-3);
             self.bar.set_message(format!(
                 "{} documents, {}, {}/s",

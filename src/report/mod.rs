@@ -132,7 +132,7 @@ pub fn render(stats: &RunStats) -> Result<String, String> {
                 count: *count,
             })
             .collect();
-        rows.sort_by(|a, b| b.count.cmp(&a.count));
+        rows.sort_by_key(|row| std::cmp::Reverse(row.count));
         rows
     };
     let runs: Vec<_> = stats

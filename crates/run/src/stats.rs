@@ -303,9 +303,8 @@ impl RunStats {
             add_span(action, !seen.contains(&span.action.as_str()), bytes, lines);
             seen.push(&span.rule);
             seen.push(&span.action);
-            if decoded > 0 {
-                let bin = (span.byte_start as u64 * POSITION_BINS as u64 / decoded) as usize;
-                self.removed_bytes_by_position[bin.min(POSITION_BINS - 1)] += bytes;
+            if let Some(bin) = (span.byte_start as u64 * POSITION_BINS as u64).checked_div(decoded) {
+                self.removed_bytes_by_position[(bin as usize).min(POSITION_BINS - 1)] += bytes;
             }
         }
         self.bytes.removed_by_rules += removed_bytes;
