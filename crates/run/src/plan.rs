@@ -268,13 +268,13 @@ fn plan_walk(config: &RunConfig) -> Result<Plan> {
             return Err(config_error(format!(
                 "--out {} is inside the input {}; dechaff never writes inside an input",
                 escaped(&config.out),
-                escaped(&input)
+                escaped(input)
             )));
         }
         if input_abs.starts_with(out_abs) {
             return Err(config_error(format!(
                 "the input {} is inside --out {}; its outputs could overwrite it",
-                escaped(&input),
+                escaped(input),
                 escaped(&config.out)
             )));
         }
@@ -393,7 +393,7 @@ fn walk_directory(root: &Path, base: &Path, config: &RunConfig, out_abs: &Path, 
                 let source = error.path().map_or_else(|| root.to_path_buf(), Path::to_path_buf);
                 let cause = match (error.loop_ancestor(), error.io_error()) {
                     (Some(ancestor), _) => {
-                        format!("symbolic link loop back to {}", escaped(&ancestor))
+                        format!("symbolic link loop back to {}", escaped(ancestor))
                     }
                     (None, Some(io)) => io.to_string(),
                     (None, None) => error.to_string(),
@@ -456,7 +456,7 @@ fn check_collisions(jobs: &[Job], config: &RunConfig) -> Result<()> {
         if let Some(first) = seen.insert(&job.output, &job.source) {
             return Err(config_error(format!(
                 "{} and {} would both be written to {}; clean them in separate runs",
-                escaped(&first),
+                escaped(first),
                 escaped(&job.source),
                 escaped(&job.output)
             )));
