@@ -728,7 +728,7 @@ fn warc_file(docs: &[Doc], name: &str, args: &[&str]) -> Vec<Outcome> {
 /// record each output line carries.
 fn stdin_stdout(docs: &[Doc]) -> Vec<Outcome> {
     let dir = temp_dir();
-    let args = ["clean", "-", "--out", "-", "-q", "-j2"];
+    let args = ["clean", "-", "--out", "-", "-q", "-j2", "--metadata", "full"];
     let (code, stdout, stderr) = dechaff_with_stdin(dir.path(), &args, jsonl_lines(docs).as_bytes());
     assert_eq!(code, Some(0), "{stderr}");
     record_outcomes(docs, &String::from_utf8(stdout).expect("UTF-8 output"), None)

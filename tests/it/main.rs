@@ -30,4 +30,5 @@ mod patterns;
 mod properties;
 mod resume;
 mod rule_packs;
+mod schema;
 mod util;

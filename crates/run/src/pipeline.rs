@@ -42,7 +42,7 @@ use crate::input::{
 use crate::plan::{Job, Plan, Problem, ProvenanceNames, RunConfig};
 use crate::provenance::{DocumentCounts, InputStats, Record, RejectedBytes, RulesStamp, Status};
 use crate::resume::{self, Previous};
-use crate::sink::{OutputTree, Rendered, Shape, Sink};
+use crate::sink::{OutputTree, RecordOutput, Rendered, Shape, Sink};
 
 /// A chunk holds at most this many bytes of records read (one larger record is a chunk alone).
 pub const CHUNK_BYTES: u64 = 8 * 1024 * 1024;
@@ -206,13 +206,17 @@ pub fn run(plan: &Plan, config: &RunConfig, cleaner: &Cleaner, reporter: &mut dy
             "--out - writes to a stream: call pipeline::run_into with a JsonLines sink",
         ));
     }
-    let sink = OutputTree::new(config.compress, attributes_of(config));
+    let sink = OutputTree::new(config.compress, record_output(config));
     run_into(plan, config, cleaner, &sink, reporter)
 }
 
-/// The id field's name when `config` asks for attribute lines instead of cleaned documents.
-pub fn attributes_of(config: &RunConfig) -> Option<String> {
-    config.attributes.then(|| config.read.id_field.clone())
+/// What `config` makes of each record: attribute lines (`--attributes`), or
+/// cleaned records with `--metadata`'s share of provenance.
+pub fn record_output(config: &RunConfig) -> RecordOutput {
+    match config.attributes {
+        true => RecordOutput::Attributes(config.read.id_field.clone()),
+        false => RecordOutput::Documents(config.metadata),
+    }
 }
 
 /// Cleans every job of `plan` into `sink`. Provenance is written under
