@@ -213,9 +213,10 @@ pub fn run(plan: &Plan, config: &RunConfig, cleaner: &Cleaner, reporter: &mut dy
 /// What `config` makes of each record: attribute lines (`--attributes`), or
 /// cleaned records with `--metadata`'s share of provenance.
 pub fn record_output(config: &RunConfig) -> RecordOutput {
-    match config.attributes {
-        true => RecordOutput::Attributes(config.read.id_field.clone()),
-        false => RecordOutput::Documents(config.metadata),
+    if config.attributes {
+        RecordOutput::Attributes(config.read.id_field.clone())
+    } else {
+        RecordOutput::Documents(config.metadata)
     }
 }
 
