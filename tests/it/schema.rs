@@ -47,23 +47,18 @@ fn every_provenance_record_and_every_metadata_fits_its_schema() {
         );
     }
 
-    for (out, flags) in [
-        ("summary", vec![]),
-        (
-            "full",
-            vec![
-                "--metadata",
-                "full",
-                "--provenance-text",
-                "full",
-                "--corpus",
-                "--min-docs",
-                "2",
-            ],
-        ),
-    ] {
+    let full: &[&str] = &[
+        "--metadata",
+        "full",
+        "--provenance-text",
+        "full",
+        "--corpus",
+        "--min-docs",
+        "2",
+    ];
+    for (out, flags) in [("summary", &[][..]), ("full", full)] {
         let mut args = vec!["clean", "in", "--out", out, "-q"];
-        args.extend(flags);
+        args.extend_from_slice(flags);
         dechaff_in(dir.path(), args).assert_code(1);
         let records = provenance(&dir.path().join(out));
         assert!(

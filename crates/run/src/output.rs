@@ -253,9 +253,9 @@ pub fn document_line(
                 let raw = &record.line[range.clone()];
                 if i == record.text_field {
                     push_json_string(&mut out, clean);
-                } else if key == "metadata" && !metadata_seen && embedded.is_some() {
+                } else if let Some(embedded) = embedded.filter(|_| key == "metadata" && !metadata_seen) {
                     metadata_seen = true;
-                    push_metadata(&mut out, raw, embedded.unwrap_or_default())?;
+                    push_metadata(&mut out, raw, embedded)?;
                 } else {
                     out.push_str(raw);
                 }
