@@ -12,7 +12,7 @@ use dechaff_engine::{CleanConfig, Comments, RuleSet, RuleSetBuilder};
 use dechaff_run::decode::EncodingChoice;
 use dechaff_run::input::{Compression, InputFormat, ReadSettings};
 use dechaff_run::plan::{RunConfig, ShardSpec};
-use dechaff_run::provenance::ProvenanceText;
+use dechaff_run::provenance::{Metadata, ProvenanceText};
 
 use crate::induce::InduceSettings;
 
@@ -231,6 +231,16 @@ pub enum InputFormatArg {
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MetadataArg {
+    /// Nothing added to the record
+    None,
+    /// Fingerprint, removed bytes, rule ids, warnings
+    Summary,
+    /// The summary and every removed span
+    Full,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CompressArg {
     /// Plain
     None,
@@ -254,10 +264,13 @@ pub struct CleanArgs {
         conflicts_with = "attributes"
     )]
     pub out: Option<PathBuf>,
-    /// Write dolma-style attribute files (removed spans per document id) to DIR instead of cleaned documents
+    /// Write dolma attribute files (removed spans per document) to DIR instead of cleaned documents
     ///
     /// For JSONL and WARC inputs. The attribute files mirror the inputs under
-    /// DIR, with provenance.jsonl beside them; the documents are not rewritten.
+    /// DIR, each JSONL input's under its own name and compression, as dolma's
+    /// mixer looks for them (clean DATA/documents with --attributes
+    /// DATA/attributes/dechaff); provenance.jsonl goes beside them, and the
+    /// documents are not rewritten.
     #[arg(long, value_name = "DIR")]
     pub attributes: Option<PathBuf>,
     /// Read every input as this format instead of going by its name
@@ -269,8 +282,19 @@ pub struct CleanArgs {
     /// The JSONL field that holds the document id
     #[arg(long, value_name = "NAME", default_value = "id")]
     pub id_field: String,
+    /// How much provenance each JSONL output record carries under metadata.dechaff
+    ///
+    /// summary (default): the rules' fingerprint, the bytes removed, the ids
+    /// of the rules that removed them, warnings. full: also every removed
+    /// span and the input and output stats. none: nothing is added. The run's
+    /// provenance file holds everything in every case.
+    #[arg(long, value_enum, value_name = "WHAT", default_value = "summary")]
+    pub metadata: MetadataArg,
     /// Compress outputs this way [default: like each input]
-    #[arg(long, value_enum, value_name = "HOW")]
+    ///
+    /// Not with --attributes: dolma reads an attribute file compressed as its
+    /// document file is.
+    #[arg(long, value_enum, value_name = "HOW", conflicts_with = "attributes")]
     pub compress: Option<CompressArg>,
     /// Clean only part I of N of the input files (e.g. 3/100), the same split on every machine
     #[arg(long, value_name = "I/N")]
@@ -504,6 +528,11 @@ impl CleanArgs {
                 CompressArg::Zst => Compression::Zstd,
             }),
             attributes: self.attributes.is_some(),
+            metadata: match self.metadata {
+                MetadataArg::None => Metadata::None,
+                MetadataArg::Summary => Metadata::Summary,
+                MetadataArg::Full => Metadata::Full,
+            },
             shard: self.shard.as_deref().map(ShardSpec::parse).transpose()?,
             resume: self.resume,
             rejects: self.rejects.clone(),

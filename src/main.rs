@@ -161,7 +161,7 @@ fn clean(args: &CleanArgs) -> Exit {
     let mut progress = Progress::new(plan.jobs.len(), show_progress);
     progress.warnings = !args.quiet;
     let outcome = if config.writes_to_stdout() {
-        let attributes = pipeline::attributes_of(&config);
+        let attributes = pipeline::record_output(&config);
         let sink = JsonLines::new(std::io::stdout(), "standard output", attributes);
         pipeline::run_into(&plan, &config, &cleaner, &sink, &mut progress)
     } else {

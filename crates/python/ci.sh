@@ -18,6 +18,14 @@ python3 -m venv "$venv"
 "$venv/bin/python" -m pip install --quiet --upgrade pip
 "$venv/bin/python" -m pip install --quiet "maturin>=1.5,<2" pytest pyarrow datatrove orjson
 
+# The real dolma mixer, for test_dolma.py: in a venv of its own, as dolma
+# pins numpy<2 and an old fsspec that datatrove's do not fit. boto3 is pinned
+# to the one s3fs==2023.6.0 (a dolma pin) allows; unpinned, pip backtracks
+# through every boto3 release for many minutes.
+rm -rf "$venv-dolma"
+python3 -m venv "$venv-dolma"
+"$venv-dolma/bin/python" -m pip install --quiet --only-binary=:all: "dolma==1.2.1" "boto3==1.26.161"
+
 # The CLI the tests compare against.
 (cd "$repo" && nice -n 10 cargo build --release --bin dechaff)
 
@@ -34,5 +42,5 @@ rm -rf "$wheels"
 
 # Run from outside the source tree, so that the installed wheel is imported.
 cd "$here/tests"
-DECHAFF_BIN="$repo/target/release/dechaff" DECHAFF_EQUIVALENCE_DOCS="$documents" "$venv/bin/python" -m pytest -q -p no:cacheprovider "$here/tests"
+DECHAFF_BIN="$repo/target/release/dechaff" DECHAFF_EQUIVALENCE_DOCS="$documents" DOLMA_BIN="$venv-dolma/bin/dolma" "$venv/bin/python" -m pytest -q -p no:cacheprovider "$here/tests"
 echo "python tests passed in $((SECONDS - started)) s"

@@ -310,7 +310,7 @@ fn jsonl_records_are_grouped_by_host_or_by_field() {
         run_clean(
             std::slice::from_ref(&input),
             &out,
-            &["--group-by", group_by, "--no-heuristics"],
+            &["--group-by", group_by, "--no-heuristics", "--metadata", "full"],
         );
         fs::read_to_string(out.join("in.jsonl"))
             .unwrap()

@@ -124,9 +124,13 @@ fn jsonl_round_trips_every_other_field_in_plain_gzip_and_zstd() {
             assert_eq!(value["text"], clean_page(i), "{name} line {i}");
             assert_eq!(value["id"], format!("doc-{i}"));
             assert_eq!(value["metadata"]["lang"], "en", "metadata keeps its fields");
+            // By default a summary: the rules, what they removed, which fired.
             let embedded = &value["metadata"]["dechaff"];
-            assert_eq!(embedded["line"], i + 1);
-            assert_eq!(embedded["removed"][0]["rule"], "social.share-label");
+            assert_eq!(embedded["schema"], "dechaff.metadata/1");
+            assert_eq!(embedded["rules"], serde_json::json!(["social.share-label"]));
+            assert_eq!(embedded["removed_bytes"], "Share This\n".len());
+            assert_eq!(embedded["fingerprint"].as_str().unwrap().len(), 64);
+            assert!(embedded.get("removed").is_none(), "spans are in provenance.jsonl");
             let keys: Vec<&str> = line_keys(line);
             assert_eq!(keys, ["id", "score", "big", "text", "tags", "nested", "metadata"]);
         }
@@ -262,7 +266,7 @@ fn a_wet_file_with_several_records_is_cleaned_plain_gzip_per_record_and_zstd() {
         &dir.path().join("in/z.warc.wet.zst"),
         compress_like(".zst", joined.as_bytes()),
     );
-    dechaff_in(dir.path(), ["clean", "in", "--out", "out", "-q"]).assert_code(0);
+    dechaff_in(dir.path(), ["clean", "in", "--out", "out", "-q", "--metadata", "full"]).assert_code(0);
 
     for name in [
         "plain.warc.wet.jsonl",
@@ -348,7 +352,11 @@ fn standard_input_to_standard_output_is_a_unix_filter() {
     let dir = temp_dir();
     let records = jsonl_records(3);
     let gz = compress_like(".gz", records.as_bytes());
-    let (code, stdout, stderr) = dechaff_with_stdin(dir.path(), &["clean", "-", "--out", "-", "-q"], &gz);
+    let (code, stdout, stderr) = dechaff_with_stdin(
+        dir.path(),
+        &["clean", "-", "--out", "-", "-q", "--metadata", "full"],
+        &gz,
+    );
     assert_eq!(code, Some(0), "{stderr}");
     let lines: Vec<Value> = String::from_utf8(stdout)
         .unwrap()
@@ -381,18 +389,20 @@ fn attribute_files_carry_the_removed_spans_by_id_and_leave_documents_alone() {
     let dir = temp_dir();
     write(&dir.path().join("in/a.jsonl"), jsonl_records(3));
     dechaff_in(dir.path(), ["clean", "in", "--attributes", "attrs", "-q"]).assert_code(0);
+    // dolma looks for a document file's attributes under its own name.
     let lines = json_lines(&dir.path().join("attrs/a.jsonl"));
     assert_eq!(lines.len(), 3);
     for (i, line) in lines.iter().enumerate() {
         assert_eq!(line["id"], format!("doc-{i}"));
-        let spans = line["attributes"]["dechaff__removed"].as_array().unwrap();
+        let spans = line["attributes"]["dechaff__social"].as_array().unwrap();
         assert_eq!(spans.len(), 1);
         let (start, end) = (
             spans[0][0].as_u64().unwrap() as usize,
             spans[0][1].as_u64().unwrap() as usize,
         );
+        assert!(page(i).is_ascii());
         assert_eq!(&page(i)[start..end], "Share This\n");
-        assert_eq!(spans[0][2], "social.share-label");
+        assert_eq!(spans[0][2].as_f64(), Some(1.0), "a number, as dolma's mixer reads it");
         assert!(line.get("text").is_none(), "attribute records hold no text");
     }
     assert!(dir.path().join("attrs/provenance.jsonl").is_file());
@@ -401,6 +411,76 @@ fn attribute_files_carry_the_removed_spans_by_id_and_leave_documents_alone() {
     let run = dechaff_in(dir.path(), ["clean", "txt", "--attributes", "attrs2"]);
     run.assert_code(2).assert_stderr_line(
         "dechaff: --attributes needs JSONL or WARC inputs; txt/a.txt is read as text (see --input-format)",
+    );
+}
+
+/// dolma slices a text by characters, so spans written in bytes landed in
+/// the wrong place after the first non-ASCII character; and it finds an
+/// attribute file only under the document file's own name.
+#[test]
+fn attribute_spans_count_characters_and_keep_the_documents_file_name() {
+    let dir = temp_dir();
+    let text = "Café crème — 日本 🎉\r\n\r\nShare This\r\n\r\nThe café opened in 1998 and still serves crêpes to everyone.\r\n";
+    let record = serde_json::json!({"id": 7, "text": text}).to_string() + "\n";
+    write(
+        &dir.path().join("documents/part-0.json.gz"),
+        compress_like(".gz", record.as_bytes()),
+    );
+    dechaff_in(
+        dir.path(),
+        ["clean", "documents", "--attributes", "attributes/dechaff", "-q"],
+    )
+    .assert_code(0);
+    let lines = json_lines(&dir.path().join("attributes/dechaff/part-0.json.gz"));
+    assert_eq!(lines[0]["id"], 7, "the id as written");
+    let chars: Vec<char> = text.chars().collect();
+    let cut = |key: &str| -> Vec<String> {
+        lines[0]["attributes"][key]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|span| {
+                let (start, end) = (span[0].as_u64().unwrap() as usize, span[1].as_u64().unwrap() as usize);
+                chars[start..end].iter().collect()
+            })
+            .collect()
+    };
+    assert_eq!(cut("dechaff__social"), ["Share This\r\n"]);
+    // What the spans leave is the cleaned text.
+    let mut kept = String::new();
+    let mut spans: Vec<(usize, usize)> = ["dechaff__social", "dechaff__whitespace"]
+        .iter()
+        .flat_map(|key| lines[0]["attributes"][*key].as_array().unwrap().clone())
+        .map(|span| (span[0].as_u64().unwrap() as usize, span[1].as_u64().unwrap() as usize))
+        .collect();
+    spans.sort();
+    let mut at = 0;
+    for (start, end) in spans {
+        kept.extend(&chars[at..start]);
+        at = end;
+    }
+    kept.extend(&chars[at..]);
+    assert_eq!(
+        kept,
+        "Café crème — 日本 🎉\n\nThe café opened in 1998 and still serves crêpes to everyone.\n"
+    );
+
+    let run = dechaff_in(
+        dir.path(),
+        ["clean", "documents", "--attributes", "a2", "--compress", "zst"],
+    );
+    run.assert_code(2);
+}
+
+#[test]
+fn metadata_none_leaves_the_record_as_it_came_but_for_its_text() {
+    let dir = temp_dir();
+    let record = "{\"id\":\"x\",\"text\":\"Body of the story goes here.\\nShare This\\n\",\"metadata\":\"kept\"}\n";
+    write(&dir.path().join("in/a.jsonl"), record);
+    dechaff_in(dir.path(), ["clean", "in", "--out", "out", "-q", "--metadata", "none"]).assert_code(0);
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("out/a.jsonl")).unwrap(),
+        "{\"id\":\"x\",\"text\":\"Body of the story goes here.\\n\",\"metadata\":\"kept\"}\n"
     );
 }
 
@@ -430,6 +510,8 @@ fn input_format_overrides_the_name_and_field_names_are_options() {
             "--id-field",
             "key",
             "-q",
+            "--metadata",
+            "full",
         ],
     )
     .assert_code(0);

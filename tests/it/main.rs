@@ -34,4 +34,5 @@ mod resume;
 mod rule_packs;
 mod run_safety;
 mod run_stats;
+mod schema;
 mod util;

@@ -39,7 +39,7 @@ def write_shards(directory: Path, seeds: Path):
 
 def test_pipeline_equals_the_cli(tmp_path, seeds, run_cli):
     total = write_shards(tmp_path / "shards", seeds)
-    run_cli([tmp_path / "shards"], tmp_path / "cli")
+    run_cli([tmp_path / "shards"], tmp_path / "cli", "--metadata", "full")
     cli = read_jsonl(tmp_path / "cli")
     assert len(cli) == total
 

@@ -22,6 +22,7 @@
 #![deny(missing_docs)]
 
 // Modules from the bottom up: each uses only those above it in this list.
+pub mod attributes;
 pub mod corpus_pass;
 pub mod decode;
 pub mod display;

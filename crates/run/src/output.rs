@@ -20,7 +20,7 @@ use sha2::{Digest, Sha256};
 use crate::error::{Error, Result};
 use crate::input::{BadRecordKind, Compression, Document, Envelope};
 use crate::output_dir::OutputDir;
-use crate::provenance::{OutputStats, Record, WhitespaceSpan};
+use crate::provenance::OutputStats;
 
 /// Zstandard level for outputs: the library's default trade-off.
 const ZSTD_LEVEL: i32 = 3;
@@ -238,7 +238,7 @@ impl Drop for AtomicFile {
 /// Writes `bytes` to `target` with `compression`, atomically.
 ///
 /// Nobody reads this file's hash (a cleaned text's hash is taken from the
-/// text itself, see [`Record::describe_cleaning`]), so it is not computed:
+/// text itself, see [`crate::provenance::Record::describe_cleaning`]), so it is not computed:
 /// hashing every output a second time was 2% of a run's time. Nor
 /// does an uncompressed file get a buffer: its bytes go to the file in one
 /// write, and a 256 KiB buffer allocated and freed per file only cost time
@@ -296,11 +296,15 @@ fn push_json_string(out: &mut String, text: &str) {
 }
 
 /// The output record of a cleaned document: its input record with the text
-/// replaced by `clean` and `embedded` (the document's provenance) under
-/// `metadata.dechaff`. Refused when a JSONL record's `metadata` is neither
-/// an object nor null.
-pub fn document_line(document: &Document, clean: &str, embedded: &str) -> std::result::Result<String, BadRecordKind> {
-    let mut out = String::with_capacity(clean.len() + embedded.len() + 256);
+/// replaced by `clean` and `embedded` (the document's provenance), when
+/// given, under `metadata.dechaff`. Refused when a JSONL record's `metadata`
+/// is neither an object nor null and something is to be added to it.
+pub fn document_line(
+    document: &Document,
+    clean: &str,
+    embedded: Option<&str>,
+) -> std::result::Result<String, BadRecordKind> {
+    let mut out = String::with_capacity(clean.len() + embedded.map_or(0, str::len) + 256);
     match &document.envelope {
         Envelope::Jsonl(record) => {
             out.push('{');
@@ -313,14 +317,14 @@ pub fn document_line(document: &Document, clean: &str, embedded: &str) -> std::r
                 let raw = &record.line[range.clone()];
                 if i == record.text_field {
                     push_json_string(&mut out, clean);
-                } else if key == "metadata" && !metadata_seen {
+                } else if let Some(embedded) = embedded.filter(|_| key == "metadata" && !metadata_seen) {
                     metadata_seen = true;
                     push_metadata(&mut out, raw, embedded)?;
                 } else {
                     out.push_str(raw);
                 }
             }
-            if !metadata_seen {
+            if let (false, Some(embedded)) = (metadata_seen, embedded) {
                 if !record.fields.is_empty() {
                     out.push(',');
                 }
@@ -348,8 +352,8 @@ pub fn document_line(document: &Document, clean: &str, embedded: &str) -> std::r
                 push_key(&mut out, name);
                 push_json_string(&mut out, value);
             }
-            out.push_str("},\"dechaff\":");
-            out.push_str(embedded);
+            out.push('}');
+            push_dechaff(&mut out, embedded);
             out.push_str("}}");
         }
         Envelope::Text => {
@@ -359,12 +363,23 @@ pub fn document_line(document: &Document, clean: &str, embedded: &str) -> std::r
             out.push(',');
             push_key(&mut out, "text");
             push_json_string(&mut out, clean);
-            out.push_str(",\"metadata\":{\"dechaff\":");
-            out.push_str(embedded);
-            out.push_str("}}");
+            if let Some(embedded) = embedded {
+                out.push_str(",\"metadata\":{\"dechaff\":");
+                out.push_str(embedded);
+                out.push('}');
+            }
+            out.push('}');
         }
     }
     Ok(out)
+}
+
+/// `,"dechaff":EMBEDDED` when there is something to embed.
+fn push_dechaff(out: &mut String, embedded: Option<&str>) {
+    if let Some(embedded) = embedded {
+        out.push_str(",\"dechaff\":");
+        out.push_str(embedded);
+    }
 }
 
 fn push_optional(out: &mut String, text: Option<&str>) {
@@ -404,39 +419,6 @@ fn push_metadata(out: &mut String, raw: &str, embedded: &str) -> std::result::Re
     out.push_str(embedded);
     out.push('}');
     Ok(())
-}
-
-/// A dolma-style attribute record for a cleaned document: the document's id
-/// as written, and the spans dechaff removed, `[byte_start, byte_end, rule]`
-/// (offsets into the decoded text), whitespace apart.
-pub fn attribute_line(document: &Document, id_field: &str, record: &Record) -> String {
-    let mut out = String::from("{\"id\":");
-    match &document.envelope {
-        Envelope::Jsonl(jsonl) => match jsonl.raw(id_field) {
-            Some(raw) => out.push_str(raw),
-            None => out.push_str("null"),
-        },
-        _ => push_optional(&mut out, document.location.id.as_deref()),
-    }
-    out.push_str(",\"attributes\":{\"dechaff__removed\":[");
-    for (i, span) in record.removed.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        out.push_str(&format!("[{},{},", span.byte_start, span.byte_end));
-        push_json_string(&mut out, &span.rule);
-        out.push(']');
-    }
-    out.push_str("],\"dechaff__whitespace\":[");
-    for (i, span) in record.whitespace.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        let (WhitespaceSpan::Range(start, end) | WhitespaceSpan::WithText(start, end, _)) = span;
-        out.push_str(&format!("[{start},{end},\"whitespace\"]"));
-    }
-    out.push_str("]}}");
-    out
 }
 
 #[cfg(test)]
@@ -490,7 +472,7 @@ mod tests {
         let doc = document(
             r#"{"id": "a1", "text": "dirty", "n": 1.50, "metadata": {"lang": "en", "dechaff": 0}, "z": [ 1 ]}"#,
         );
-        let line = document_line(&doc, "clean", "{\"x\":1}").unwrap();
+        let line = document_line(&doc, "clean", Some("{\"x\":1}")).unwrap();
         assert_eq!(
             line,
             r#"{"id":"a1","text":"clean","n":1.50,"metadata":{"lang":"en","dechaff":{"x":1}},"z":[ 1 ]}"#
@@ -501,18 +483,23 @@ mod tests {
     fn metadata_is_added_when_missing_or_null_and_refused_when_not_an_object() {
         let doc = document(r#"{"text": "t"}"#);
         assert_eq!(
-            document_line(&doc, "t", "{}").unwrap(),
+            document_line(&doc, "t", Some("{}")).unwrap(),
             r#"{"text":"t","metadata":{"dechaff":{}}}"#
         );
         let doc = document(r#"{"text": "t", "metadata": null}"#);
         assert_eq!(
-            document_line(&doc, "t", "{}").unwrap(),
+            document_line(&doc, "t", Some("{}")).unwrap(),
             r#"{"text":"t","metadata":{"dechaff":{}}}"#
         );
         let doc = document(r#"{"text": "t", "metadata": "x"}"#);
         assert_eq!(
-            document_line(&doc, "t", "{}").unwrap_err(),
+            document_line(&doc, "t", Some("{}")).unwrap_err(),
             BadRecordKind::MetadataNotObject("string")
+        );
+        assert_eq!(
+            document_line(&doc, "t", None).unwrap(),
+            r#"{"text":"t","metadata":"x"}"#,
+            "with nothing to add, metadata stays as it came"
         );
     }
 

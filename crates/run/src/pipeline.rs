@@ -44,7 +44,7 @@ use crate::output::Placement;
 use crate::plan::{Job, Plan, Problem, ProvenanceNames, RunConfig};
 use crate::provenance::{DocumentCounts, InputStats, Record, RejectedBytes, RulesStamp, Status};
 use crate::resume::{self, Previous};
-use crate::sink::{OutputTree, Rendered, Shape, Sink};
+use crate::sink::{OutputTree, RecordOutput, Rendered, Shape, Sink};
 use crate::stats::{self, RunStats};
 
 /// A chunk holds at most this many bytes of records read (one larger record is a chunk alone).
@@ -226,13 +226,18 @@ pub fn run(plan: &Plan, config: &RunConfig, cleaner: &Cleaner, reporter: &mut dy
         ));
     }
     let sink =
-        OutputTree::new(config.compress, attributes_of(config)).placed(Placement::below(&plan.out, config.durable));
+        OutputTree::new(config.compress, record_output(config)).placed(Placement::below(&plan.out, config.durable));
     run_into(plan, config, cleaner, &sink, reporter)
 }
 
-/// The id field's name when `config` asks for attribute lines instead of cleaned documents.
-pub fn attributes_of(config: &RunConfig) -> Option<String> {
-    config.attributes.then(|| config.read.id_field.clone())
+/// What `config` makes of each record: attribute lines (`--attributes`), or
+/// cleaned records with `--metadata`'s share of provenance.
+pub fn record_output(config: &RunConfig) -> RecordOutput {
+    if config.attributes {
+        RecordOutput::Attributes(config.read.id_field.clone())
+    } else {
+        RecordOutput::Documents(config.metadata)
+    }
 }
 
 /// Cleans every job of `plan` into `sink`. Provenance is written under

@@ -16,7 +16,7 @@ use std::time::Duration;
 use crate::display::escaped;
 use crate::error::{Error, Result};
 use crate::input::{self, Compression, InputFormat, ReadSettings};
-use crate::provenance::ProvenanceText;
+use crate::provenance::{Metadata, ProvenanceText};
 
 /// The provenance file's name inside `--out`.
 pub const PROVENANCE_FILE: &str = "provenance.jsonl";
@@ -44,6 +44,8 @@ pub struct RunConfig {
     pub compress: Option<Compression>,
     /// Write dolma-style attribute files instead of cleaned documents (`--attributes`).
     pub attributes: bool,
+    /// How much provenance each output record carries (`--metadata`).
+    pub metadata: Metadata,
     /// Clean only this share of the inputs (`--shard I/N`).
     pub shard: Option<ShardSpec>,
     /// Copy forward what a previous run finished (`--resume`).
@@ -72,6 +74,7 @@ impl RunConfig {
             input_format: None,
             compress: None,
             attributes: false,
+            metadata: Metadata::Summary,
             shard: None,
             resume: false,
             rejects: None,
@@ -332,6 +335,9 @@ impl Job {
             .unwrap_or_default();
         let output = match (format, output_name.is_empty()) {
             (_, true) => output,
+            // dolma finds a document file's attributes under the same
+            // relative path and file name, compression included.
+            (InputFormat::Jsonl, false) if config.attributes => output,
             // A text file written as it was stored keeps its name byte for
             // byte (a name that is not UTF-8 must not become a lossy one).
             (InputFormat::Text, false) if written == compression => output,

@@ -13,7 +13,7 @@
 //! and the file gets a closing record that counts its documents
 //! ([`DocumentCounts`]) and carries the hashes `--resume` compares. A
 //! document's record also travels inside the output record, under
-//! `metadata.dechaff` ([`Record::embedded_json`]).
+//! `metadata.dechaff`, whole or summed up ([`Record::metadata_json`]).
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -24,6 +24,27 @@ use dechaff_engine::rules::{PackVersion, RuleSet};
 
 /// The schema version written in every record. Bump it when a field changes meaning.
 pub const SCHEMA: &str = "dechaff.provenance/1";
+
+/// The schema of what an output record carries under `metadata.dechaff`:
+/// a shape of its own ([`Record::metadata_json`]), so a tag of its own.
+pub const METADATA_SCHEMA: &str = "dechaff.metadata/1";
+
+/// How much of a document's provenance its output record carries under
+/// `metadata.dechaff` (`--metadata`). The run's provenance file has all of
+/// it whatever this says: repeating every span in every output record
+/// doubled the size of a run's output.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Metadata {
+    /// Nothing: the record goes out as it came, with only its text cleaned.
+    None,
+    /// The rules' fingerprint, the removed bytes, the ids of the rules that
+    /// removed them, and the warnings.
+    #[default]
+    Summary,
+    /// The summary and the document's whole record: where it came from,
+    /// input and output stats, every removed span and whitespace span.
+    Full,
+}
 
 /// How much removed text a record stores.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -430,38 +451,61 @@ impl Record {
         out.push(b'\n');
     }
 
-    /// The record as it travels inside an output document, under
-    /// `metadata.dechaff`: what was removed and why, without the run-wide
-    /// parts (output path, pack list, settings) that the run's provenance holds.
-    pub fn embedded_json(&self) -> String {
+    /// What the output record of this record's document carries under
+    /// `metadata.dechaff`, or `None` for [`Metadata::None`]. Both shapes are
+    /// [`METADATA_SCHEMA`]; the full one adds fields to the summary, and
+    /// leaves out the run-wide parts (output path, pack list, settings) that
+    /// the run's provenance holds.
+    pub fn metadata_json(&self, metadata: Metadata) -> Option<String> {
         #[derive(Serialize)]
-        struct Embedded<'a> {
+        struct Summary<'a> {
             schema: &'a str,
+            fingerprint: &'a str,
+            removed_bytes: usize,
+            rules: Vec<&'a str>,
+            #[serde(skip_serializing_if = "<[String]>::is_empty")]
+            warnings: &'a [String],
+        }
+        #[derive(Serialize)]
+        struct Full<'a> {
+            #[serde(flatten)]
+            summary: Summary<'a>,
             source: &'a str,
             #[serde(flatten)]
             document: &'a Option<DocumentLocation>,
-            #[serde(skip_serializing_if = "<[String]>::is_empty")]
-            warnings: &'a [String],
             input: &'a Option<InputStats>,
             cleaned: &'a Option<OutputStats>,
             removed: &'a [RemovedSpan],
             whitespace: &'a [WhitespaceSpan],
-            rules: &'a str,
             tool: String,
         }
-        serde_json::to_string(&Embedded {
-            schema: &self.schema,
-            source: &self.source,
-            document: &self.document,
+        if metadata == Metadata::None {
+            return None;
+        }
+        let mut rules: Vec<&str> = self.removed.iter().map(|span| span.rule.as_str()).collect();
+        rules.sort_unstable();
+        rules.dedup();
+        let summary = Summary {
+            schema: METADATA_SCHEMA,
+            fingerprint: &self.rules.fingerprint,
+            removed_bytes: self.removed.iter().map(|span| span.byte_end - span.byte_start).sum(),
+            rules,
             warnings: &self.warnings,
-            input: &self.input,
-            cleaned: &self.cleaned,
-            removed: &self.removed,
-            whitespace: &self.whitespace,
-            rules: &self.rules.fingerprint,
-            tool: format!("{} {}", self.tool.name, self.tool.version),
-        })
-        .expect("a record always serializes")
+        };
+        let json = match metadata {
+            Metadata::Full => serde_json::to_string(&Full {
+                summary,
+                source: &self.source,
+                document: &self.document,
+                input: &self.input,
+                cleaned: &self.cleaned,
+                removed: &self.removed,
+                whitespace: &self.whitespace,
+                tool: format!("{} {}", self.tool.name, self.tool.version),
+            }),
+            _ => serde_json::to_string(&summary),
+        };
+        Some(json.expect("a record always serializes"))
     }
 
     /// Where the record's document stands, for messages: `PATH`, `PATH:LINE`

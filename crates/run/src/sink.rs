@@ -15,12 +15,13 @@ use std::io::{BufWriter, Write};
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
 
+use crate::attributes;
 use crate::error::{Error, Result};
-use crate::input::{BadRecordKind, Compression, Document};
+use crate::input::{BadRecordKind, Compression, Document, InputFormat};
 use crate::output::{self, AtomicFile, Placement};
 use crate::output_dir::OutputDir;
 use crate::plan::Job;
-use crate::provenance::{OutputStats, Record};
+use crate::provenance::{Metadata, OutputStats, Record};
 
 /// What a cleaned document became on the worker.
 #[derive(Debug)]
@@ -78,6 +79,24 @@ pub trait Sink: Sync {
     fn finish(&self) -> Result<()>;
 }
 
+/// What a record of a JSONL or WARC input becomes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RecordOutput {
+    /// The cleaned record, carrying this much provenance (`--metadata`).
+    Documents(Metadata),
+    /// A dolma attribute line, with the id read from this field (`--attributes`).
+    Attributes(String),
+}
+
+impl RecordOutput {
+    fn metadata(&self) -> Metadata {
+        match self {
+            RecordOutput::Documents(metadata) => *metadata,
+            RecordOutput::Attributes(_) => Metadata::Summary,
+        }
+    }
+}
+
 /// Renders a record of a JSONL or WARC input, or a text input bound for a
 /// stream of lines: the input's record with the text replaced, or the
 /// record's attribute line.
@@ -85,11 +104,15 @@ fn record_line(
     document: &Document,
     text: &str,
     record: &Record,
-    attributes: Option<&str>,
+    records: &RecordOutput,
 ) -> Result<Rendered, BadRecordKind> {
-    match attributes {
-        Some(id_field) => Ok(Rendered::Line(output::attribute_line(document, id_field, record))),
-        None => output::document_line(document, text, &record.embedded_json()).map(Rendered::Line),
+    match records {
+        RecordOutput::Attributes(id_field) => {
+            Ok(Rendered::Line(attributes::attribute_line(document, id_field, record)))
+        }
+        RecordOutput::Documents(metadata) => {
+            output::document_line(document, text, record.metadata_json(*metadata).as_deref()).map(Rendered::Line)
+        }
     }
 }
 
@@ -98,8 +121,8 @@ fn record_line(
 pub struct OutputTree {
     /// Outputs are compressed this way instead of like their input.
     compress: Option<Compression>,
-    /// Attribute lines (with the id field's name) instead of cleaned records.
-    attributes: Option<String>,
+    /// What each record becomes.
+    records: RecordOutput,
     /// The output of the JSONL or WARC input under way.
     current: Mutex<Option<AtomicFile>>,
     /// The root of the tree and whether outputs are flushed to the disk;
@@ -108,12 +131,11 @@ pub struct OutputTree {
 }
 
 impl OutputTree {
-    /// A tree sink; `attributes` is the id field's name when attribute
-    /// files are written instead of cleaned documents.
-    pub fn new(compress: Option<Compression>, attributes: Option<String>) -> OutputTree {
+    /// A tree sink whose records become `records`.
+    pub fn new(compress: Option<Compression>, records: RecordOutput) -> OutputTree {
         OutputTree {
             compress,
-            attributes,
+            records,
             current: Mutex::new(None),
             placement: None,
         }
@@ -155,13 +177,19 @@ impl Sink for OutputTree {
                     .map_err(|e| e.to_string())?;
                 Ok(Rendered::Written(job.output.to_string_lossy().into_owned()))
             }
-            Shape::Record => record_line(document, text, record, self.attributes.as_deref()).map_err(|e| e.to_string()),
+            Shape::Record => record_line(document, text, record, &self.records).map_err(|e| e.to_string()),
         }
     }
 
     fn begin(&self, job: &Job, stored: Compression) -> Result<(), String> {
-        let file = AtomicFile::create_placed(&self.placement_of(job), &job.output, self.compress.unwrap_or(stored))
-            .map_err(|e| e.to_string())?;
+        let compression = match (&self.records, job.format) {
+            // An attribute file of a JSONL input has the input's name, and
+            // dolma reads it compressed as that name says.
+            (RecordOutput::Attributes(_), InputFormat::Jsonl) => Compression::from_name(&job.output.to_string_lossy()),
+            _ => self.compress.unwrap_or(stored),
+        };
+        let file =
+            AtomicFile::create_placed(&self.placement_of(job), &job.output, compression).map_err(|e| e.to_string())?;
         *self.current() = Some(file);
         Ok(())
     }
@@ -214,17 +242,17 @@ pub struct JsonLines<W: Write + Send> {
     writer: Mutex<BufWriter<W>>,
     /// The stream's name in error messages.
     name: String,
-    /// Attribute lines (with the id field's name) instead of cleaned records.
-    attributes: Option<String>,
+    /// What each record becomes.
+    records: RecordOutput,
 }
 
 impl<W: Write + Send> JsonLines<W> {
-    /// Lines to `writer`, called `name` in messages.
-    pub fn new(writer: W, name: &str, attributes: Option<String>) -> JsonLines<W> {
+    /// Lines to `writer`, called `name` in messages; records become `records`.
+    pub fn new(writer: W, name: &str, records: RecordOutput) -> JsonLines<W> {
         JsonLines {
             writer: Mutex::new(BufWriter::with_capacity(256 * 1024, writer)),
             name: name.to_string(),
-            attributes,
+            records,
         }
     }
 
@@ -242,11 +270,12 @@ impl<W: Write + Send> Sink for JsonLines<W> {
         text: &str,
         record: &Record,
     ) -> Result<Rendered, String> {
-        let attributes = match shape {
-            Shape::WholeFile => None,
-            Shape::Record => self.attributes.as_deref(),
+        let records = match shape {
+            // A text file on a stream is a document record, never attributes.
+            Shape::WholeFile => &RecordOutput::Documents(self.records.metadata()),
+            Shape::Record => &self.records,
         };
-        record_line(document, text, record, attributes).map_err(|e| e.to_string())
+        record_line(document, text, record, records).map_err(|e| e.to_string())
     }
 
     fn begin(&self, _job: &Job, _stored: Compression) -> Result<(), String> {
