@@ -27,10 +27,12 @@ pub mod decode;
 pub mod error;
 pub mod input;
 pub mod output;
+pub mod parquet_output;
 pub mod pipeline;
 pub mod plan;
 pub mod provenance;
 pub mod resume;
+pub mod select;
 pub mod sink;
 
 pub use error::{Error, ErrorKind, Result};
