@@ -134,7 +134,7 @@ impl ParquetOutput {
     /// and says what was written (`lines` counts rows).
     pub fn finish(mut self) -> Result<OutputStats> {
         self.write_pending()?;
-        self.writer.finish().map_err(|e| parquet_error(&self.target, e))?;
+        // `into_inner` writes the footer.
         let AtomicWriter(file) = self.writer.into_inner().map_err(|e| parquet_error(&self.target, e))?;
         let mut stats = file.finish()?;
         stats.lines = self.rows;
