@@ -13,6 +13,7 @@ use dechaff_run::decode::EncodingChoice;
 use dechaff_run::input::{Compression, InputFormat, ReadSettings};
 use dechaff_run::plan::{RunConfig, ShardSpec};
 use dechaff_run::provenance::{Metadata, ProvenanceText};
+use dechaff_run::select::InputSelection;
 
 use crate::induce::InduceSettings;
 
@@ -228,6 +229,8 @@ pub enum InputFormatArg {
     Jsonl,
     /// WARC or WET records (conversion and response records)
     Warc,
+    /// Parquet, one document per row, the text in --text-field
+    Parquet,
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -276,10 +279,10 @@ pub struct CleanArgs {
     /// Read every input as this format instead of going by its name
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub input_format: Option<InputFormatArg>,
-    /// The JSONL field that holds the text
+    /// The JSONL field or Parquet column that holds the text
     #[arg(long, value_name = "NAME", default_value = "text")]
     pub text_field: String,
-    /// The JSONL field that holds the document id
+    /// The JSONL field or Parquet column that holds the document id
     #[arg(long, value_name = "NAME", default_value = "id")]
     pub id_field: String,
     /// How much provenance each JSONL output record carries under metadata.dechaff
@@ -332,6 +335,23 @@ pub struct CleanArgs {
     /// Follow symbolic links while walking directories
     #[arg(long)]
     pub follow: bool,
+    /// Walk only files matching GLOB (repeatable)
+    ///
+    /// A GLOB without `/` is matched against the file name (`*.jsonl.gz`),
+    /// one with `/` against the path relative to the directory given
+    /// (`2024/**/*.parquet`). Files named on the command line are always read.
+    #[arg(long, value_name = "GLOB")]
+    pub glob: Vec<String>,
+    /// Skip walked files and directories matching GLOB (repeatable)
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
+    /// Also walk hidden files and Spark/Hadoop markers
+    ///
+    /// By default a walk passes over names starting with `.` and the files
+    /// that Spark, Hadoop and object stores keep beside data: `_SUCCESS`,
+    /// `*.crc`, `_committed_*`, `_started_*` and `_temporary/`.
+    #[arg(long)]
+    pub hidden: bool,
     #[command(flatten)]
     pub corpus: CorpusArgs,
     #[command(flatten)]
@@ -517,11 +537,7 @@ impl CleanArgs {
             },
             strict: self.strict,
             follow_links: self.follow,
-            input_format: self.input_format.map(|format| match format {
-                InputFormatArg::Text => InputFormat::Text,
-                InputFormatArg::Jsonl => InputFormat::Jsonl,
-                InputFormatArg::Warc => InputFormat::Warc,
-            }),
+            input_format: self.input_format.map(Into::into),
             compress: self.compress.map(|how| match how {
                 CompressArg::None => Compression::None,
                 CompressArg::Gz => Compression::Gzip,
@@ -539,6 +555,7 @@ impl CleanArgs {
             doc_timeout,
             durable: self.durable,
             stop: Default::default(),
+            select: InputSelection::new(&self.glob, &self.exclude, self.hidden)?,
         })
     }
 }
@@ -618,6 +635,7 @@ impl From<InputFormatArg> for InputFormat {
             InputFormatArg::Text => InputFormat::Text,
             InputFormatArg::Jsonl => InputFormat::Jsonl,
             InputFormatArg::Warc => InputFormat::Warc,
+            InputFormatArg::Parquet => InputFormat::Parquet,
         }
     }
 }

@@ -16,6 +16,8 @@ use dechaff_engine::corpus::CorpusSettings;
 use dechaff_engine::{CleanConfig, Cleaner, CleanerBuilder, RuleSet};
 use dechaff_run::corpus_pass::{self, PlanCounts};
 use dechaff_run::display::escaped_text;
+use dechaff_run::input::Compression;
+use dechaff_run::output::StreamEncoder;
 use dechaff_run::pipeline::{self, FileReport, Reporter};
 use dechaff_run::plan::{self, RunConfig};
 use dechaff_run::provenance::Status;
@@ -162,8 +164,20 @@ fn clean(args: &CleanArgs) -> Exit {
     progress.warnings = !args.quiet;
     let outcome = if config.writes_to_stdout() {
         let attributes = pipeline::record_output(&config);
-        let sink = JsonLines::new(std::io::stdout(), "standard output", attributes);
-        pipeline::run_into(&plan, &config, &cleaner, &sink, &mut progress)
+        let compression = config.compress.unwrap_or(Compression::None);
+        match StreamEncoder::new(std::io::stdout(), compression) {
+            Ok(stream) => {
+                let sink = JsonLines::new(stream, "standard output", attributes);
+                pipeline::run_into(&plan, &config, &cleaner, &sink, &mut progress).and_then(|summary| {
+                    let stream = sink.into_inner()?;
+                    stream
+                        .finish()
+                        .map_err(|e| dechaff_run::Error::io("standard output", e))?;
+                    Ok(summary)
+                })
+            }
+            Err(e) => Err(dechaff_run::Error::io("standard output", e)),
+        }
     } else {
         pipeline::run(&plan, &config, &cleaner, &mut progress)
     };

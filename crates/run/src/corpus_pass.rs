@@ -6,6 +6,7 @@
 //! line is counted in the form the cleaner will ask about.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use dechaff_engine::corpus::{CorpusCounter, CorpusCounts, CorpusSettings, GroupBy, GroupKey};
 use dechaff_engine::LineEvidence;
@@ -58,17 +59,35 @@ pub fn count_recurring_lines(plan: &Plan, config: &RunConfig, settings: &CorpusS
     use rayon::prelude::*;
     let counter = CorpusCounter::new(settings.min_chars);
     let names: std::sync::Mutex<BTreeMap<String, GroupKey>> = std::sync::Mutex::new(BTreeMap::new());
+    let (documents, grouped) = (AtomicU64::new(0), AtomicU64::new(0));
     plan.jobs.par_iter().for_each_init(Vec::new, |keys, job| {
         for_each_document(job, config, |document| {
+            documents.fetch_add(1, Ordering::Relaxed);
             let Some(name) = document.group_name(&settings.group_by) else {
                 return;
             };
+            grouped.fetch_add(1, Ordering::Relaxed);
             let key = GroupKey::of(&name);
             counter.add_document(key, &document.text, keys);
             let mut names = names.lock().unwrap_or_else(|e| e.into_inner());
             names.entry(name).or_insert(key);
         });
     });
+    let documents = documents.into_inner();
+    if documents > 0 && grouped.into_inner() == 0 {
+        // Every document would stand alone, so corpus mode would remove
+        // nothing: a misspelt or absent field is an error, not a quiet no-op.
+        let what = match &settings.group_by {
+            GroupBy::Field(name) => {
+                format!("a {name:?} field (a dotted name reaches into objects and structs, e.g. field:metadata.lang)")
+            }
+            _ => "a URL".to_string(),
+        };
+        return Err(Error::usage(format!(
+            "--group-by {}: none of the {documents} documents has {what}, so corpus mode would remove nothing",
+            settings.group_by
+        )));
+    }
     let group_names = names
         .into_inner()
         .unwrap_or_else(|e| e.into_inner())

@@ -31,10 +31,12 @@ pub mod input;
 mod lock;
 pub mod output;
 pub mod output_dir;
+pub mod parquet_output;
 pub mod pipeline;
 pub mod plan;
 pub mod provenance;
 pub mod resume;
+pub mod select;
 pub mod sink;
 pub mod stats;
 

@@ -25,6 +25,61 @@ use crate::provenance::OutputStats;
 /// Zstandard level for outputs: the library's default trade-off.
 const ZSTD_LEVEL: i32 = 3;
 
+/// A stream compressed as `--compress` says, such as standard output under
+/// `--out -`: the same deterministic encoders as the files. It must be
+/// ended with [`StreamEncoder::finish`], which writes the gzip trailer or
+/// the end of the zstd frame.
+pub enum StreamEncoder<W: Write> {
+    /// Plain bytes.
+    Plain(W),
+    /// Gzip, one member.
+    Gzip(flate2::write::GzEncoder<W>),
+    /// Zstandard, one frame.
+    Zstd(zstd::stream::write::Encoder<'static, W>),
+}
+
+impl<W: Write> StreamEncoder<W> {
+    /// Starts compressing into `inner`.
+    pub fn new(inner: W, compression: Compression) -> io::Result<StreamEncoder<W>> {
+        Ok(match compression {
+            Compression::None => StreamEncoder::Plain(inner),
+            Compression::Gzip => {
+                StreamEncoder::Gzip(flate2::write::GzEncoder::new(inner, flate2::Compression::default()))
+            }
+            Compression::Zstd => StreamEncoder::Zstd(zstd::stream::write::Encoder::new(inner, ZSTD_LEVEL)?),
+        })
+    }
+
+    /// Ends the compressed stream and flushes it.
+    pub fn finish(self) -> io::Result<W> {
+        let mut inner = match self {
+            StreamEncoder::Plain(inner) => inner,
+            StreamEncoder::Gzip(encoder) => encoder.finish()?,
+            StreamEncoder::Zstd(encoder) => encoder.finish()?,
+        };
+        inner.flush()?;
+        Ok(inner)
+    }
+}
+
+impl<W: Write> Write for StreamEncoder<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            StreamEncoder::Plain(w) => w.write(buf),
+            StreamEncoder::Gzip(w) => w.write(buf),
+            StreamEncoder::Zstd(w) => w.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            StreamEncoder::Plain(w) => w.flush(),
+            StreamEncoder::Gzip(w) => w.flush(),
+            StreamEncoder::Zstd(w) => w.flush(),
+        }
+    }
+}
+
 /// A file written under a temporary name and renamed into place by [`AtomicFile::finish`].
 pub struct AtomicFile {
     target: PathBuf,
@@ -355,6 +410,20 @@ pub fn document_line(
             out.push('}');
             push_dechaff(&mut out, embedded);
             out.push_str("}}");
+        }
+        Envelope::Parquet(_) => {
+            out.push('{');
+            push_key(&mut out, "id");
+            push_optional(&mut out, document.location.id.as_deref());
+            out.push(',');
+            push_key(&mut out, "text");
+            push_json_string(&mut out, clean);
+            if let Some(embedded) = embedded {
+                out.push_str(",\"metadata\":{\"dechaff\":");
+                out.push_str(embedded);
+                out.push('}');
+            }
+            out.push('}');
         }
         Envelope::Text => {
             out.push('{');

@@ -27,7 +27,7 @@
 use std::fs;
 use std::io::Write;
 use std::path::PathBuf;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use rayon::prelude::*;
@@ -37,7 +37,8 @@ use dechaff_engine::{Cleaned, Cleaner, RuleSet};
 use crate::corpus_pass::{count_recurring_lines, PlanCounts};
 use crate::error::{Error, ErrorKind, Result};
 use crate::input::{
-    BadRecordKind, Compression, Document, Documents, Envelope, InputFormat, Item, StreamError, RAW_EXCERPT_BYTES,
+    BadRecordKind, Compression, Document, Documents, Envelope, InputFormat, Item, ParquetLayout, StreamError,
+    RAW_EXCERPT_BYTES,
 };
 use crate::lock;
 use crate::output::Placement;
@@ -448,8 +449,9 @@ enum Task {
     Problem(usize),
     /// A text file: its worker opens, reads, decodes and cleans it.
     TextFile(usize),
-    /// A JSONL or WARC input was opened (with its stored compression), or could not be.
-    Begin(usize, Result<Compression, String>),
+    /// A JSONL, WARC or Parquet input was opened (with its stored
+    /// compression, and a Parquet input's layout), or could not be.
+    Begin(usize, Result<Compression, String>, Option<Arc<ParquetLayout>>),
     /// One record of the JSONL or WARC input begun last.
     Record(usize, Item),
     /// The input begun last ended, or its stream broke; its stored size and hash.
@@ -466,7 +468,7 @@ enum Outcome {
     /// began), and what its document became if it was written.
     File(Record, Option<Rendered>),
     /// See [`Task::Begin`].
-    Begin(usize, Result<Compression, String>),
+    Begin(usize, Result<Compression, String>, Option<Arc<ParquetLayout>>),
     /// A record's provenance, and what it became unless it was refused.
     Document(Record, Option<Rendered>),
     /// A record that is not a document (a WARC `request`): counted only.
@@ -543,18 +545,35 @@ impl Producer<'_> {
                 tasks.push(Task::Replay(index));
             } else if job.problem.is_some() {
                 tasks.push(Task::Problem(index));
-            } else if job.format == InputFormat::Text {
+            } else if job.format == InputFormat::Text && !self.parquet_by_content(job) {
                 tasks.push(Task::TextFile(index));
             } else {
-                match Documents::open(&job.source, Some(job.format), job.compression, &self.config.read) {
+                let format = match job.format {
+                    InputFormat::Text => InputFormat::Parquet,
+                    format => format,
+                };
+                match Documents::open(&job.source, Some(format), job.compression, &self.config.read) {
                     Ok((documents, _, compression)) => {
-                        tasks.push(Task::Begin(index, Ok(compression)));
+                        tasks.push(Task::Begin(index, Ok(compression), documents.parquet_layout()));
                         self.open = Some((index, documents));
                     }
-                    Err(e) => tasks.push(Task::Begin(index, Err(e.to_string()))),
+                    Err(e) => tasks.push(Task::Begin(index, Err(e.to_string()), None)),
                 }
             }
         }
+    }
+}
+
+impl Producer<'_> {
+    /// Whether `job`, a text file by its name, is a Parquet file by its
+    /// first bytes (`PAR1`): Spark and other writers do not always name
+    /// their parts `.parquet`. Not asked under `--input-format`, which says
+    /// what every input is, nor of a compressed file (Parquet compresses
+    /// inside).
+    fn parquet_by_content(&self, job: &Job) -> bool {
+        self.config.input_format.is_none()
+            && job.compression == Some(Compression::None)
+            && crate::input::parquet::starts_like_parquet(&job.source)
     }
 }
 
@@ -597,7 +616,7 @@ fn process(task: Task, cleaner: &mut Cleaner, context: &Context<'_>) -> Outcome 
             }
             Outcome::File(record, rendered)
         }
-        Task::Begin(index, opened) => Outcome::Begin(index, opened),
+        Task::Begin(index, opened, layout) => Outcome::Begin(index, opened, layout),
         Task::Record(index, item) => {
             let job = &context.jobs[index];
             match item {
@@ -792,9 +811,13 @@ impl Ordered<'_, '_> {
                 }
                 self.collector.record(record)
             }
-            Outcome::Begin(index, opened) => {
+            Outcome::Begin(index, opened, layout) => {
                 let job = &self.context.jobs[index];
-                match opened.and_then(|compression| sink.begin(job, compression)) {
+                let begun = opened.and_then(|compression| match &layout {
+                    Some(layout) => sink.begin_table(job, layout),
+                    None => sink.begin(job, compression),
+                });
+                match begun {
                     Ok(()) => {
                         self.open = Some(OpenInput {
                             index,

@@ -17,6 +17,7 @@ use crate::display::escaped;
 use crate::error::{Error, Result};
 use crate::input::{self, Compression, InputFormat, ReadSettings};
 use crate::provenance::{Metadata, ProvenanceText};
+use crate::select::InputSelection;
 
 /// The provenance file's name inside `--out`.
 pub const PROVENANCE_FILE: &str = "provenance.jsonl";
@@ -58,6 +59,8 @@ pub struct RunConfig {
     pub durable: bool,
     /// Set by the caller (a signal handler) to stop the run early.
     pub stop: StopRequest,
+    /// Which files of a walked directory are inputs (`--glob`, `--exclude`, `--hidden`).
+    pub select: InputSelection,
 }
 
 impl RunConfig {
@@ -81,6 +84,7 @@ impl RunConfig {
             doc_timeout: None,
             durable: false,
             stop: StopRequest::default(),
+            select: InputSelection::default(),
         }
     }
 
@@ -241,7 +245,7 @@ fn plan_walk(config: &RunConfig) -> Result<Plan> {
             let format = config.input_format.unwrap_or(InputFormat::Jsonl);
             let name = match format {
                 InputFormat::Text => "stdin.txt",
-                InputFormat::Jsonl | InputFormat::Warc => "stdin.jsonl",
+                InputFormat::Jsonl | InputFormat::Warc | InputFormat::Parquet => "stdin.jsonl",
             };
             let compression = config.compress.unwrap_or(Compression::None);
             jobs.push(Job {
@@ -344,6 +348,8 @@ impl Job {
             (InputFormat::Text, false) => {
                 output.with_file_name(input::text_output_name(&output_name, compression, written))
             }
+            // A Parquet output keeps its name: --compress sets its pages' codec.
+            (InputFormat::Parquet, false) => output,
             (InputFormat::Jsonl | InputFormat::Warc, false) => {
                 output.with_file_name(input::shard_output_name(&output_name, compression, written))
             }
@@ -364,6 +370,23 @@ fn walk_directory(root: &Path, base: &Path, config: &RunConfig, out_abs: &Path, 
         .sort_by_file_name()
         .into_iter();
     while let Some(entry) = walker.next() {
+        if let Ok(entry) = &entry {
+            // The directory named on the command line is walked, link or not
+            // (walkdir follows a root link); it is not an entry of its own.
+            // Regression: a linked one was also reported as a skipped link.
+            if entry.depth() == 0 {
+                continue;
+            }
+            let relative = entry.path().strip_prefix(root).unwrap_or(entry.path());
+            if entry.file_type().is_dir() {
+                if !config.select.enters(relative) {
+                    walker.skip_current_dir();
+                    continue;
+                }
+            } else if !config.select.takes(relative) {
+                continue;
+            }
+        }
         match entry {
             // With --follow, a link may lead into --out: reading the outputs
             // of this very run as inputs, and writing outputs of outputs.

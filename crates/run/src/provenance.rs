@@ -121,6 +121,9 @@ pub struct DocumentLocation {
     /// 1-based line, for JSONL.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub line: Option<u64>,
+    /// 0-based row group, for Parquet (where `index` is the row in the file).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub row_group: Option<u64>,
     /// Byte offset of the record's first byte in the decompressed stream.
     pub offset: u64,
     /// The record's id (JSONL `--id-field`, WARC `WARC-Record-ID`).
@@ -133,9 +136,10 @@ pub struct DocumentLocation {
 
 impl std::fmt::Display for DocumentLocation {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self.line {
-            Some(line) => write!(f, "line {line}"),
-            None => write!(f, "record at offset {}", self.offset),
+        match (self.line, self.row_group) {
+            (Some(line), _) => write!(f, "line {line}"),
+            (None, Some(group)) => write!(f, "row {} (row group {group})", self.index),
+            (None, None) => write!(f, "record at offset {}", self.offset),
         }
     }
 }

@@ -13,13 +13,14 @@
 
 use std::io::{BufWriter, Write};
 use std::path::Path;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::attributes;
 use crate::error::{Error, Result};
-use crate::input::{BadRecordKind, Compression, Document, InputFormat};
+use crate::input::{BadRecordKind, Compression, Document, Envelope, InputFormat, ParquetLayout};
 use crate::output::{self, AtomicFile, Placement};
 use crate::output_dir::OutputDir;
+use crate::parquet_output::{CleanedRow, ParquetOutput};
 use crate::plan::Job;
 use crate::provenance::{Metadata, OutputStats, Record};
 
@@ -32,6 +33,8 @@ pub enum Rendered {
     Line(String),
     /// The cleaned text, kept for the caller (an in-memory run).
     Text(String),
+    /// A Parquet row with its cleaned text, to append to the job's Parquet output.
+    Row(CleanedRow),
 }
 
 /// How a document is cleaned into output, decided per input file.
@@ -60,6 +63,13 @@ pub trait Sink: Sync {
     /// In input order: a JSONL or WARC input starts, stored with `stored`.
     /// An `Err` fails that input, with the reason.
     fn begin(&self, job: &Job, stored: Compression) -> Result<(), String>;
+
+    /// In input order: a Parquet input laid out as `layout` starts. A sink
+    /// that does not write Parquet takes its rows as records of a JSONL input.
+    fn begin_table(&self, job: &Job, layout: &Arc<ParquetLayout>) -> Result<(), String> {
+        let _ = layout;
+        self.begin(job, Compression::None)
+    }
 
     /// The output name provenance gives the documents of `job`, if any.
     fn output_name(&self, job: &Job) -> Option<String>;
@@ -128,6 +138,8 @@ pub struct OutputTree {
     /// The root of the tree and whether outputs are flushed to the disk;
     /// without it, each output's own directory is trusted as it is.
     placement: Option<Placement>,
+    /// The output of the Parquet input under way.
+    table: Mutex<Option<ParquetOutput>>,
 }
 
 impl OutputTree {
@@ -138,6 +150,7 @@ impl OutputTree {
             records,
             current: Mutex::new(None),
             placement: None,
+            table: Mutex::new(None),
         }
     }
 
@@ -159,6 +172,10 @@ impl OutputTree {
     fn current(&self) -> MutexGuard<'_, Option<AtomicFile>> {
         self.current.lock().unwrap_or_else(|e| e.into_inner())
     }
+
+    fn table(&self) -> MutexGuard<'_, Option<ParquetOutput>> {
+        self.table.lock().unwrap_or_else(|e| e.into_inner())
+    }
 }
 
 impl Sink for OutputTree {
@@ -177,7 +194,13 @@ impl Sink for OutputTree {
                     .map_err(|e| e.to_string())?;
                 Ok(Rendered::Written(job.output.to_string_lossy().into_owned()))
             }
-            Shape::Record => record_line(document, text, record, &self.records).map_err(|e| e.to_string()),
+            Shape::Record => match (&document.envelope, &self.records) {
+                (Envelope::Parquet(row), RecordOutput::Documents(_)) => Ok(Rendered::Row(CleanedRow {
+                    row: row.clone(),
+                    text: text.to_string(),
+                })),
+                _ => record_line(document, text, record, &self.records).map_err(|e| e.to_string()),
+            },
         }
     }
 
@@ -194,6 +217,17 @@ impl Sink for OutputTree {
         Ok(())
     }
 
+    fn begin_table(&self, job: &Job, layout: &Arc<ParquetLayout>) -> Result<(), String> {
+        if let RecordOutput::Attributes(_) = self.records {
+            // Attribute lines are JSONL whatever the input.
+            return self.begin(job, Compression::None);
+        }
+        let output = ParquetOutput::create(&self.placement_of(job), &job.output, Arc::clone(layout), self.compress)
+            .map_err(|e| e.to_string())?;
+        *self.table() = Some(output);
+        Ok(())
+    }
+
     fn output_name(&self, job: &Job) -> Option<String> {
         Some(job.output.to_string_lossy().into_owned())
     }
@@ -204,11 +238,22 @@ impl Sink for OutputTree {
                 Some(file) => file.write_line(&line),
                 None => Ok(()),
             },
+            Rendered::Row(row) => match self.table().as_mut() {
+                Some(output) => output.push(row),
+                None => Ok(()),
+            },
             Rendered::Written(_) | Rendered::Text(_) => Ok(()),
         }
     }
 
     fn end(&self, _job: &Job, complete: bool) -> Result<Option<OutputStats>, String> {
+        if let Some(output) = self.table().take() {
+            if !complete {
+                // Dropped unfinished: the temporary goes, an older output stays.
+                return Ok(None);
+            }
+            return output.finish().map(Some).map_err(|e| e.to_string());
+        }
         let Some(file) = self.current().take() else {
             return Ok(None);
         };
@@ -258,6 +303,13 @@ impl<W: Write + Send> JsonLines<W> {
 
     fn writer(&self) -> MutexGuard<'_, BufWriter<W>> {
         self.writer.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The stream, with everything written flushed to it: for a caller
+    /// that has more to do with it (end a compressed stream).
+    pub fn into_inner(self) -> Result<W> {
+        let writer = self.writer.into_inner().unwrap_or_else(|e| e.into_inner());
+        writer.into_inner().map_err(|e| Error::io(&self.name, e.into_error()))
     }
 }
 

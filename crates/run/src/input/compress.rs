@@ -96,6 +96,17 @@ impl StoredTally {
         self.0.lock().expect("tally lock").bytes
     }
 
+    /// Feeds everything `reader` holds into the tally: for a file read out
+    /// of order (Parquet), whose stored bytes never pass through a stream.
+    pub(crate) fn read_all(&self, reader: impl Read) -> io::Result<()> {
+        let mut tallied = Tallied {
+            inner: reader,
+            tally: self.clone(),
+        };
+        io::copy(&mut tallied, &mut io::sink())?;
+        Ok(())
+    }
+
     /// Size and hex SHA-256 of everything read so far.
     pub fn finish(&self) -> (u64, String) {
         let state = self.0.lock().expect("tally lock");

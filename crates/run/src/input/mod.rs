@@ -21,6 +21,7 @@
 
 pub mod compress;
 mod jsonl;
+pub mod parquet;
 mod warc;
 
 use std::borrow::Cow;
@@ -30,6 +31,7 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+pub use self::parquet::{ParquetLayout, ParquetRow};
 pub use compress::{Compression, StoredTally};
 pub(crate) use jsonl::{json_type, object_fields};
 
@@ -47,13 +49,19 @@ pub enum InputFormat {
     Jsonl,
     /// WARC or WET records; `conversion` and `response` records are documents.
     Warc,
+    /// A Parquet file: one document per row, the text in a named column.
+    Parquet,
 }
 
 impl InputFormat {
     /// The format a file name says, once its compression extension is taken off:
     /// `.jsonl`, `.ndjson`, `.json` are JSONL; `.warc`, `.wet`, `.arc` are WARC;
-    /// anything else is text.
+    /// `.parquet` and `.pq` are Parquet; anything else is text.
     pub fn from_name(name: &str) -> InputFormat {
+        let lower = name.to_ascii_lowercase();
+        if lower.ends_with(".parquet") || lower.ends_with(".pq") {
+            return InputFormat::Parquet;
+        }
         let stem = Compression::from_name(name).strip_extension(name).to_ascii_lowercase();
         if [".jsonl", ".ndjson", ".json"].iter().any(|e| stem.ends_with(e)) {
             InputFormat::Jsonl
@@ -72,6 +80,8 @@ impl InputFormat {
             InputFormat::Jsonl
         } else if head.starts_with(b"WARC/") {
             InputFormat::Warc
+        } else if head.starts_with(parquet::PARQUET_MAGIC) {
+            InputFormat::Parquet
         } else {
             InputFormat::Text
         }
@@ -83,6 +93,7 @@ impl InputFormat {
             InputFormat::Text => "text",
             InputFormat::Jsonl => "jsonl",
             InputFormat::Warc => "warc",
+            InputFormat::Parquet => "parquet",
         }
     }
 }
@@ -141,6 +152,8 @@ pub enum Envelope {
     Jsonl(JsonlRecord),
     /// A WARC record's headers, in file order.
     Warc(WarcHeaders),
+    /// A Parquet row: its batch, which holds every other column.
+    Parquet(ParquetRow),
 }
 
 /// A JSONL record kept as written, so that every field but the text goes
@@ -210,17 +223,37 @@ impl Document {
         }
     }
 
-    /// A named field as text: a JSONL top-level field (a string's value, any
-    /// other JSON as written) or a WARC header (case-insensitive).
+    /// A named field as text: a JSONL field (a string's value, any other
+    /// JSON as written), a Parquet column (a string's, number's or boolean's
+    /// value) or a WARC header (case-insensitive). In JSONL and
+    /// Parquet a dotted name reaches into objects and structs
+    /// (`metadata.lang`) when no top-level field has the whole name.
     pub fn field(&self, name: &str) -> Option<String> {
         match &self.envelope {
             Envelope::Text => None,
             Envelope::Jsonl(record) => record
                 .raw(name)
-                .map(|raw| serde_json::from_str::<String>(raw).unwrap_or_else(|_| raw.to_string())),
+                .map(str::to_string)
+                .or_else(|| {
+                    name.match_indices('.')
+                        .find_map(|(dot, _)| nested_json_field(record.raw(&name[..dot])?, &name[dot + 1..]))
+                })
+                .map(|raw| serde_json::from_str::<String>(&raw).unwrap_or(raw)),
             Envelope::Warc(headers) => headers.get(name).map(str::to_string),
+            Envelope::Parquet(row) => row.field(name),
         }
     }
+}
+
+/// The raw JSON at the dotted `path` inside the JSON object `raw`: a key
+/// with the whole path first, then each split of it at a dot.
+fn nested_json_field(raw: &str, path: &str) -> Option<String> {
+    let fields = object_fields(raw)?;
+    let get = |key: &str| fields.iter().find(|(k, _)| k == key).map(|(_, value)| value.get());
+    get(path).map(str::to_string).or_else(|| {
+        path.match_indices('.')
+            .find_map(|(dot, _)| nested_json_field(get(&path[..dot])?, &path[dot + 1..]))
+    })
 }
 
 /// The host of an absolute URL, lowercased, without port, credentials or a
@@ -342,7 +375,8 @@ impl fmt::Display for BadRecordKind {
             BadRecordKind::MetadataNotObject(found) => {
                 write!(
                     f,
-                    "\"metadata\" is a {found}, so metadata.dechaff cannot be added (use --attributes)"
+                    "\"metadata\" is {}, so metadata.dechaff cannot be added (use --attributes)",
+                    a_json(found)
                 )
             }
             BadRecordKind::TooLarge { bytes, limit } => {
@@ -410,6 +444,7 @@ enum Reader {
     Text(Option<TextFile>),
     Jsonl(jsonl::JsonlReader),
     Warc(warc::WarcReader),
+    Parquet(Box<parquet::ParquetReader>),
 }
 
 struct TextFile {
@@ -434,6 +469,16 @@ impl Documents {
     ) -> io::Result<(Documents, InputFormat, Compression)> {
         if path == Path::new("-") {
             return Documents::from_stored(Box::new(io::stdin()), path, format, compression, settings);
+        }
+        if format == Some(InputFormat::Parquet) {
+            let tally = StoredTally::default();
+            let reader = parquet::ParquetReader::open(path, settings, &tally)?;
+            let documents = Documents {
+                reader: Reader::Parquet(Box::new(reader)),
+                tally,
+                finished: false,
+            };
+            return Ok((documents, InputFormat::Parquet, Compression::None));
         }
         let file = std::fs::File::open(path)?;
         // Most text files are a few kilobytes: buffers sized for them rather
@@ -505,6 +550,12 @@ impl Documents {
             })),
             InputFormat::Jsonl => Reader::Jsonl(jsonl::JsonlReader::new(stream, source, compression, settings.clone())),
             InputFormat::Warc => Reader::Warc(warc::WarcReader::new(stream, source, compression, settings.clone())),
+            InputFormat::Parquet => {
+                return Err(io::Error::new(
+                    io::ErrorKind::Unsupported,
+                    "a Parquet file needs random access: pass it as a file, not on standard input or compressed",
+                ))
+            }
         };
         Ok((
             Documents {
@@ -526,11 +577,20 @@ impl Documents {
             Reader::Text(file) => file.take().map(read_text_file),
             Reader::Jsonl(reader) => reader.next_item(),
             Reader::Warc(reader) => reader.next_item(),
+            Reader::Parquet(reader) => reader.next_item(),
         };
         if matches!(item, None | Some(Err(_))) {
             self.finished = true;
         }
         item
+    }
+
+    /// The layout of a Parquet input, which its output is written in.
+    pub fn parquet_layout(&self) -> Option<Arc<ParquetLayout>> {
+        match &self.reader {
+            Reader::Parquet(reader) => Some(Arc::clone(reader.layout())),
+            _ => None,
+        }
     }
 
     /// Size and SHA-256 of the stored bytes read so far; the whole file once
@@ -622,11 +682,17 @@ pub fn is_stdin(path: &Path) -> bool {
 
 /// The output file name for a JSONL or WARC input named `name` written with
 /// `compression`: the input's compression extension comes off, `.jsonl` is
-/// added unless the name already ends with it, then the new compression's
-/// extension (`a.warc.wet.gz` → `a.warc.wet.jsonl.gz`).
+/// added unless the name already ends with it (a `.json` or `.ndjson` name
+/// has its extension swapped, since it is JSON lines already), then the new
+/// compression's extension (`a.warc.wet.gz` → `a.warc.wet.jsonl.gz`,
+/// `b.json.gz` → `b.jsonl.gz`).
 pub fn shard_output_name(name: &str, input: Compression, output: Compression) -> String {
     let stem = input.strip_extension(name);
     let lower = stem.to_ascii_lowercase();
+    let stem = [".json", ".ndjson"]
+        .iter()
+        .find(|extension| lower.ends_with(*extension))
+        .map_or(stem.as_str(), |extension| &stem[..stem.len() - extension.len()]);
     let jsonl = if lower.ends_with(".jsonl") { "" } else { ".jsonl" };
     format!("{stem}{jsonl}{}", output.extension())
 }
@@ -702,6 +768,14 @@ mod tests {
         assert_eq!(
             shard_output_name("a.jsonl", Compression::None, Compression::Gzip),
             "a.jsonl.gz"
+        );
+        assert_eq!(
+            shard_output_name("b.json.gz", Compression::Gzip, Compression::Gzip),
+            "b.jsonl.gz"
+        );
+        assert_eq!(
+            shard_output_name("c.NDJSON", Compression::None, Compression::None),
+            "c.jsonl"
         );
         assert_eq!(
             text_output_name("p.txt.gz", Compression::Gzip, Compression::None),
