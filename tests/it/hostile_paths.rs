@@ -197,7 +197,8 @@ fn inputs_named_like_provenance_files_are_refused() {
     for name in ["provenance.jsonl", ".provenance.jsonl.partial"] {
         let dir = temp_dir();
         write(&dir.path().join("in").join(name), "{}\n");
-        let run = dechaff_in(dir.path(), ["clean", "in", "--out", "out"]);
+        // --hidden: a walk passes over hidden names unless asked to read them.
+        let run = dechaff_in(dir.path(), ["clean", "in", "--out", "out", "--hidden"]);
         run.assert_code(2);
         assert_eq!(
             run.first_stderr_line(),

@@ -342,7 +342,7 @@ fn resume_redoes_an_output_changed_without_changing_size() {
     }
     let run = dechaff_in(dir.path(), ["clean", "in", "--out", "out", "--resume"]);
     run.assert_code(0)
-        .assert_stderr_line("dechaff: 1 documents written, 0 records rejected, 1 files copied forward by --resume");
+        .assert_stderr_line("dechaff: --resume: 2 files cleaned again, 1 files copied forward by --resume");
     assert_eq!(fs::read(out.join("a.txt")).unwrap(), a);
     assert_eq!(fs::read(out.join("c.jsonl")).unwrap(), c);
     assert_eq!(fs::read(out.join("provenance.jsonl")).unwrap(), before);

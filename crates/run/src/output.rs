@@ -411,24 +411,14 @@ pub fn document_line(
             push_dechaff(&mut out, embedded);
             out.push_str("}}");
         }
-        Envelope::Parquet(_) => {
+        Envelope::Parquet(_) | Envelope::Text => {
             out.push('{');
             push_key(&mut out, "id");
-            push_optional(&mut out, document.location.id.as_deref());
-            out.push(',');
-            push_key(&mut out, "text");
-            push_json_string(&mut out, clean);
-            if let Some(embedded) = embedded {
-                out.push_str(",\"metadata\":{\"dechaff\":");
-                out.push_str(embedded);
-                out.push('}');
+            match &document.envelope {
+                // A text file's id is its path; a row's, its id column.
+                Envelope::Text => push_json_string(&mut out, &document.source.to_string_lossy()),
+                _ => push_optional(&mut out, document.location.id.as_deref()),
             }
-            out.push('}');
-        }
-        Envelope::Text => {
-            out.push('{');
-            push_key(&mut out, "id");
-            push_json_string(&mut out, &document.source.to_string_lossy());
             out.push(',');
             push_key(&mut out, "text");
             push_json_string(&mut out, clean);

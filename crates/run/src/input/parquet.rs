@@ -106,10 +106,16 @@ fn cell_text(column: &dyn Array, row: usize) -> Option<String> {
 
 /// Whether the file at `path` starts with the Parquet magic bytes.
 pub fn starts_like_parquet(path: &Path) -> bool {
+    // Only a regular file can be Parquet (its footer is read first); a
+    // FIFO is not even opened, for opening it would take its writer's data.
+    if !std::fs::metadata(path).is_ok_and(|meta| meta.is_file() && meta.len() >= 12) {
+        return false;
+    }
+    let Ok(mut file) = File::open(path) else {
+        return false;
+    };
     let mut head = [0u8; 4];
-    File::open(path)
-        .and_then(|mut file| file.read_exact(&mut head))
-        .is_ok_and(|()| &head == PARQUET_MAGIC)
+    file.read_exact(&mut head).is_ok_and(|()| &head == PARQUET_MAGIC)
 }
 
 pub(super) struct ParquetReader {
