@@ -306,6 +306,8 @@ struct Progress {
     /// Per-document warnings are printed (not with `-q`).
     warnings: bool,
     started: Instant,
+    /// Shows corpus mode's counting pass on the bar.
+    counting: Box<dyn Fn(u64, u64) + Send + Sync>,
 }
 
 impl Progress {
@@ -323,6 +325,7 @@ impl Progress {
         } else {
             indicatif::ProgressBar::hidden()
         };
+        let counting_bar = bar.clone();
         Progress {
             bar,
             bytes: 0,
@@ -330,6 +333,12 @@ impl Progress {
             documents: 0,
             warnings: true,
             started: Instant::now(),
+            counting: Box::new(move |documents, bytes| {
+                counting_bar.set_message(format!(
+                    "counting lines for --corpus: {documents} documents, {} of text",
+                    human_bytes(bytes)
+                ))
+            }),
         }
     }
 
@@ -339,6 +348,10 @@ impl Progress {
 }
 
 impl Reporter for Progress {
+    fn counting(&self) -> Option<&(dyn Fn(u64, u64) + Sync)> {
+        Some(&*self.counting)
+    }
+
     fn file_done(&mut self, report: &FileReport) {
         let record = &report.record;
         let size = record.input.as_ref().map_or(0, |i| i.bytes);

@@ -290,6 +290,37 @@ fn report_on_a_directory_without_stats_says_what_it_expected() {
     );
 }
 
+/// Corpus mode's first pass, which reads every document once before any
+/// is cleaned, shows what it has counted too.
+#[test]
+fn progress_shows_the_counting_pass_of_corpus_mode() {
+    let dir = temp_dir();
+    write(&dir.path().join("t.toml"), PACK);
+    let mut shard = String::new();
+    for i in 0..2000 {
+        let text = format!("{BODY}\nShare This\n");
+        shard.push_str(&serde_json::json!({"id": i.to_string(), "text": text}).to_string());
+        shard.push('\n');
+    }
+    write(&dir.path().join("big.jsonl"), shard);
+    let command = format!(
+        "{} clean big.jsonl --out out --rules t.toml --no-default-rules --corpus",
+        env!("CARGO_BIN_EXE_dechaff")
+    );
+    let output = std::process::Command::new("script")
+        .args(["-q", "-e", "-c", &command, "/dev/null"])
+        .current_dir(dir.path())
+        .env("TERM", "xterm")
+        .output()
+        .expect("script (util-linux) runs");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let terminal = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        terminal.contains("counting lines for --corpus: ") && !terminal.contains("--corpus: 0 documents"),
+        "no progress while counting:\n{terminal}"
+    );
+}
+
 /// Regression: on one big JSONL shard the progress line stayed at
 /// `0/1 files, 0 B` until the end. Run under a pseudo-terminal (`script`),
 /// the line shows documents and bytes while the one file is still open.

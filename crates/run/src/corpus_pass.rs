@@ -48,6 +48,17 @@ impl PlanCounts {
 /// one at a time and dropped; a file or record that cannot be read is left
 /// out here, and the cleaning pass reports it.
 pub fn count_recurring_lines(plan: &Plan, config: &RunConfig, settings: &CorpusSettings) -> Result<PlanCounts> {
+    count_recurring_lines_reporting(plan, config, settings, &|_, _| {})
+}
+
+/// [`count_recurring_lines`], calling `progress` from the workers now and
+/// then with the documents counted so far and their bytes of text.
+pub fn count_recurring_lines_reporting(
+    plan: &Plan,
+    config: &RunConfig,
+    settings: &CorpusSettings,
+    progress: &(dyn Fn(u64, u64) + Sync),
+) -> Result<PlanCounts> {
     let only_text = plan.jobs.iter().all(|job| job.format == InputFormat::Text);
     if only_text && !settings.group_by.works_on_plain_text() {
         return Err(Error::usage(format!(
@@ -59,10 +70,16 @@ pub fn count_recurring_lines(plan: &Plan, config: &RunConfig, settings: &CorpusS
     use rayon::prelude::*;
     let counter = CorpusCounter::new(settings.min_chars);
     let names: std::sync::Mutex<BTreeMap<String, GroupKey>> = std::sync::Mutex::new(BTreeMap::new());
-    let (documents, grouped) = (AtomicU64::new(0), AtomicU64::new(0));
+    let (documents, grouped, text_bytes) = (AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0));
     plan.jobs.par_iter().for_each_init(Vec::new, |keys, job| {
         for_each_document(job, config, |document| {
-            documents.fetch_add(1, Ordering::Relaxed);
+            let counted = documents.fetch_add(1, Ordering::Relaxed) + 1;
+            let bytes =
+                text_bytes.fetch_add(document.text.len() as u64, Ordering::Relaxed) + document.text.len() as u64;
+            // Every 64 documents: a report per document would cost more than counting it.
+            if counted.is_multiple_of(64) {
+                progress(counted, bytes);
+            }
             let Some(name) = document.group_name(&settings.group_by) else {
                 return;
             };

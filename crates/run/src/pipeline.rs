@@ -34,7 +34,7 @@ use rayon::prelude::*;
 
 use dechaff_engine::{Cleaned, Cleaner, RuleSet};
 
-use crate::corpus_pass::{count_recurring_lines, PlanCounts};
+use crate::corpus_pass::{count_recurring_lines, count_recurring_lines_reporting, PlanCounts};
 use crate::error::{Error, ErrorKind, Result};
 use crate::input::{
     BadRecordKind, Compression, Document, Documents, Envelope, InputFormat, Item, ParquetLayout, StreamError,
@@ -70,6 +70,12 @@ pub struct FileReport {
 pub trait Reporter: Send {
     /// Called once per record, in input order.
     fn file_done(&mut self, report: &FileReport);
+
+    /// What corpus mode's counting pass calls, from its workers, now and
+    /// then with the documents counted so far and their bytes of text.
+    fn counting(&self) -> Option<&(dyn Fn(u64, u64) + Sync)> {
+        None
+    }
 }
 
 impl<F: FnMut(&FileReport) + Send> Reporter for F {
@@ -305,8 +311,12 @@ pub fn run_into(
         })?;
 
     let phase = Instant::now();
+    let counting = collector.reporter.counting();
     let corpus = match cleaner.rules().corpus() {
-        Some(settings) => Some(pool.install(|| count_recurring_lines(plan, config, settings))?),
+        Some(settings) => Some(pool.install(|| match counting {
+            Some(progress) => count_recurring_lines_reporting(plan, config, settings, progress),
+            None => count_recurring_lines(plan, config, settings),
+        })?),
         None => None,
     };
     collector.stats.seconds.counting = phase.elapsed().as_secs_f64();
