@@ -290,21 +290,20 @@ fn report_on_a_directory_without_stats_says_what_it_expected() {
     );
 }
 
-/// Corpus mode's first pass, which reads every document once before any
-/// is cleaned, shows what it has counted too.
-#[test]
-fn progress_shows_the_counting_pass_of_corpus_mode() {
+/// What a `clean` of one JSONL shard of `records` records, run with `flags`
+/// under a pseudo-terminal (`script`), drew on the terminal.
+fn terminal_of_one_shard(records: usize, flags: &str) -> String {
     let dir = temp_dir();
     write(&dir.path().join("t.toml"), PACK);
     let mut shard = String::new();
-    for i in 0..2000 {
+    for i in 0..records {
         let text = format!("{BODY}\nShare This\n");
         shard.push_str(&serde_json::json!({"id": i.to_string(), "text": text}).to_string());
         shard.push('\n');
     }
     write(&dir.path().join("big.jsonl"), shard);
     let command = format!(
-        "{} clean big.jsonl --out out --rules t.toml --no-default-rules --corpus",
+        "{} clean big.jsonl --out out --rules t.toml --no-default-rules {flags}",
         env!("CARGO_BIN_EXE_dechaff")
     );
     let output = std::process::Command::new("script")
@@ -314,7 +313,14 @@ fn progress_shows_the_counting_pass_of_corpus_mode() {
         .output()
         .expect("script (util-linux) runs");
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    let terminal = String::from_utf8_lossy(&output.stdout);
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// Corpus mode's first pass, which reads every document once before any
+/// is cleaned, shows what it has counted too.
+#[test]
+fn progress_shows_the_counting_pass_of_corpus_mode() {
+    let terminal = terminal_of_one_shard(2000, "--corpus");
     assert!(
         terminal.contains("counting lines for --corpus: ") && !terminal.contains("--corpus: 0 documents"),
         "no progress while counting:\n{terminal}"
@@ -326,27 +332,7 @@ fn progress_shows_the_counting_pass_of_corpus_mode() {
 /// the line shows documents and bytes while the one file is still open.
 #[test]
 fn progress_advances_inside_one_big_shard() {
-    let dir = temp_dir();
-    write(&dir.path().join("t.toml"), PACK);
-    let mut shard = String::new();
-    for i in 0..1000 {
-        let text = format!("{BODY}\nShare This\n");
-        shard.push_str(&serde_json::json!({"id": i.to_string(), "text": text}).to_string());
-        shard.push('\n');
-    }
-    write(&dir.path().join("big.jsonl"), shard);
-    let command = format!(
-        "{} clean big.jsonl --out out --rules t.toml --no-default-rules",
-        env!("CARGO_BIN_EXE_dechaff")
-    );
-    let output = std::process::Command::new("script")
-        .args(["-q", "-e", "-c", &command, "/dev/null"])
-        .current_dir(dir.path())
-        .env("TERM", "xterm")
-        .output()
-        .expect("script (util-linux) runs");
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    let terminal = String::from_utf8_lossy(&output.stdout);
+    let terminal = terminal_of_one_shard(1000, "");
     let inside: Vec<&str> = terminal
         .split(['\r', '\n'])
         .filter(|line| line.contains("0/1 files, ") && line.contains(" documents, "))
