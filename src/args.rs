@@ -276,15 +276,8 @@ pub struct CleanArgs {
     /// documents are not rewritten.
     #[arg(long, value_name = "DIR")]
     pub attributes: Option<PathBuf>,
-    /// Read every input as this format instead of going by its name
-    #[arg(long, value_enum, value_name = "FORMAT")]
-    pub input_format: Option<InputFormatArg>,
-    /// The JSONL field or Parquet column that holds the text
-    #[arg(long, value_name = "NAME", default_value = "text")]
-    pub text_field: String,
-    /// The JSONL field or Parquet column that holds the document id
-    #[arg(long, value_name = "NAME", default_value = "id")]
-    pub id_field: String,
+    #[command(flatten)]
+    pub records: RecordArgs,
     /// How much provenance each JSONL output record carries under metadata.dechaff
     ///
     /// summary (default): the rules' fingerprint, the bytes removed, the ids
@@ -516,7 +509,10 @@ impl CleanArgs {
             Some(seconds) => Some(std::time::Duration::from_secs_f64(seconds)),
             None => None,
         };
-        for (name, value) in [("--text-field", &self.text_field), ("--id-field", &self.id_field)] {
+        for (name, value) in [
+            ("--text-field", &self.records.text_field),
+            ("--id-field", &self.records.id_field),
+        ] {
             if value.is_empty() {
                 return Err(format!("{name} must not be empty"));
             }
@@ -526,8 +522,8 @@ impl CleanArgs {
             out,
             jobs,
             read: ReadSettings {
-                text_field: self.text_field.clone(),
-                id_field: self.id_field.clone(),
+                text_field: self.records.text_field.clone(),
+                id_field: self.records.id_field.clone(),
                 max_doc_bytes: parse_size(&self.max_doc_bytes)?,
                 encoding: self.cleaner.encoding()?,
             },
@@ -537,7 +533,7 @@ impl CleanArgs {
             },
             strict: self.strict,
             follow_links: self.follow,
-            input_format: self.input_format.map(Into::into),
+            input_format: self.records.input_format.map(Into::into),
             compress: self.compress.map(|how| match how {
                 CompressArg::None => Compression::None,
                 CompressArg::Gz => Compression::Gzip,
@@ -599,15 +595,8 @@ pub struct ExplainArgs {
     /// Explain one line instead of a file: which rule removes it, and why the others do not
     #[arg(long, value_name = "TEXT", conflicts_with = "file")]
     pub line: Option<String>,
-    /// Read the input as this format instead of going by its name and first bytes
-    #[arg(long, value_enum, value_name = "FORMAT")]
-    pub input_format: Option<InputFormatArg>,
-    /// The JSONL field that holds the text
-    #[arg(long, value_name = "NAME", default_value = "text")]
-    pub text_field: String,
-    /// The JSONL field that holds the document id
-    #[arg(long, value_name = "NAME", default_value = "id")]
-    pub id_field: String,
+    #[command(flatten)]
+    pub records: RecordArgs,
     /// text: the document with each removal marked; json: the removals as one JSON object, for tools
     #[arg(long, value_enum, default_value_t = ExplainFormat::Text)]
     pub format: ExplainFormat,
@@ -629,6 +618,20 @@ pub enum ExplainFormat {
     Json,
 }
 
+/// How inputs are read as records: shared by `clean` and `explain`.
+#[derive(Debug, Args)]
+pub struct RecordArgs {
+    /// Read every input as this format instead of going by its name and first bytes
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub input_format: Option<InputFormatArg>,
+    /// The JSONL field or Parquet column that holds the text
+    #[arg(long, value_name = "NAME", default_value = "text")]
+    pub text_field: String,
+    /// The JSONL field or Parquet column that holds the document id
+    #[arg(long, value_name = "NAME", default_value = "id")]
+    pub id_field: String,
+}
+
 impl From<InputFormatArg> for InputFormat {
     fn from(format: InputFormatArg) -> InputFormat {
         match format {
@@ -644,8 +647,8 @@ impl ExplainArgs {
     /// How records of the input become documents, as `clean` reads them.
     pub fn read_settings(&self) -> Result<ReadSettings, String> {
         Ok(ReadSettings {
-            text_field: self.text_field.clone(),
-            id_field: self.id_field.clone(),
+            text_field: self.records.text_field.clone(),
+            id_field: self.records.id_field.clone(),
             encoding: self.cleaner.encoding()?,
             ..ReadSettings::default()
         })

@@ -418,7 +418,7 @@ fn explain(args: &ExplainArgs) -> Exit {
     };
     let mut counts = None;
     let result = (|| -> anyhow::Result<String> {
-        let document = explain::pick_document(file, args.input_format.map(Into::into), &read, &selection)
+        let document = explain::pick_document(file, args.records.input_format.map(Into::into), &read, &selection)
             .map_err(anyhow::Error::msg)?;
         let rules = cleaner.shared_rules();
         let cleaned = match &corpus {
