@@ -61,7 +61,7 @@ def test_dolma_mix_over_dechaff_attributes_gives_dechaffs_texts(tmp_path, dechaf
         capture_output=True, text=True,
     )
     assert clean.returncode == 0, clean.stderr
-    with gzip.open(tmp_path / "clean" / "part-0.json.jsonl.gz", "rt", encoding="utf-8") as f:
+    with gzip.open(tmp_path / "clean" / "part-0.jsonl.gz", "rt", encoding="utf-8") as f:
         expected = {r["id"]: r["text"] for r in map(json.loads, f)}
     assert len(expected) == len(docs)
 
