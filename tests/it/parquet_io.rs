@@ -54,18 +54,8 @@ fn read_parquet(path: &Path) -> (Vec<i64>, Vec<String>, Compression) {
     let (mut ids, mut texts) = (Vec::new(), Vec::new());
     for batch in builder.build().unwrap() {
         let batch = batch.unwrap();
-        let id = batch
-            .column_by_name("id")
-            .unwrap()
-            .as_any()
-            .downcast_ref::<Int64Array>()
-            .unwrap();
-        let text = batch
-            .column_by_name("text")
-            .unwrap()
-            .as_any()
-            .downcast_ref::<StringArray>()
-            .unwrap();
+        let id: &Int64Array = column(&batch, "id");
+        let text: &StringArray = column(&batch, "text");
         ids.extend(id.values().iter().copied());
         texts.extend((0..text.len()).map(|i| text.value(i).to_string()));
     }
@@ -263,4 +253,14 @@ fn broken_parquet_files_are_named_with_their_cause_and_the_run_goes_on() {
         "{}",
         run.stderr
     );
+}
+
+/// The column `name` of `batch`, as the array type it must have.
+fn column<'a, T: 'static>(batch: &'a arrow_array::RecordBatch, name: &str) -> &'a T {
+    batch
+        .column_by_name(name)
+        .unwrap_or_else(|| panic!("no column {name}"))
+        .as_any()
+        .downcast_ref::<T>()
+        .unwrap_or_else(|| panic!("column {name} has another type"))
 }
