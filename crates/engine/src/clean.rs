@@ -205,6 +205,7 @@ pub struct Removal {
     pub line_end: usize,
     /// How strongly the rule judged the span to be boilerplate, for rules that
     /// score (heuristics, corpus counts); `None` for phrase rules, which match or not.
+    /// A span of several lines has the lowest score among them.
     pub score: Option<f32>,
 }
 
@@ -800,14 +801,18 @@ fn emit(engine: &Engine, text: &str, scratch: &mut Scratch) {
         }
         let score = (!score.is_nan()).then_some(score);
         if let Some(last) = removals.last_mut() {
-            // Lines a heuristic scored differently stay apart, each with its score.
-            if last.rule == rule as usize
-                && last.bytes.end == bytes.start
-                && last.line_end + 1 >= line
-                && last.score.map(f32::to_bits) == score.map(f32::to_bits)
-            {
+            // Adjacent lines removed by one rule are one span: most removals
+            // are runs of menu lines, and a span per line made provenance
+            // larger than the text. A merged span keeps its weakest line's
+            // score, so that a threshold applied to spans never removes a
+            // line that scored below it (`dechaff explain` gives each line's).
+            if last.rule == rule as usize && last.bytes.end == bytes.start && last.line_end + 1 >= line {
                 last.bytes.end = bytes.end;
                 last.line_end = line;
+                last.score = match (last.score, score) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                };
                 return;
             }
         }
