@@ -78,8 +78,10 @@ def main():
                         '--corpus', '-q', '--provenance-text', 'full'] + args.rest, check=True)
     removed_by = {}
     for rec in map(json.loads, open(os.path.join(args.out, 'provenance.jsonl'), encoding='utf-8')):
+        if 'source' not in rec:  # the manifest line
+            continue
         pid = os.path.basename(rec['source'])[:-4]
-        removed_by[pid] = [(r['rule'], r['line_start'], r['line_end']) for r in rec.get('removed', [])]
+        removed_by[pid] = [(r['rule'], r['lines'][0], r['lines'][1]) for r in rec.get('removed', [])]
     lost = collections.defaultdict(collections.Counter)   # dataset -> (rule, class) -> tokens
     kept = collections.defaultdict(collections.Counter)   # dataset -> shape -> tokens
     examples = collections.defaultdict(list)

@@ -237,7 +237,7 @@ fn a_million_tiny_lines() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|r| r["line_end"].as_u64().unwrap() - r["line_start"].as_u64().unwrap() + 1)
+        .map(|r| r["lines"][1].as_u64().unwrap() - r["lines"][0].as_u64().unwrap() + 1)
         .sum();
     let kept_lines = records[0]["cleaned"]["lines"].as_u64().unwrap();
     assert!(kept_lines >= 1, "a page is never emptied by the heuristics");

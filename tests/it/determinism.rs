@@ -107,7 +107,7 @@ fn the_library_reused_over_every_file_gives_the_binary_s_bytes() {
             .iter()
             .map(|r| {
                 let id = r["rule"].as_str().unwrap().to_string();
-                (id, r["byte_start"].as_u64().unwrap(), r["byte_end"].as_u64().unwrap())
+                (id, r["bytes"][0].as_u64().unwrap(), r["bytes"][1].as_u64().unwrap())
             })
             .collect();
         assert_eq!(removals, recorded, "{}: removals differ", record["source"]);

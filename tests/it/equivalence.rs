@@ -523,8 +523,8 @@ fn spans_of(record: &Value) -> (Vec<Span>, Vec<(usize, usize)>) {
         .unwrap_or_else(|| panic!("no removed spans in {record}"))
         .iter()
         .map(|r| Span {
-            start: number(&r["byte_start"]),
-            end: number(&r["byte_end"]),
+            start: number(&r["bytes"][0]),
+            end: number(&r["bytes"][1]),
             rule: r["rule"].as_str().expect("a rule id").to_string(),
             action: Some(r["action"].as_str().expect("an action").to_string()),
         })

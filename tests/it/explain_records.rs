@@ -141,7 +141,7 @@ fn format_json_gives_the_removals_with_their_place_and_the_kept_text() {
     assert_eq!(removed.len(), 1);
     assert_eq!(removed[0]["rule"], "t.share");
     assert_eq!(removed[0]["text"], "Share This\n");
-    assert_eq!(removed[0]["byte_start"], "Second story.\n".len());
+    assert_eq!(removed[0]["bytes"][0], "Second story.\n".len());
 }
 
 #[test]

@@ -29,7 +29,7 @@ fn rebuild_from_json(output: &str, record: &Value) -> Result<String, String> {
     let mut spans: Vec<(usize, usize, String, &str)> = Vec::new();
     let mut previous_end = 0;
     for removed in record["removed"].as_array().ok_or("no removed array")? {
-        let (start, end) = (number(&removed["byte_start"])?, number(&removed["byte_end"])?);
+        let (start, end) = (number(&removed["bytes"][0])?, number(&removed["bytes"][1])?);
         if start < previous_end {
             return Err(format!("removed span {start}..{end} is out of order or overlaps"));
         }
@@ -183,7 +183,7 @@ fn the_json_rebuild_refuses_a_record_with_a_byte_missing() {
     let input = "Title\n\nShare This\n";
     let record: Value = serde_json::json!({
         "input": {"decoded_bytes": input.len()},
-        "removed": [{"byte_start": 7, "byte_end": 18, "text": "Share This\n"}],
+        "removed": [{"bytes": [7, 18], "text": "Share This\n"}],
         "whitespace": [[6, 7, "\n"]],
     });
     assert_eq!(rebuild_from_json("Title\n", &record).unwrap(), input);

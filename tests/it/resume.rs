@@ -163,3 +163,34 @@ fn resume_after_a_finished_run_redoes_only_what_changed() {
         other.stderr
     );
 }
+
+#[test]
+fn resume_reads_a_compressed_provenance_and_writes_the_same_bytes() {
+    let dir = temp_dir();
+    for n in 1..=3 {
+        write(&dir.path().join(format!("in/{n}.txt")), page(n));
+    }
+    let args = ["clean", "in", "--out", "out", "--compress", "zst", "-q"];
+    dechaff_in(dir.path(), args).assert_code(0);
+    let out = dir.path().join("out");
+    let before = fs::read(out.join("provenance.jsonl.zst")).unwrap();
+    assert!(!out.join("provenance.jsonl").exists() && !out.join(".provenance.jsonl.partial").exists());
+
+    fs::remove_file(out.join("2.txt.zst")).unwrap();
+    let again = dechaff_in(
+        dir.path(),
+        ["clean", "in", "--out", "out", "--compress", "zst", "--resume"],
+    );
+    again.assert_code(0);
+    assert!(
+        again.stderr.contains(", 2 files copied forward by --resume"),
+        "{}",
+        again.stderr
+    );
+    assert_eq!(fs::read(out.join("provenance.jsonl.zst")).unwrap(), before);
+
+    // The same run uncompressed replaces the compressed provenance rather than sitting beside it.
+    dechaff_in(dir.path(), ["clean", "in", "--out", "out", "-q"]).assert_code(0);
+    assert!(out.join("provenance.jsonl").is_file());
+    assert!(!out.join("provenance.jsonl.zst").exists());
+}

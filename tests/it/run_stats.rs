@@ -87,7 +87,7 @@ fn a_clean_run_writes_stats_that_agree_with_its_provenance() {
     let removed: u64 = documents
         .iter()
         .flat_map(|r| r["removed"].as_array().unwrap())
-        .map(|span| span["byte_end"].as_u64().unwrap() - span["byte_start"].as_u64().unwrap())
+        .map(|span| span["bytes"][1].as_u64().unwrap() - span["bytes"][0].as_u64().unwrap())
         .sum();
     assert_eq!(stats["bytes"]["removed_by_rules"], removed);
     let decoded: u64 = documents

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::util::{dechaff_in, provenance, seeds_dir, temp_dir, write};
+use crate::util::{dechaff_in, manifest, provenance, seeds_dir, temp_dir, write};
 
 fn validator(name: &str) -> jsonschema::Validator {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("schema").join(name);
@@ -27,8 +27,8 @@ fn assert_valid(validator: &jsonschema::Validator, instance: &Value, what: &str)
 
 #[test]
 fn every_provenance_record_and_every_metadata_fits_its_schema() {
-    let records_schema = validator("dechaff.provenance-1.json");
-    let metadata_schema = validator("dechaff.metadata-1.json");
+    let records_schema = validator("dechaff.provenance-2.json");
+    let metadata_schema = validator("dechaff.metadata-2.json");
     let dir = temp_dir();
     let mut jsonl = String::new();
     for (i, entry) in fs::read_dir(seeds_dir()).unwrap().enumerate() {
@@ -72,6 +72,9 @@ fn every_provenance_record_and_every_metadata_fits_its_schema() {
         for record in &records {
             assert_valid(&records_schema, record, "a provenance record");
         }
+        let manifest = manifest(&dir.path().join(out));
+        assert_valid(&records_schema, &manifest, "the manifest");
+        assert!(records.iter().all(|r| r["rules"] == manifest["rules"]["fingerprint"]));
         let output = fs::read_to_string(dir.path().join(out).join("records.jsonl")).unwrap();
         for line in output.lines() {
             let line: Value = serde_json::from_str(line).unwrap();

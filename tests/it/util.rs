@@ -104,13 +104,31 @@ pub fn seeds_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("seeds")
 }
 
-/// The records of `OUT/provenance.jsonl`, in file order.
+/// The records of `OUT/provenance.jsonl`, in file order, after the
+/// manifest line that opens it (checked to be there).
 pub fn provenance(out: &Path) -> Vec<Value> {
+    provenance_lines(out).split_off(1)
+}
+
+/// The manifest line of `OUT/provenance.jsonl`.
+pub fn manifest(out: &Path) -> Value {
+    provenance_lines(out).swap_remove(0)
+}
+
+fn provenance_lines(out: &Path) -> Vec<Value> {
     let path = out.join("provenance.jsonl");
     let text = fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
-    text.lines()
+    let lines: Vec<Value> = text
+        .lines()
         .map(|line| serde_json::from_str(line).expect("every provenance line is JSON"))
-        .collect()
+        .collect();
+    assert_eq!(
+        lines.first().map(|line| &line["schema"]),
+        Some(&Value::from("dechaff.manifest/2")),
+        "{} opens with its manifest",
+        path.display()
+    );
+    lines
 }
 
 /// The one record whose `source` is `source`.

@@ -1051,19 +1051,20 @@ literals = ["Leave a Reply"]
         assert_eq!(cleaned.text, "A story of its own.\nOnce elsewhere\n");
         assert_eq!(rebuild(input, &cleaned), input);
         let rules = cleaner.rules();
-        let removed: Vec<(&str, Option<f32>, usize)> = cleaned
+        let removed: Vec<(&str, Option<f32>, usize, usize)> = cleaned
             .removals
             .iter()
-            .map(|r| (rules.rules()[r.rule].id.as_str(), r.score, r.line_start))
+            .map(|r| (rules.rules()[r.rule].id.as_str(), r.score, r.line_start, r.line_end))
             .collect();
-        // The share label is the phrase rule's; both copies of the menu go.
+        // The share label is the phrase rule's; both copies of the menu go;
+        // the second menu and the footer below it are one span, with the
+        // lower of their counts.
         assert_eq!(
             removed,
             [
-                ("corpus.recurring", Some(40.0), 1),
-                ("t.share", None, 2),
-                ("corpus.recurring", Some(40.0), 4),
-                ("corpus.recurring", Some(7.0), 5),
+                ("corpus.recurring", Some(40.0), 1, 1),
+                ("t.share", None, 2, 2),
+                ("corpus.recurring", Some(7.0), 4, 5),
             ]
         );
         // Without evidence, corpus mode removes nothing.

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use dechaff_engine::corpus::{CorpusCounts, CorpusSettings, GroupBy, GroupKey};
 use dechaff_engine::hash::sha256_hex;
 use dechaff_engine::{CleanConfig, CleanerBuilder, RuleSet, RuleSetBuilder};
-use dechaff_run::provenance::{InputStats, ProvenanceText, Record, RulesStamp};
+use dechaff_run::provenance::{InputStats, Manifest, ProvenanceText, Record, RulesStamp};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString};
@@ -337,6 +337,14 @@ impl Cleaner {
     #[getter]
     fn fingerprint(&self) -> String {
         self.shared.stamp.fingerprint.clone()
+    }
+
+    /// The run manifest the CLI writes as the first line of provenance:
+    /// the packs and their versions, the settings and the tool, which every
+    /// record names by `fingerprint`. A dict.
+    fn manifest<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let json = Manifest::of(&self.shared.stamp).to_json_line();
+        py.import("json")?.call_method1("loads", (json,))
     }
 
     /// True when the cleaner was built with corpus counts.

@@ -45,7 +45,9 @@ def run_cli(dechaff_bin):
         records = {}
         provenance = Path(out) / "provenance.jsonl"
         if provenance.exists():
-            for line in provenance.read_text(encoding="utf-8").splitlines():
+            manifest, *lines = provenance.read_text(encoding="utf-8").splitlines()
+            assert json.loads(manifest)["schema"] == "dechaff.manifest/2"
+            for line in lines:
                 record = json.loads(line)
                 records[record["source"]] = record
         return records, done

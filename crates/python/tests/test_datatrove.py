@@ -98,7 +98,9 @@ def test_step_with_records_and_corpus_counts(tmp_path):
     assert out[0].text == "A story of the day, told in full.\n"
     record = out[0].metadata["dechaff"]
     assert [s["rule"] for s in record["removed"]] == ["corpus.recurring"]
-    assert record["rules"]["settings"]["corpus"]["group_by"] == "host"
+    manifest = step._build().manifest()
+    assert record["rules"] == manifest["rules"]["fingerprint"]
+    assert manifest["rules"]["settings"]["corpus"]["group_by"] == "host"
 
 
 @pytest.mark.parametrize("metadata", ["summary", "record", None])

@@ -23,7 +23,7 @@ def compare_tree(cleaner, inputs, out, records, provenance_text="excerpt"):
         assert ours == cli, path
         for removal, span in zip(cleaned.removed, cli["removed"]):
             assert (removal.rule, removal.action) == (span["rule"], span["action"])
-            assert (removal.byte_start, removal.byte_end) == (span["byte_start"], span["byte_end"])
+            assert [removal.byte_start, removal.byte_end] == span["bytes"]
             assert text[removal.char_start : removal.char_end] == removal.text
             assert text.encode()[removal.byte_start : removal.byte_end].decode() == removal.text
 

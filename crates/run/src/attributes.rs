@@ -66,8 +66,8 @@ pub fn attribute_line(document: &Document, id_field: &str, record: &Record) -> S
         .iter()
         .zip(&keys)
         .map(|(span, key)| ByteSpan {
-            start: span.byte_start,
-            end: span.byte_end,
+            start: span.bytes.0,
+            end: span.bytes.1,
             key,
             score: span.score.unwrap_or(1.0),
         })

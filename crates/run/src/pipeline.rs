@@ -26,7 +26,7 @@
 
 use std::fs;
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -41,9 +41,9 @@ use crate::input::{
     RAW_EXCERPT_BYTES,
 };
 use crate::lock;
-use crate::output::Placement;
+use crate::output::{Placement, StreamEncoder};
 use crate::plan::{Job, Plan, Problem, ProvenanceNames, RunConfig};
-use crate::provenance::{DocumentCounts, InputStats, Record, RejectedBytes, RulesStamp, Status};
+use crate::provenance::{DocumentCounts, InputStats, Manifest, Record, RejectedBytes, RulesStamp, Status};
 use crate::resume::{self, Previous};
 use crate::sink::{OutputTree, RecordOutput, Rendered, Shape, Sink};
 use crate::stats::{self, RunStats};
@@ -237,6 +237,28 @@ pub fn run(plan: &Plan, config: &RunConfig, cleaner: &Cleaner, reporter: &mut dy
     run_into(plan, config, cleaner, &sink, reporter)
 }
 
+/// Writes the finished provenance `partial` to `target` compressed with
+/// `compression`, through a temporary beside it, so that `target` is whole
+/// or absent.
+fn compress_provenance(partial: &Path, target: &Path, compression: Compression) -> Result<()> {
+    let name = target.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
+    let temporary = target.with_file_name(format!(".{name}.tmp"));
+    let write = || -> std::io::Result<()> {
+        let mut source = fs::File::open(partial)?;
+        let file = fs::File::create(&temporary)?;
+        let mut encoder = StreamEncoder::new(std::io::BufWriter::new(file), compression)?;
+        std::io::copy(&mut source, &mut encoder)?;
+        let file = encoder.finish()?.into_inner().map_err(|e| e.into_error())?;
+        // Flushed to the disk before it takes its name, as the plain one is.
+        file.sync_all()
+    };
+    if let Err(e) = write() {
+        let _ = fs::remove_file(&temporary);
+        return Err(Error::io(target, e));
+    }
+    fs::rename(&temporary, target).map_err(|e| Error::io(target, e))
+}
+
 /// What `config` makes of each record: attribute lines (`--attributes`), or
 /// cleaned records with `--metadata`'s share of provenance.
 pub fn record_output(config: &RunConfig) -> RecordOutput {
@@ -281,14 +303,18 @@ pub fn run_into(
         (true, false) => Some(Previous::load(&plan.out, &names)?),
         _ => None,
     };
+    let stamp = RulesStamp::of(cleaner.rules(), cleaner.config());
     let provenance = match partial {
         Some((mut file, partial_path)) => {
             lock::truncate(&mut file, &partial_path)?;
-            Some((std::io::BufWriter::new(file), partial_path))
+            let mut writer = std::io::BufWriter::new(file);
+            writer
+                .write_all(Manifest::of(&stamp).to_json_line().as_bytes())
+                .map_err(|e| Error::io(&partial_path, e))?;
+            Some((writer, partial_path))
         }
         None => None,
     };
-    let stamp = RulesStamp::of(cleaner.rules(), cleaner.config());
     let mut collector = Collector {
         provenance,
         rejects,
@@ -422,9 +448,20 @@ pub fn run_into(
         file.sync_all().map_err(|e| Error::io(&partial_path, e))?;
         if stopped.is_none() {
             let final_path = plan.out.join(&names.final_name);
-            // Renamed while still locked, so no other run takes the name
-            // in between; the lock goes with the file below.
-            fs::rename(&partial_path, &final_path).map_err(|e| Error::io(&final_path, e))?;
+            if names.compression == Compression::None {
+                // Renamed while still locked, so no other run takes the name
+                // in between; the lock goes with the file below.
+                fs::rename(&partial_path, &final_path).map_err(|e| Error::io(&final_path, e))?;
+            } else {
+                // Compressed only now, in one pass: the partial file is the
+                // journal `--resume` reads after a kill, and a compressed
+                // stream cut by a kill would lose its last frame.
+                compress_provenance(&partial_path, &final_path, names.compression)?;
+                fs::remove_file(&partial_path).map_err(|e| Error::io(&partial_path, e))?;
+            }
+            for other in &names.other_names {
+                let _ = fs::remove_file(plan.out.join(other));
+            }
             if previous.is_some() {
                 let _ = fs::remove_file(plan.out.join(&names.previous));
             }

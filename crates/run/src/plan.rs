@@ -152,8 +152,14 @@ impl ShardSpec {
 pub struct ProvenanceNames {
     /// Where provenance lands when the run ends (`provenance.jsonl`, or
     /// `provenance.I-of-N.jsonl` with `--shard`, so that the parts of a split
-    /// run can share one `--out`).
+    /// run can share one `--out`), with `.gz` or `.zst` under `--compress`.
     pub final_name: String,
+    /// How the final file is compressed (`--compress`); the partial and
+    /// previous files are plain JSONL, the journal `--resume` reads after a kill.
+    pub compression: Compression,
+    /// The final names under the other codecs: an earlier run's provenance
+    /// left under one of them is removed when this run's takes its name.
+    pub other_names: Vec<String>,
     /// Where provenance lines go while the run is under way.
     pub partial: String,
     /// What `--resume` carried over from earlier runs, while this one is under way.
@@ -163,14 +169,22 @@ pub struct ProvenanceNames {
 impl ProvenanceNames {
     /// The names for `config`.
     pub fn for_run(config: &RunConfig) -> ProvenanceNames {
-        let final_name = match config.shard {
+        let plain = match config.shard {
             Some(ShardSpec { index, count }) => format!("provenance.{index}-of-{count}.jsonl"),
             None => PROVENANCE_FILE.to_string(),
         };
+        let compression = config.compress.unwrap_or(Compression::None);
+        let other_names = [Compression::None, Compression::Gzip, Compression::Zstd]
+            .into_iter()
+            .filter(|&other| other != compression)
+            .map(|other| format!("{plain}{}", other.extension()))
+            .collect();
         ProvenanceNames {
-            partial: format!(".{final_name}.partial"),
-            previous: format!(".{final_name}.previous"),
-            final_name,
+            partial: format!(".{plain}.partial"),
+            previous: format!(".{plain}.previous"),
+            final_name: format!("{plain}{}", compression.extension()),
+            compression,
+            other_names,
         }
     }
 }

@@ -1,4 +1,4 @@
-//! The per-file provenance record.
+//! The per-file provenance record, and the run's manifest.
 //!
 //! One JSON object per input file says what came in (hashes, encoding,
 //! lossiness), what went out, and every span that was removed, with byte
@@ -14,6 +14,11 @@
 //! ([`DocumentCounts`]) and carries the hashes `--resume` compares. A
 //! document's record also travels inside the output record, under
 //! `metadata.dechaff`, whole or summed up ([`Record::metadata_json`]).
+//!
+//! What every record of a run shares (the packs, the settings, the tool) is
+//! said once, in the [`Manifest`] that opens the provenance file; a record
+//! names it by the rules' fingerprint. Repeating it in each record made it a
+//! third of a record's size.
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -23,11 +28,14 @@ use dechaff_engine::hash::sha256_hex;
 use dechaff_engine::rules::{PackVersion, RuleSet};
 
 /// The schema version written in every record. Bump it when a field changes meaning.
-pub const SCHEMA: &str = "dechaff.provenance/1";
+pub const SCHEMA: &str = "dechaff.provenance/2";
 
 /// The schema of what an output record carries under `metadata.dechaff`:
 /// a shape of its own ([`Record::metadata_json`]), so a tag of its own.
-pub const METADATA_SCHEMA: &str = "dechaff.metadata/1";
+pub const METADATA_SCHEMA: &str = "dechaff.metadata/2";
+
+/// The schema of the manifest line that opens a provenance file.
+pub const MANIFEST_SCHEMA: &str = "dechaff.manifest/2";
 
 /// How much of a document's provenance its output record carries under
 /// `metadata.dechaff` (`--metadata`). The run's provenance file has all of
@@ -106,10 +114,49 @@ pub struct Record {
     /// Spans dropped by whitespace normalisation: `[byte_start, byte_end]`, or
     /// `[byte_start, byte_end, text]` with full provenance text.
     pub whitespace: Vec<WhitespaceSpan>,
-    /// The rules applied.
+    /// The fingerprint of the rules applied ([`RulesStamp::fingerprint`]):
+    /// the run's [`Manifest`] says what they were.
+    pub rules: String,
+}
+
+/// The first line of a provenance file: what every record of the run
+/// shares. Records name it by `rules.fingerprint`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Manifest {
+    /// [`MANIFEST_SCHEMA`].
+    pub schema: String,
+    /// The rules and settings.
     pub rules: RulesStamp,
     /// The tool that applied them.
     pub tool: ToolStamp,
+}
+
+impl Manifest {
+    /// The manifest of a run with `rules`.
+    pub fn of(rules: &RulesStamp) -> Manifest {
+        Manifest {
+            schema: MANIFEST_SCHEMA.to_string(),
+            rules: rules.clone(),
+            tool: ToolStamp::current(),
+        }
+    }
+
+    /// One JSON line and its newline.
+    pub fn to_json_line(&self) -> String {
+        let mut line = serde_json::to_string(self).expect("a manifest always serializes");
+        line.push('\n');
+        line
+    }
+
+    /// True when `line` is a manifest line rather than a record.
+    pub fn is_manifest_line(line: &[u8]) -> bool {
+        #[derive(Deserialize)]
+        struct Tag<'a> {
+            #[serde(borrow)]
+            schema: std::borrow::Cow<'a, str>,
+        }
+        serde_json::from_slice::<Tag>(line).is_ok_and(|tag| tag.schema.starts_with("dechaff.manifest/"))
+    }
 }
 
 /// Where a document stands inside a JSONL or WARC input.
@@ -214,22 +261,20 @@ pub struct OutputStats {
     pub sha256: String,
 }
 
-/// One removal.
+/// One removal: a line, a run of adjacent lines removed by one rule, or a
+/// cut inside a line.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct RemovedSpan {
     /// The rule id.
     pub rule: String,
-    /// `drop-line`, `drop-block`, `drop-tail` or `cut-span`.
+    /// `drop-line`, `drop-block`, `drop-tail`, `cut-span`, `drop-recurring` or `classify`.
     pub action: String,
-    /// First line, 1-based.
-    pub line_start: usize,
-    /// Last line, 1-based, inclusive.
-    pub line_end: usize,
-    /// Start, in bytes of the decoded input.
-    pub byte_start: usize,
-    /// End (exclusive), in bytes of the decoded input.
-    pub byte_end: usize,
-    /// The rule's score for this span, for rules that score (heuristics, corpus counts).
+    /// First and last line, 1-based, inclusive.
+    pub lines: (usize, usize),
+    /// Start and end (exclusive), in bytes of the decoded input.
+    pub bytes: (usize, usize),
+    /// The rule's score for this span, for rules that score (heuristics,
+    /// corpus counts): for a span of several lines, the lowest of theirs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub score: Option<f32>,
     /// The removed text, or its beginning followed by `…`.
@@ -380,8 +425,7 @@ impl Record {
             cleaned: None,
             removed: Vec::new(),
             whitespace: Vec::new(),
-            rules: rules.clone(),
-            tool: ToolStamp::current(),
+            rules: rules.fingerprint.clone(),
         }
     }
 
@@ -414,10 +458,8 @@ impl Record {
                 RemovedSpan {
                     rule: rule.id.clone(),
                     action: rule.action().to_string(),
-                    line_start: removal.line_start,
-                    line_end: removal.line_end,
-                    byte_start: removal.bytes.start,
-                    byte_end: removal.bytes.end,
+                    lines: (removal.line_start, removal.line_end),
+                    bytes: (removal.bytes.start, removal.bytes.end),
                     score: removal.score,
                     text: match text_mode {
                         ProvenanceText::Full => removed.to_string(),
@@ -481,7 +523,6 @@ impl Record {
             cleaned: &'a Option<OutputStats>,
             removed: &'a [RemovedSpan],
             whitespace: &'a [WhitespaceSpan],
-            tool: String,
         }
         if metadata == Metadata::None {
             return None;
@@ -491,8 +532,8 @@ impl Record {
         rules.dedup();
         let summary = Summary {
             schema: METADATA_SCHEMA,
-            fingerprint: &self.rules.fingerprint,
-            removed_bytes: self.removed.iter().map(|span| span.byte_end - span.byte_start).sum(),
+            fingerprint: &self.rules,
+            removed_bytes: self.removed.iter().map(|span| span.bytes.1 - span.bytes.0).sum(),
             rules,
             warnings: &self.warnings,
         };
@@ -505,7 +546,6 @@ impl Record {
                 cleaned: &self.cleaned,
                 removed: &self.removed,
                 whitespace: &self.whitespace,
-                tool: format!("{} {}", self.tool.name, self.tool.version),
             }),
             _ => serde_json::to_string(&summary),
         };
@@ -552,7 +592,7 @@ pub fn rebuild_input(output: &str, record: &Record) -> Option<String> {
     let mut pieces: Vec<(usize, usize, &str)> = record
         .removed
         .iter()
-        .map(|r| (r.byte_start, r.byte_end, r.text.as_str()))
+        .map(|r| (r.bytes.0, r.bytes.1, r.text.as_str()))
         .collect();
     for span in &record.whitespace {
         match span {

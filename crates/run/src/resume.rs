@@ -83,8 +83,7 @@ struct Peek {
 /// over. This is the one place that reads an earlier run's provenance; a
 /// new provenance layout plugs in here.
 fn scan(path: &Path, mut group: impl FnMut(&str, Range<u64>, u64)) -> Result<()> {
-    let file = fs::File::open(path).map_err(|e| Error::io(path, e))?;
-    let mut reader = BufReader::with_capacity(1024 * 1024, file);
+    let mut reader = open_provenance(path)?;
     let mut current: Option<(String, u64)> = None;
     let mut offset = 0u64;
     let mut line = Vec::new();
@@ -109,6 +108,17 @@ fn scan(path: &Path, mut group: impl FnMut(&str, Range<u64>, u64)) -> Result<()>
             group(&source, group_start..offset, start);
         }
     }
+}
+
+/// Opens a provenance file for reading from its start: plain, or
+/// decompressed when its name ends in `.gz` or `.zst` (the final file of a
+/// run with `--compress`). Offsets are offsets into the plain text.
+fn open_provenance(path: &Path) -> Result<Box<dyn BufRead + Send>> {
+    let file = fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let compression = Compression::from_name(&path.to_string_lossy());
+    let (reader, _) =
+        input::compress::decompress(Box::new(file), compression, 1024 * 1024).map_err(|e| Error::io(path, e))?;
+    Ok(reader)
 }
 
 /// A group found by [`scan`] in the candidate file of rank `rank`.
@@ -151,19 +161,22 @@ impl Previous {
         fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
         let mut writer = std::io::BufWriter::new(fs::File::create(&temporary).map_err(|e| Error::io(&temporary, e))?);
         let mut written = 0u64;
-        let mut open: Option<(u8, fs::File)> = None;
+        // Each candidate is read forward only (a compressed one cannot seek):
+        // the reader and how far into the plain text it stands.
+        let mut open: Option<(u8, Box<dyn BufRead + Send>, u64)> = None;
         for (key, found) in order {
             let rank = found.rank;
             let from = &candidates[usize::from(rank)];
-            if open.as_ref().is_none_or(|(r, _)| *r != rank) {
-                let file = fs::File::open(from).map_err(|e| Error::io(from, e))?;
-                open = Some((rank, file));
+            if open.as_ref().is_none_or(|(r, _, _)| *r != rank) {
+                open = Some((rank, open_provenance(from)?, 0));
             }
-            let (_, file) = open.as_mut().expect("opened above");
+            let (_, reader, at) = open.as_mut().expect("opened above");
             let (start, end) = found.range;
-            file.seek(SeekFrom::Start(start)).map_err(|e| Error::io(from, e))?;
-            let copied = std::io::copy(&mut Read::by_ref(file).take(end - start), &mut writer)
+            std::io::copy(&mut Read::by_ref(reader).take(start - *at), &mut std::io::sink())
+                .map_err(|e| Error::io(from, e))?;
+            let copied = std::io::copy(&mut Read::by_ref(reader).take(end - start), &mut writer)
                 .map_err(|e| Error::io(&temporary, e))?;
+            *at = start + copied;
             entries.insert(
                 key,
                 Entry {
@@ -208,7 +221,7 @@ impl Previous {
         let output = job.output.to_string_lossy();
         if record.source != source
             || record.status != Status::Ok
-            || record.rules.fingerprint != stamp.fingerprint
+            || record.rules != stamp.fingerprint
             || record.output.as_deref() != Some(output.as_ref())
         {
             return None;

@@ -287,8 +287,8 @@ impl RunStats {
         // Rules and actions seen in this document, so that each counts it once.
         let mut seen: Vec<&str> = Vec::new();
         for span in &record.removed {
-            let bytes = (span.byte_end - span.byte_start) as u64;
-            let lines = (span.line_end + 1).saturating_sub(span.line_start) as u64;
+            let bytes = (span.bytes.1 - span.bytes.0) as u64;
+            let lines = (span.lines.1 + 1).saturating_sub(span.lines.0) as u64;
             removed_bytes += bytes;
             let rule = self.rules.entry(span.rule.clone()).or_default();
             if rule.action.is_empty() {
@@ -303,7 +303,7 @@ impl RunStats {
             add_span(action, !seen.contains(&span.action.as_str()), bytes, lines);
             seen.push(&span.rule);
             seen.push(&span.action);
-            if let Some(bin) = (span.byte_start as u64 * POSITION_BINS as u64).checked_div(decoded) {
+            if let Some(bin) = (span.bytes.0 as u64 * POSITION_BINS as u64).checked_div(decoded) {
                 self.removed_bytes_by_position[(bin as usize).min(POSITION_BINS - 1)] += bytes;
             }
         }
@@ -524,10 +524,8 @@ mod tests {
             .map(|(rule, start, end)| RemovedSpan {
                 rule: rule.to_string(),
                 action: "drop-line".into(),
-                line_start: 1,
-                line_end: 1,
-                byte_start: *start,
-                byte_end: *end,
+                lines: (1, 1),
+                bytes: (*start, *end),
                 score: None,
                 text: format!("{rule} text"),
             })
