@@ -2,7 +2,7 @@
 """Fit the line classifier on several gold sets together, with leave-one-source-out figures.
 
 Usage
-  tools/fit-line-model.py SET... [--pack rules/heuristics.toml] [--write] [--loso]
+  tools/fit-line-model.py SET... [--pack rules/heuristics.toml] [--write] [--loso] [--trees]
                           [--features target/release/examples/heuristic_features]
 
 Each SET holds input/<id>.txt and gold/<id>.txt (../shared/devset,
@@ -29,6 +29,10 @@ What it does
 5. --loso: fits without one source, scores on it, for each of the four, and
    prints the figures beside those of the fit on all four.
 6. --write: writes the all-sources fit's weights and threshold into the pack.
+7. --trees: also fits gradient-boosted trees (scikit-learn's
+   HistGradientBoostingClassifier) over the line and context features in
+   place of the context model, and prints their figures (with --loso, held
+   out too), for comparison only: the engine runs the linear models.
 """
 import argparse
 import collections
@@ -270,6 +274,35 @@ def fit(pages, X, y, w, meta, line_names, sources, C_reg=1.0, loss_cap=None):
     return Model(line, ctx, best[1])
 
 
+def fit_trees(pages, X, y, w, meta, line_names, sources):
+    """Trees over the line features and the context features of the linear line model's first
+    scores; returns (final scores, context features, threshold), the threshold picked as fit() does."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    lw, _ = page_weights(pages, meta, w, sources)
+    on = lw > 0
+    first = score_lin(X, fit_logistic(X[on], y[on], lw[on]))
+    C = all_context(pages, first, X, line_names)
+    F = np.c_[X, C]
+    trees = HistGradientBoostingClassifier(max_iter=100, max_depth=4, learning_rate=0.1, l2_regularization=1.0)
+    trees.fit(F[on], y[on], sample_weight=lw[on])
+    p = np.clip(trees.predict_proba(F)[:, 1], 1e-6, 1 - 1e-6)
+    z = np.log(p / (1 - p))
+    ids = [q for q in pages if pages[q].source in sources]
+    best = None
+    for t in np.arange(-3.0, 1.01, 0.1):
+        per = simulate(pages, ids, z, C, X, line_names, t)
+        macro = np.mean([figures({q: per[q] for q in ids if pages[q].source == s})[3] for s in sources])
+        if best is None or macro > best[0]:
+            best = (macro, t)
+    return z, C, best[1]
+
+
+def report_trees(name, pages, ids, fitted, X, line_names):
+    z, C, threshold = fitted
+    P, R, F, M, E = figures(simulate(pages, ids, z, C, X, line_names, threshold))
+    print(f'{name:40s} {len(ids):5d} | P {P:.3f} R {R:.3f} F1 {F:.3f} | macro F1 {M:.3f} | empty {E}')
+
+
 def report(name, pages, ids, model, X, line_names):
     z, C = final_scores(model, pages, X, line_names)
     per = simulate(pages, ids, z, C, X, line_names, model.threshold)
@@ -305,6 +338,7 @@ def main():
                     help='WORDS,STOP_DENSITY of the prose guard the engine applies (SENTENCE_WORDS in '
                          'crates/engine/src/heuristic/mod.rs: 20 words ending as a sentence), or "off"')
     ap.add_argument('--no-fit', action='store_true', help='only simulate the pack as dumped')
+    ap.add_argument('--trees', action='store_true', help='also fit gradient-boosted trees, for comparison')
     a = ap.parse_args()
     pages, names = load(a.sets, a.features, a.rules)
     X, y, w, meta, line_names, context_names = build(pages, names)
@@ -336,6 +370,15 @@ def main():
             ids = [p for p in pages if pages[p].source == s]
             m = report(f'without {s} (thr {held.threshold:.1f}): ' + s, pages, ids, held, X, line_names)
             print(f'   leave-one-source-out gap on {s}: {full[s] - m:+.3f}')
+    if a.trees:
+        fitted = fit_trees(pages, X, y, w, meta, line_names, sources)
+        for s in sources:
+            ids = [p for p in pages if pages[p].source == s]
+            report_trees('trees, all sources: ' + s, pages, ids, fitted, X, line_names)
+        for s in sources if a.loso else []:
+            held = fit_trees(pages, X, y, w, meta, line_names, [t for t in sources if t != s])
+            ids = [p for p in pages if pages[p].source == s]
+            report_trees(f'trees without {s}: ' + s, pages, ids, held, X, line_names)
     if a.write:
         write_pack(a.pack, model, line_names, context_names)
         print(f'wrote {a.pack}', file=sys.stderr)
