@@ -25,6 +25,7 @@
 pub mod attributes;
 pub mod corpus_pass;
 pub mod decode;
+pub mod dropped;
 pub mod display;
 pub mod error;
 pub mod input;
