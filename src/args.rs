@@ -10,9 +10,9 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use dechaff_engine::corpus::{CorpusSettings, GroupBy};
 use dechaff_engine::{CleanConfig, Comments, RuleSet, RuleSetBuilder};
 use dechaff_run::decode::EncodingChoice;
+use dechaff_run::filters::{DocumentFilters, DropReason};
 use dechaff_run::input::{Compression, InputFormat, ReadSettings};
 use dechaff_run::plan::{RunConfig, ShardSpec};
-use dechaff_run::dropped::{DocumentFilters, DropReason};
 use dechaff_run::provenance::{Metadata, ProvenanceText};
 use dechaff_run::select::InputSelection;
 
@@ -318,7 +318,13 @@ pub struct CleanArgs {
     /// stats.json, its provenance record says "status":"dropped" with the
     /// reason, and it goes to --dropped if given; the run does not fail.
     /// Not with --attributes: dolma's mixer filters documents itself.
-    #[arg(long, value_enum, value_name = "WHAT", value_delimiter = ',', conflicts_with = "attributes")]
+    #[arg(
+        long,
+        value_enum,
+        value_name = "WHAT",
+        value_delimiter = ',',
+        conflicts_with = "attributes"
+    )]
     pub drop: Vec<DropArg>,
     /// Write every dropped document (the record as it came, the reason, where it was) to FILE as JSONL
     #[arg(long, value_name = "FILE", requires = "drop")]

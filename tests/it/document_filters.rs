@@ -67,7 +67,10 @@ fn dropped_documents_leave_the_output_for_the_dropped_file_and_the_run_succeeds(
         // The record as it came: every field, the text uncleaned.
         assert_eq!(line["record"], serde_json::from_str::<Value>(original).unwrap());
     }
-    assert_eq!((dropped[0]["line"].as_u64(), dropped[1]["line"].as_u64()), (Some(2), Some(3)));
+    assert_eq!(
+        (dropped[0]["line"].as_u64(), dropped[1]["line"].as_u64()),
+        (Some(2), Some(3))
+    );
     assert_eq!(dropped[1]["id"], "cut");
 
     let records = provenance(&dir.path().join("out"));
@@ -78,14 +81,21 @@ fn dropped_documents_leave_the_output_for_the_dropped_file_and_the_run_succeeds(
         .collect();
     assert_eq!(
         statuses,
-        [("ok", None), ("dropped", Some("empty")), ("dropped", Some("over-budget"))]
+        [
+            ("ok", None),
+            ("dropped", Some("empty")),
+            ("dropped", Some("over-budget"))
+        ]
     );
     let file = records.iter().find(|r| r.get("documents").is_some()).unwrap();
     assert_eq!(file["documents"]["dropped"], 2);
     assert_eq!(file["documents"]["written"], 1);
 
     let stats: Value = serde_json::from_str(&fs::read_to_string(dir.path().join("out/stats.json")).unwrap()).unwrap();
-    assert_eq!(stats["documents"]["dropped"], serde_json::json!({"empty": 1, "over-budget": 1}));
+    assert_eq!(
+        stats["documents"]["dropped"],
+        serde_json::json!({"empty": 1, "over-budget": 1})
+    );
     assert_eq!(stats["documents"]["written"], 1);
     assert_eq!(stats["documents"]["rejected"], 0);
 }
@@ -99,7 +109,11 @@ fn without_a_filter_nothing_is_dropped_and_without_dropped_they_are_only_counted
 
     let run = dechaff_in(dir.path(), ["clean", "in", "--out", "out2", "--drop", "empty"]);
     run.assert_code(0);
-    assert!(run.stderr.contains("2 documents written, 0 rejected, 1 dropped"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("2 documents written, 0 rejected, 1 dropped"),
+        "{}",
+        run.stderr
+    );
     assert_eq!(json_lines(&dir.path().join("out2/a.jsonl")).len(), 2);
     assert!(!dir.path().join("dropped.jsonl").exists());
 }
@@ -121,8 +135,14 @@ fn a_dropped_text_file_has_no_output_and_a_stale_one_goes() {
     assert_eq!(dropped.len(), 1);
     assert_eq!(dropped[0]["source"], "in/a.txt");
     assert_eq!(dropped[0]["reason"], "empty");
-    assert_eq!(dropped[0]["record"], serde_json::json!({"id": "in/a.txt", "text": "Share This\n"}));
-    assert!(dropped[0].get("line").is_none(), "a text file has no place inside a file");
+    assert_eq!(
+        dropped[0]["record"],
+        serde_json::json!({"id": "in/a.txt", "text": "Share This\n"})
+    );
+    assert!(
+        dropped[0].get("line").is_none(),
+        "a text file has no place inside a file"
+    );
     let stats: Value = serde_json::from_str(&fs::read_to_string(dir.path().join("out/stats.json")).unwrap()).unwrap();
     assert_eq!(stats["files"]["dropped"], 1);
     assert_eq!(stats["files"]["ok"], 1);
@@ -159,7 +179,17 @@ fn resume_keeps_dropped_documents_dropped_and_counted() {
     // Without --dropped, every input is copied forward, the dropped ones too.
     let run = dechaff_in(
         dir.path(),
-        ["clean", "in", "--out", "out", "--drop", "empty,over-budget", "--removal-budget", "0.2", "--resume"],
+        [
+            "clean",
+            "in",
+            "--out",
+            "out",
+            "--drop",
+            "empty,over-budget",
+            "--removal-budget",
+            "0.2",
+            "--resume",
+        ],
     );
     run.assert_code(0);
     assert!(
@@ -178,7 +208,16 @@ fn the_dropped_file_is_held_to_the_rules_of_the_rejects_file() {
     write(&dir.path().join("in/a.jsonl"), shard_lines().join("\n") + "\n");
     let cases: [(&[&str], &str); 4] = [
         (
-            &["clean", "in", "--out", "o", "--drop", "empty", "--dropped", "in/x.jsonl"],
+            &[
+                "clean",
+                "in",
+                "--out",
+                "o",
+                "--drop",
+                "empty",
+                "--dropped",
+                "in/x.jsonl",
+            ],
             "dechaff: --dropped in/x.jsonl is inside the input in; dechaff never writes over or inside an input",
         ),
         (
@@ -186,7 +225,18 @@ fn the_dropped_file_is_held_to_the_rules_of_the_rejects_file() {
             "dechaff: in/a.jsonl would be written to o/a.jsonl, which dechaff keeps for --dropped",
         ),
         (
-            &["clean", "in", "--out", "o", "--drop", "empty", "--dropped", "r.jsonl", "--rejects", "r.jsonl"],
+            &[
+                "clean",
+                "in",
+                "--out",
+                "o",
+                "--drop",
+                "empty",
+                "--dropped",
+                "r.jsonl",
+                "--rejects",
+                "r.jsonl",
+            ],
             "dechaff: --dropped and --rejects must be different files",
         ),
         (
@@ -199,7 +249,11 @@ fn the_dropped_file_is_held_to_the_rules_of_the_rejects_file() {
     }
     let run = dechaff_in(dir.path(), ["clean", "in", "--out", "o", "--drop", "everything"]);
     run.assert_code(2);
-    assert!(run.stderr.contains("invalid value 'everything' for '--drop <WHAT>'"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("invalid value 'everything' for '--drop <WHAT>'"),
+        "{}",
+        run.stderr
+    );
     assert_eq!(
         fs::read_to_string(dir.path().join("in/a.jsonl")).unwrap(),
         shard_lines().join("\n") + "\n"

@@ -630,7 +630,8 @@ fn bad_io_options_are_usage_errors() {
 /// line in step and stops at the first pair whose ids differ; a refused
 /// record used to get no attribute line, so every line after it was out
 /// of step. Each record keeps its place, with its id as dolma reads it
-/// (of duplicate keys, the last) and no attributes.
+/// (of duplicate keys, the last; of a line cut short, the id it starts
+/// with) and no attributes.
 #[test]
 fn a_refused_record_keeps_its_place_in_the_attribute_file() {
     let dir = temp_dir();
@@ -638,7 +639,10 @@ fn a_refused_record_keeps_its_place_in_the_attribute_file() {
     let lines = [
         good(0),
         "{\"id\": \"cut-1\", \"text\": ".to_string(),
-        format!("{{\"id\":\"first\",\"id\":\"dup-2\",\"text\":{}}}", serde_json::json!(page(2))),
+        format!(
+            "{{\"id\":\"first\",\"id\":\"dup-2\",\"text\":{}}}",
+            serde_json::json!(page(2))
+        ),
         "{\"id\": 3, \"body\": \"no text field\"}".to_string(),
         format!("{{\"id\":\"big-4\",\"text\":{}}}", serde_json::json!("x".repeat(5000))),
         good(5),
@@ -655,7 +659,7 @@ fn a_refused_record_keeps_its_place_in_the_attribute_file() {
         ids,
         [
             Value::from("doc-0"),
-            Value::Null,
+            Value::from("cut-1"),
             Value::from("dup-2"),
             Value::from(3),
             Value::from("big-4"),

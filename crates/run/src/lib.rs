@@ -25,9 +25,10 @@
 pub mod attributes;
 pub mod corpus_pass;
 pub mod decode;
-pub mod dropped;
 pub mod display;
+pub mod dropped;
 pub mod error;
+pub mod filters;
 pub mod input;
 mod lock;
 pub mod output;

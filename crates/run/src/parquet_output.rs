@@ -121,7 +121,10 @@ fn output_schema(layout: &ParquetLayout, metadata: Metadata, input: &Path) -> Re
     }
     let mut fields: Vec<FieldRef> = layout.schema.fields().iter().cloned().collect();
     fields.extend(added.into_iter().map(Arc::new));
-    Ok(Arc::new(Schema::new_with_metadata(fields, layout.schema.metadata().clone())))
+    Ok(Arc::new(Schema::new_with_metadata(
+        fields,
+        layout.schema.metadata().clone(),
+    )))
 }
 
 /// A list<string> column of `lists`.
@@ -252,8 +255,8 @@ impl ParquetOutput {
                 )));
             }
         }
-        let batch =
-            RecordBatch::try_new(Arc::clone(&self.schema), columns).map_err(|e| Error::io(&self.target, io::Error::other(e)))?;
+        let batch = RecordBatch::try_new(Arc::clone(&self.schema), columns)
+            .map_err(|e| Error::io(&self.target, io::Error::other(e)))?;
         self.rows += batch.num_rows() as u64;
         self.writer.write(&batch).map_err(|e| parquet_error(&self.target, e))
     }

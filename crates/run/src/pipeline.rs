@@ -35,8 +35,9 @@ use rayon::prelude::*;
 use dechaff_engine::{Cleaned, Cleaner, RuleSet};
 
 use crate::corpus_pass::{count_recurring_lines, count_recurring_lines_reporting, PlanCounts};
-use crate::dropped::{dropped_line, DropReason};
+use crate::dropped::dropped_line;
 use crate::error::{Error, ErrorKind, Result};
+use crate::filters::DropReason;
 use crate::input::{
     BadRecordKind, Compression, Document, Documents, Envelope, InputFormat, Item, ParquetLayout, StreamError,
     RAW_EXCERPT_BYTES,
@@ -346,13 +347,12 @@ pub fn run_into(
 
     let reused: Vec<Option<resume::Entry>> = match &previous {
         Some(previous) => {
-            let reused: Vec<Option<resume::Entry>> =
-                pool.install(|| {
-                    plan.jobs
-                        .par_iter()
-                        .map(|job| previous.reusable(job, &stamp, config.dropped.is_some()))
-                        .collect()
-                });
+            let reused: Vec<Option<resume::Entry>> = pool.install(|| {
+                plan.jobs
+                    .par_iter()
+                    .map(|job| previous.reusable(job, &stamp, config.dropped.is_some()))
+                    .collect()
+            });
             let redone: Vec<&Job> = plan
                 .jobs
                 .iter()
@@ -461,7 +461,10 @@ pub fn run_into(
         }
         drop(file);
     }
-    for (writer, path) in [collector.rejects.take(), collector.dropped.take()].into_iter().flatten() {
+    for (writer, path) in [collector.rejects.take(), collector.dropped.take()]
+        .into_iter()
+        .flatten()
+    {
         let file = writer.into_inner().map_err(|e| Error::io(&path, e.into_error()))?;
         file.sync_all().map_err(|e| Error::io(&path, e))?;
     }

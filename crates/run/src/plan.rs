@@ -15,8 +15,8 @@ use std::time::Duration;
 
 use crate::display::escaped;
 use crate::error::{Error, Result};
+use crate::filters::DocumentFilters;
 use crate::input::{self, Compression, InputFormat, ReadSettings};
-use crate::dropped::DocumentFilters;
 use crate::provenance::{Metadata, ProvenanceText};
 use crate::select::InputSelection;
 

@@ -93,7 +93,7 @@ pub struct Record {
     pub error: Option<String>,
     /// For a dropped document: the filter that dropped it (`empty`, `over-budget`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub dropped: Option<crate::dropped::DropReason>,
+    pub dropped: Option<crate::filters::DropReason>,
     /// Things a person should look at although the file was written (removal budget).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
