@@ -901,6 +901,9 @@ impl Ordered<'_, '_> {
                     }
                 }
             }
+            // The records and end of an input whose output could not begin:
+            // its failure is recorded, nothing of it is written.
+            Outcome::Document(..) | Outcome::NotADocument | Outcome::End(..) if self.open.is_none() => Ok(()),
             Outcome::Document(record, rendered) => {
                 let counts = self.counts();
                 counts.records += 1;
