@@ -10,6 +10,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use dechaff_engine::corpus::{CorpusSettings, GroupBy};
 use dechaff_engine::{CleanConfig, Comments, RuleSet, RuleSetBuilder};
 use dechaff_run::decode::EncodingChoice;
+use dechaff_run::filters::{DocumentFilters, DropReason};
 use dechaff_run::input::{Compression, InputFormat, ReadSettings};
 use dechaff_run::plan::{RunConfig, ShardSpec};
 use dechaff_run::provenance::{Metadata, ProvenanceText};
@@ -244,6 +245,14 @@ pub enum MetadataArg {
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DropArg {
+    /// Nothing but whitespace is left after cleaning
+    Empty,
+    /// The rules removed more than the removal budget
+    OverBudget,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CompressArg {
     /// Plain
     None,
@@ -301,6 +310,25 @@ pub struct CleanArgs {
     /// Write every refused record (with file, line or offset, and reason) to FILE as JSONL
     #[arg(long, value_name = "FILE")]
     pub rejects: Option<PathBuf>,
+    /// Do not write documents that are empty after cleaning or over the removal budget (comma list)
+    ///
+    /// empty: nothing but whitespace is left. over-budget: the rules removed
+    /// more than --removal-budget (instead of a warning, or with --strict a
+    /// failure). A dropped document is counted in the summary and in
+    /// stats.json, its provenance record says "status":"dropped" with the
+    /// reason, and it goes to --dropped if given; the run does not fail.
+    /// Not with --attributes: dolma's mixer filters documents itself.
+    #[arg(
+        long,
+        value_enum,
+        value_name = "WHAT",
+        value_delimiter = ',',
+        conflicts_with = "attributes"
+    )]
+    pub drop: Vec<DropArg>,
+    /// Write every dropped document (the record as it came, the reason, where it was) to FILE as JSONL
+    #[arg(long, value_name = "FILE", requires = "drop")]
+    pub dropped: Option<PathBuf>,
     /// Refuse a document (or text file) larger than this (bytes; K, M, G suffixes are binary)
     #[arg(long, value_name = "SIZE", default_value = "64M")]
     pub max_doc_bytes: String,
@@ -502,6 +530,9 @@ impl CleanArgs {
         if out.as_os_str() == "-" && self.resume {
             return Err("--resume needs an output directory, not --out -".to_string());
         }
+        if self.dropped.is_some() && self.dropped == self.rejects {
+            return Err("--dropped and --rejects must be different files".to_string());
+        }
         let doc_timeout = match self.doc_timeout {
             Some(seconds) if !(seconds > 0.0 && seconds.is_finite()) => {
                 return Err(format!("--doc-timeout {seconds} must be a positive number of seconds"))
@@ -548,6 +579,17 @@ impl CleanArgs {
             shard: self.shard.as_deref().map(ShardSpec::parse).transpose()?,
             resume: self.resume,
             rejects: self.rejects.clone(),
+            drop: DocumentFilters::of(
+                &self
+                    .drop
+                    .iter()
+                    .map(|what| match what {
+                        DropArg::Empty => DropReason::Empty,
+                        DropArg::OverBudget => DropReason::OverBudget,
+                    })
+                    .collect::<Vec<_>>(),
+            ),
+            dropped: self.dropped.clone(),
             doc_timeout,
             durable: self.durable,
             stop: Default::default(),

@@ -242,8 +242,16 @@ fn summary_lines(summary: &pipeline::Summary, config: &RunConfig, elapsed: f64) 
     };
     let mut lines = vec![
         format!(
-            "{files}; {} documents written, {} rejected, {} with warnings",
-            stats.documents.written, stats.documents.rejected, stats.documents.with_warnings
+            "{files}; {} documents written, {} rejected, {}{} with warnings",
+            stats.documents.written,
+            stats.documents.rejected,
+            // Counted when a filter is on: then "0 dropped" is news too.
+            if config.drop.any() {
+                format!("{} dropped, ", stats.documents.dropped.values().sum::<u64>())
+            } else {
+                String::new()
+            },
+            stats.documents.with_warnings
         ),
         format!(
             "{} read, {} of text in, {out}; rules removed {} ({:.1}% of the text) in {} spans from {} documents; {elapsed:.2}s",
@@ -276,6 +284,7 @@ fn summary_json(summary: &pipeline::Summary, config: &RunConfig, elapsed: f64) -
             "failed": summary.failed,
             "skipped": summary.skipped,
             "resumed": summary.resumed,
+            "dropped": stats.map_or(0, |s| s.files.dropped),
         },
         "documents": stats.map(|s| &s.documents),
         "bytes": stats.map(|s| &s.bytes),
@@ -380,6 +389,11 @@ impl Reporter for Progress {
             Status::Ok => None,
             Status::Error => record.error.clone(),
             Status::Skipped => record.error.as_ref().map(|e| format!("skipped: {e}")),
+            // A decision, not a failure: it shows with the warnings.
+            Status::Dropped if self.warnings => record
+                .dropped
+                .map(|reason| format!("dropped ({reason}): {}", record.error.as_deref().unwrap_or(""))),
+            Status::Dropped => None,
         };
         if let Some(message) = message {
             self.bar

@@ -651,3 +651,51 @@ fn bad_io_options_are_usage_errors() {
         dechaff(&args).assert_code(2).assert_stderr_line(message);
     }
 }
+
+/// dolma's mixer reads a documents file and its attribute files line by
+/// line in step and stops at the first pair whose ids differ; a refused
+/// record used to get no attribute line, so every line after it was out
+/// of step. Each record keeps its place, with its id as dolma reads it
+/// (of duplicate keys, the last; of a line cut short, the id it starts
+/// with) and no attributes.
+#[test]
+fn a_refused_record_keeps_its_place_in_the_attribute_file() {
+    let dir = temp_dir();
+    let good = |i: usize| serde_json::json!({"id": format!("doc-{i}"), "text": page(i)}).to_string();
+    let lines = [
+        good(0),
+        "{\"id\": \"cut-1\", \"text\": ".to_string(),
+        format!(
+            "{{\"id\":\"first\",\"id\":\"dup-2\",\"text\":{}}}",
+            serde_json::json!(page(2))
+        ),
+        "{\"id\": 3, \"body\": \"no text field\"}".to_string(),
+        format!("{{\"id\":\"big-4\",\"text\":{}}}", serde_json::json!("x".repeat(5000))),
+        good(5),
+    ];
+    write(&dir.path().join("in/a.jsonl"), lines.join("\n") + "\n");
+    let run = dechaff_in(
+        dir.path(),
+        ["clean", "in", "--attributes", "attrs", "--max-doc-bytes", "4K", "-q"],
+    );
+    run.assert_code(1);
+    let attributes = json_lines(&dir.path().join("attrs/a.jsonl"));
+    let ids: Vec<Value> = attributes.iter().map(|line| line["id"].clone()).collect();
+    assert_eq!(
+        ids,
+        [
+            Value::from("doc-0"),
+            Value::from("cut-1"),
+            Value::from("dup-2"),
+            Value::from(3),
+            Value::from("big-4"),
+            Value::from("doc-5")
+        ]
+    );
+    for i in [1, 2, 3, 4] {
+        assert_eq!(attributes[i]["attributes"], serde_json::json!({}), "line {}", i + 1);
+    }
+    for i in [0, 5] {
+        assert!(attributes[i]["attributes"]["dechaff__social"].is_array());
+    }
+}

@@ -16,6 +16,7 @@ mod corpus;
 mod corpus_mode;
 mod crash_safety;
 mod determinism;
+mod document_filters;
 mod equivalence;
 mod eval;
 mod explain;

@@ -13,6 +13,7 @@ from generated import documents
 
 ROWS = 70
 NULL_ROW = 5
+SUMMARY_COLUMNS = ["dechaff_removed_bytes", "dechaff_rules", "dechaff_warnings"]
 
 
 def corpus_table(texts):
@@ -59,18 +60,25 @@ def test_a_pyarrow_file_comes_back_with_every_column_and_the_jsonl_texts(run_cli
     output = tmp_path / "parquet-out" / "part-0.parquet"
     cleaned = pq.read_table(output)
     kept = table.filter(pa.array([i != NULL_ROW for i in range(ROWS)]))
-    assert cleaned.schema.equals(table.schema, check_metadata=False)
+    # The input's columns first, as they were; then the removal summary (--metadata summary).
+    assert cleaned.column_names == table.column_names + SUMMARY_COLUMNS
+    assert cleaned.select(table.column_names).schema.equals(table.schema, check_metadata=False)
     assert cleaned.schema.metadata[b"origin"] == b"a pyarrow test"
     assert cleaned.num_rows == ROWS - 1
     for name in table.column_names:
         if name != "text":
             assert cleaned.column(name).equals(kept.column(name)), name
 
-    jsonl_texts = [
-        json.loads(line)["text"]
-        for line in (tmp_path / "jsonl-out" / "part-0.jsonl").read_text(encoding="utf-8").splitlines()
+    jsonl_records = [
+        json.loads(line) for line in (tmp_path / "jsonl-out" / "part-0.jsonl").read_text(encoding="utf-8").splitlines()
     ]
+    jsonl_texts = [record["text"] for record in jsonl_records]
     assert cleaned.column("text").to_pylist() == jsonl_texts
+    # The summary columns hold what a JSONL record's metadata.dechaff summary holds.
+    summaries = [record["metadata"]["dechaff"] for record in jsonl_records]
+    assert cleaned.column("dechaff_removed_bytes").to_pylist() == [m["removed_bytes"] for m in summaries]
+    assert cleaned.column("dechaff_rules").to_pylist() == [m["rules"] for m in summaries]
+    assert cleaned.column("dechaff_warnings").to_pylist() == [m.get("warnings", []) for m in summaries]
     # Cleaning did something, or the comparison proves little.
     assert jsonl_texts != [t for i, t in enumerate(texts) if i != NULL_ROW]
 
@@ -87,4 +95,36 @@ def test_a_parquet_file_without_its_name_is_read_by_its_magic_bytes(run_cli, tmp
     run_cli([source], tmp_path / "out")
     cleaned = pq.read_table(tmp_path / "out" / "part-00000")
     assert cleaned.num_rows == 10
-    assert cleaned.column_names == ["text"]
+    assert cleaned.column_names == ["text"] + SUMMARY_COLUMNS
+
+
+def test_metadata_says_which_summary_columns_a_parquet_output_gets(run_cli, tmp_path):
+    texts = documents(12, seed=5)
+    source = tmp_path / "in"
+    source.mkdir()
+    table = pa.table({"id": [f"d{i}" for i in range(12)], "text": texts})
+    pq.write_table(table, source / "part-0.parquet")
+
+    run_cli([source], tmp_path / "none", "--metadata", "none")
+    assert pq.read_table(tmp_path / "none" / "part-0.parquet").schema.equals(table.schema, check_metadata=False)
+
+    records, _ = run_cli([source], tmp_path / "full", "--metadata", "full")
+    full = pq.read_table(tmp_path / "full" / "part-0.parquet")
+    assert full.column_names == ["id", "text"] + SUMMARY_COLUMNS + ["dechaff_provenance"]
+    assert pa.types.is_int64(full.schema.field("dechaff_removed_bytes").type)
+    for name in ["dechaff_rules", "dechaff_warnings"]:
+        assert full.schema.field(name).type.value_type == pa.string(), name
+    provenance = [json.loads(p) for p in full.column("dechaff_provenance").to_pylist()]
+    assert [p["index"] for p in provenance] == list(range(12))
+    assert [p["removed_bytes"] for p in provenance] == full.column("dechaff_removed_bytes").to_pylist()
+    assert any(p["removed"] for p in provenance), "cleaning removed something, or this proves little"
+
+    # An input that already has such a column is refused, with the column named, and nothing is written.
+    clashing = tmp_path / "clash"
+    clashing.mkdir()
+    pq.write_table(table.append_column("dechaff_rules", pa.array(["mine"] * 12)), clashing / "part-0.parquet")
+    _, done = run_cli([clashing], tmp_path / "clash-out", check=False)
+    assert done.returncode == 1, done.stderr
+    assert 'the input has a column "dechaff_rules", which --metadata adds to the output' in done.stderr, done.stderr
+    assert not (tmp_path / "clash-out" / "part-0.parquet").exists()
+    run_cli([clashing], tmp_path / "clash-none", "--metadata", "none")

@@ -130,6 +130,69 @@ pub fn attribute_line(document: &Document, id_field: &str, record: &Record) -> S
     out
 }
 
+/// The attribute line of a record that was not cleaned (malformed, too
+/// large, refused by a limit): its id and no attributes. dolma's mixer reads
+/// a documents file and its attribute files line by line in step, and stops
+/// at the first line whose ids differ, so every record of the documents file
+/// gets a line, in place, even one dechaff could not clean.
+///
+/// The id is what dolma will read from the documents line: the id field
+/// when the record parses as an object (serde_json, as dolma reads it, so
+/// that of duplicate keys the last one counts), else the id the reader
+/// found, else the top-level id field of the first bytes of a record cut
+/// short (over the size limit), else null.
+pub fn refused_line(raw_record: Option<&[u8]>, known_id: Option<&str>, id_field: &str) -> String {
+    let parsed = raw_record
+        .and_then(|raw| serde_json::from_slice::<serde_json::Value>(raw).ok())
+        .and_then(|value| match value {
+            serde_json::Value::Object(mut fields) => Some(fields.remove(id_field).unwrap_or(serde_json::Value::Null)),
+            _ => None,
+        });
+    let id = match (parsed, known_id) {
+        (Some(id), _) => id,
+        (None, Some(id)) => serde_json::Value::String(id.to_string()),
+        (None, None) => raw_record
+            .and_then(|raw| top_level_value(raw, id_field))
+            .unwrap_or(serde_json::Value::Null),
+    };
+    format!("{{\"id\":{id},\"attributes\":{{}}}}")
+}
+
+/// The value of top-level key `key` in the first bytes of a JSON object cut
+/// short (a record over the size limit, of which only a prefix was kept):
+/// the id usually comes before the text. A key inside a string or a nested
+/// object does not count; `None` when the key is not in the prefix.
+fn top_level_value(prefix: &[u8], key: &str) -> Option<serde_json::Value> {
+    let wanted = serde_json::to_string(key).ok()?;
+    let (mut depth, mut i) = (0usize, 0usize);
+    while i < prefix.len() {
+        match prefix[i] {
+            b'{' | b'[' => depth += 1,
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            b'"' => {
+                let start = i;
+                i += 1;
+                while i < prefix.len() && prefix[i] != b'"' {
+                    i += if prefix[i] == b'\\' { 2 } else { 1 };
+                }
+                let is_key = depth == 1 && prefix.get(start..=i) == Some(wanted.as_bytes());
+                let rest = prefix.get(i + 1..)?;
+                let after = rest.iter().position(|b| !b.is_ascii_whitespace())?;
+                if is_key && rest[after] == b':' {
+                    let value = &rest[after + 1..];
+                    return serde_json::Deserializer::from_slice(value)
+                        .into_iter::<serde_json::Value>()
+                        .next()?
+                        .ok();
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
 /// A score as a JSON number that dolma's `as_f64` reads: always with a
 /// fraction (`1.0`), never `NaN` or an infinity (written as 0.0 and the
 /// largest finite value, which no JSON reader refuses).
@@ -158,6 +221,17 @@ mod tests {
         assert_eq!(key_of("photo-credits.agency-caption"), "dechaff__photo_credits");
         assert_eq!(key_of("corpus.recurring"), "dechaff__corpus");
         assert_eq!(key_of("My.Pack.rule"), "dechaff__my");
+    }
+
+    #[test]
+    fn the_id_of_a_record_cut_short_is_its_top_level_key() {
+        let prefix = br#"{"meta": {"id": "inner"}, "note": "\"id\": no", "id" : "outer", "text": "abc"#;
+        assert_eq!(top_level_value(prefix, "id"), Some(serde_json::json!("outer")));
+        assert_eq!(top_level_value(br#"{"text": "abc"#, "id"), None);
+        assert_eq!(
+            refused_line(Some(br#"{"id": 7, "text": "cut he"#), None, "id"),
+            r#"{"id":7,"attributes":{}}"#
+        );
     }
 
     #[test]

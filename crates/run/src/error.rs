@@ -47,6 +47,14 @@ pub enum ErrorKind {
         /// The signal's number.
         signal: usize,
     },
+    /// A Parquet input already has a column that `--metadata` adds to its
+    /// output: written, the output would have two columns of one name.
+    ColumnClash {
+        /// The input.
+        path: PathBuf,
+        /// The column both have.
+        column: String,
+    },
     /// An input that a command needs whole (`eval`'s pages, `explain`'s
     /// file) cannot be read as text. `clean` records such a file and goes on.
     Input {
@@ -111,6 +119,12 @@ impl fmt::Display for Error {
             ErrorKind::Io { path, source } => write!(f, "{}: {source}", escaped(path)),
             ErrorKind::Resume { path, message } => write!(f, "--resume: {}: {message}", escaped(path)),
             ErrorKind::Input { path, message } => write!(f, "{}: {message}", escaped(path)),
+            // Reported on the input's own line (`dechaff: PATH: …`), so the path is not repeated.
+            ErrorKind::ColumnClash { column, .. } => write!(
+                f,
+                "the input has a column {column:?}, which --metadata adds to the output; \
+                 rename it, or clean with --metadata none"
+            ),
             ErrorKind::Stopped { signal } => write!(
                 f,
                 "stopped by signal {signal}; the files finished are in place, \

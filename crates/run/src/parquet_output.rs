@@ -8,6 +8,13 @@
 //! batches and on which rows were refused, never on `--jobs`, so the pages
 //! and row groups, hence the bytes, are the same in every run.
 //!
+//! With `--metadata summary` or `full`, each row also gets a summary of its
+//! cleaning in columns of its own ([`SUMMARY_COLUMNS`], and
+//! [`PROVENANCE_COLUMN`] for `full`), appended after the input's: Parquet
+//! has no free-form metadata per row, and columns are what a query engine
+//! filters on (`WHERE dechaff_removed_bytes > 0`). An input that already has
+//! one of these columns is refused rather than given two of one name.
+//!
 //! The file is an [`AtomicFile`], so a half-written output never stands
 //! under its final name; its pages are compressed like the input's (or as
 //! `--compress` says), and its row groups hold as many rows as the input's first.
@@ -16,16 +23,25 @@ use std::io::{self, Write};
 use std::path::Path;
 use std::sync::Arc;
 
-use arrow_array::{Array, ArrayRef, LargeStringArray, RecordBatch, StringArray, StringViewArray, UInt32Array};
-use arrow_schema::DataType;
+use arrow_array::builder::{ListBuilder, StringBuilder};
+use arrow_array::{
+    Array, ArrayRef, Int64Array, LargeStringArray, RecordBatch, StringArray, StringViewArray, UInt32Array,
+};
+use arrow_schema::{DataType, Field, FieldRef, Schema, SchemaRef};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression as Codec, GzipLevel, ZstdLevel};
 use parquet::file::properties::WriterProperties;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::input::{Compression, ParquetLayout, ParquetRow};
 use crate::output::{AtomicFile, Placement};
-use crate::provenance::OutputStats;
+use crate::provenance::{Metadata, OutputStats, Record};
+
+/// The removal-summary columns `--metadata summary` and `full` add.
+pub const SUMMARY_COLUMNS: [&str; 3] = ["dechaff_removed_bytes", "dechaff_rules", "dechaff_warnings"];
+
+/// The column `--metadata full` adds: the document's provenance as JSON.
+pub const PROVENANCE_COLUMN: &str = "dechaff_provenance";
 
 /// A cleaned row, as a worker renders it for a Parquet output.
 #[derive(Debug)]
@@ -34,6 +50,94 @@ pub struct CleanedRow {
     pub row: ParquetRow,
     /// Its cleaned text.
     pub text: String,
+    /// Its summary columns' values, unless `--metadata none`.
+    pub summary: Option<RowSummary>,
+}
+
+/// What the summary columns hold for one row.
+#[derive(Debug, Clone, Default)]
+pub struct RowSummary {
+    /// Bytes removed by rules.
+    pub removed_bytes: i64,
+    /// The ids of the rules that removed them, sorted, each once.
+    pub rules: Vec<String>,
+    /// Warnings (the removal budget).
+    pub warnings: Vec<String>,
+    /// The document's provenance as `metadata.dechaff` holds it, for `--metadata full`.
+    pub provenance: Option<String>,
+}
+
+impl RowSummary {
+    /// The summary of a document's provenance `record`, with the JSON
+    /// record too for `Metadata::Full`; `None` for `Metadata::None`.
+    pub fn of(record: &Record, metadata: Metadata) -> Option<RowSummary> {
+        if metadata == Metadata::None {
+            return None;
+        }
+        let mut rules: Vec<String> = record.removed.iter().map(|span| span.rule.clone()).collect();
+        rules.sort_unstable();
+        rules.dedup();
+        Some(RowSummary {
+            removed_bytes: record
+                .removed
+                .iter()
+                .map(|span| (span.bytes.1 - span.bytes.0) as i64)
+                .sum(),
+            rules,
+            warnings: record.warnings.clone(),
+            provenance: (metadata == Metadata::Full)
+                .then(|| record.metadata_json(Metadata::Full))
+                .flatten(),
+        })
+    }
+}
+
+/// The output schema: the input's, and the columns `metadata` adds.
+/// Refused when the input already has one of them.
+fn output_schema(layout: &ParquetLayout, metadata: Metadata, input: &Path) -> Result<SchemaRef> {
+    let added: Vec<Field> = match metadata {
+        Metadata::None => return Ok(Arc::clone(&layout.schema)),
+        Metadata::Summary | Metadata::Full => {
+            let list = || DataType::List(Arc::new(Field::new("item", DataType::Utf8, false)));
+            let mut added = vec![
+                Field::new(SUMMARY_COLUMNS[0], DataType::Int64, false),
+                Field::new(SUMMARY_COLUMNS[1], list(), false),
+                Field::new(SUMMARY_COLUMNS[2], list(), false),
+            ];
+            if metadata == Metadata::Full {
+                added.push(Field::new(PROVENANCE_COLUMN, DataType::Utf8, false));
+            }
+            added
+        }
+    };
+    if let Some(clash) = added
+        .iter()
+        .find(|field| layout.schema.column_with_name(field.name()).is_some())
+    {
+        return Err(Error::new(ErrorKind::ColumnClash {
+            path: input.to_path_buf(),
+            column: clash.name().clone(),
+        }));
+    }
+    let mut fields: Vec<FieldRef> = layout.schema.fields().iter().cloned().collect();
+    fields.extend(added.into_iter().map(Arc::new));
+    Ok(Arc::new(Schema::new_with_metadata(
+        fields,
+        layout.schema.metadata().clone(),
+    )))
+}
+
+/// A list<string> column of `lists`.
+fn string_lists(lists: impl Iterator<Item = Vec<String>>) -> ArrayRef {
+    let mut builder =
+        ListBuilder::new(StringBuilder::new()).with_field(Arc::new(Field::new("item", DataType::Utf8, false)));
+    for list in lists {
+        for item in list {
+            builder.values().append_value(item);
+        }
+        builder.append(true);
+    }
+    Arc::new(builder.finish())
 }
 
 /// A Parquet file being written.
@@ -41,6 +145,8 @@ pub struct ParquetOutput {
     target: std::path::PathBuf,
     writer: ArrowWriter<AtomicWriter>,
     layout: Arc<ParquetLayout>,
+    /// The schema written: the input's and the summary columns.
+    schema: SchemaRef,
     /// The kept rows of the batch under way, and their cleaned texts.
     pending: Option<PendingRows>,
     rows: u64,
@@ -50,6 +156,7 @@ struct PendingRows {
     batch: Arc<arrow_array::RecordBatch>,
     rows: Vec<u32>,
     texts: Vec<String>,
+    summaries: Vec<RowSummary>,
 }
 
 /// The codec an output's pages get: `--compress` if given, else the input's.
@@ -63,24 +170,28 @@ fn codec(layout: &ParquetLayout, compress: Option<Compression>) -> Codec {
 }
 
 impl ParquetOutput {
-    /// Starts writing `target` in the input's `layout`.
+    /// Starts writing `target` (the output of `input`) in the input's
+    /// `layout`, with the summary columns `metadata` asks for.
     pub fn create(
         placement: &Placement,
-        target: &Path,
+        (input, target): (&Path, &Path),
         layout: Arc<ParquetLayout>,
         compress: Option<Compression>,
+        metadata: Metadata,
     ) -> Result<ParquetOutput> {
+        let schema = output_schema(&layout, metadata, input)?;
         let file = AtomicFile::create_placed(placement, target, Compression::None)?;
         let properties = WriterProperties::builder()
             .set_compression(codec(&layout, compress))
             .set_max_row_group_row_count(Some(layout.row_group_rows))
             .build();
-        let writer = ArrowWriter::try_new(AtomicWriter(file), Arc::clone(&layout.schema), Some(properties))
+        let writer = ArrowWriter::try_new(AtomicWriter(file), Arc::clone(&schema), Some(properties))
             .map_err(|e| parquet_error(target, e))?;
         Ok(ParquetOutput {
             target: target.to_path_buf(),
             writer,
             layout,
+            schema,
             pending: None,
             rows: 0,
         })
@@ -98,6 +209,7 @@ impl ParquetOutput {
                 batch: Arc::clone(&cleaned.row.batch),
                 rows: Vec::new(),
                 texts: Vec::new(),
+                summaries: Vec::new(),
             });
         }
         let pending = self.pending.as_mut().expect("set above");
@@ -105,6 +217,7 @@ impl ParquetOutput {
             .rows
             .push(u32::try_from(cleaned.row.row).expect("a batch holds fewer than 2^32 rows"));
         pending.texts.push(cleaned.text);
+        pending.summaries.extend(cleaned.summary);
         Ok(())
     }
 
@@ -129,8 +242,21 @@ impl ParquetOutput {
         };
         let mut columns = kept.columns().to_vec();
         columns[text_column] = text;
-        let batch =
-            RecordBatch::try_new(kept.schema(), columns).map_err(|e| Error::io(&self.target, io::Error::other(e)))?;
+        if self.schema.fields().len() > columns.len() {
+            let summaries = &pending.summaries;
+            columns.push(Arc::new(Int64Array::from_iter_values(
+                summaries.iter().map(|s| s.removed_bytes),
+            )));
+            columns.push(string_lists(summaries.iter().map(|s| s.rules.clone())));
+            columns.push(string_lists(summaries.iter().map(|s| s.warnings.clone())));
+            if self.schema.column_with_name(PROVENANCE_COLUMN).is_some() {
+                columns.push(Arc::new(StringArray::from_iter_values(
+                    summaries.iter().map(|s| s.provenance.as_deref().unwrap_or("")),
+                )));
+            }
+        }
+        let batch = RecordBatch::try_new(Arc::clone(&self.schema), columns)
+            .map_err(|e| Error::io(&self.target, io::Error::other(e)))?;
         self.rows += batch.num_rows() as u64;
         self.writer.write(&batch).map_err(|e| parquet_error(&self.target, e))
     }

@@ -35,7 +35,9 @@ use rayon::prelude::*;
 use dechaff_engine::{Cleaned, Cleaner, RuleSet};
 
 use crate::corpus_pass::{count_recurring_lines, count_recurring_lines_reporting, PlanCounts};
+use crate::dropped::dropped_line;
 use crate::error::{Error, ErrorKind, Result};
+use crate::filters::DropReason;
 use crate::input::{
     BadRecordKind, Compression, Document, Documents, Envelope, InputFormat, Item, ParquetLayout, StreamError,
     RAW_EXCERPT_BYTES,
@@ -45,7 +47,7 @@ use crate::output::{Placement, StreamEncoder};
 use crate::plan::{Job, Plan, Problem, ProvenanceNames, RunConfig};
 use crate::provenance::{DocumentCounts, InputStats, Manifest, Record, RejectedBytes, RulesStamp, Status};
 use crate::resume::{self, Previous};
-use crate::sink::{OutputTree, RecordOutput, Rendered, Shape, Sink};
+use crate::sink::{OutputTree, RecordOutput, RefusedRecord, Rendered, Shape, Sink};
 use crate::stats::{self, RunStats};
 
 /// A chunk holds at most this many bytes of records read (one larger record is a chunk alone).
@@ -107,6 +109,9 @@ pub struct Summary {
     pub documents: usize,
     /// Records of JSONL and WARC inputs refused (each one is in `--rejects`).
     pub rejected: usize,
+    /// Documents (records and text files) dropped by a document filter
+    /// (`--drop`; each one is in `--dropped`).
+    pub dropped: usize,
     /// Files copied forward by `--resume` without being cleaned again.
     pub resumed: usize,
     /// The run's statistics, as written to `stats.json` (`None` only for a
@@ -126,12 +131,21 @@ impl Summary {
 pub struct Collector<'a> {
     provenance: Option<(std::io::BufWriter<fs::File>, PathBuf)>,
     rejects: Option<(std::io::BufWriter<fs::File>, PathBuf)>,
+    dropped: Option<(std::io::BufWriter<fs::File>, PathBuf)>,
     summary: Summary,
     stats: RunStats,
     reporter: &'a mut dyn Reporter,
 }
 
 impl Collector<'_> {
+    /// Writes a dropped document's line to `--dropped`, if it is given.
+    fn dropped(&mut self, line: &str) -> Result<()> {
+        if let Some((writer, path)) = &mut self.dropped {
+            writeln!(writer, "{line}").map_err(|e| Error::io(&*path, e))?;
+        }
+        Ok(())
+    }
+
     /// Writes `record`'s provenance line and, for a refused document, its
     /// reject line; counts it; reports it.
     fn record(&mut self, record: Record) -> Result<()> {
@@ -299,6 +313,14 @@ pub fn run_into(
         }
         None => None,
     };
+    let dropped = match &config.dropped {
+        Some(path) => {
+            let mut file = lock::open_locked(path, "--dropped")?;
+            lock::truncate(&mut file, path)?;
+            Some((std::io::BufWriter::new(file), path.clone()))
+        }
+        None => None,
+    };
     let previous = match (config.resume, to_stdout) {
         (true, false) => Some(Previous::load(&plan.out, &names)?),
         _ => None,
@@ -318,6 +340,7 @@ pub fn run_into(
     let mut collector = Collector {
         provenance,
         rejects,
+        dropped,
         summary: Summary {
             files: plan.jobs.len(),
             ..Summary::default()
@@ -350,8 +373,12 @@ pub fn run_into(
 
     let reused: Vec<Option<resume::Entry>> = match &previous {
         Some(previous) => {
-            let reused: Vec<Option<resume::Entry>> =
-                pool.install(|| plan.jobs.par_iter().map(|job| previous.reusable(job, &stamp)).collect());
+            let reused: Vec<Option<resume::Entry>> = pool.install(|| {
+                plan.jobs
+                    .par_iter()
+                    .map(|job| previous.reusable(job, &stamp, config.dropped.is_some()))
+                    .collect()
+            });
             let redone: Vec<&Job> = plan
                 .jobs
                 .iter()
@@ -471,7 +498,10 @@ pub fn run_into(
         }
         drop(file);
     }
-    if let Some((writer, path)) = collector.rejects.take() {
+    for (writer, path) in [collector.rejects.take(), collector.dropped.take()]
+        .into_iter()
+        .flatten()
+    {
         let file = writer.into_inner().map_err(|e| Error::io(&path, e.into_error()))?;
         file.sync_all().map_err(|e| Error::io(&path, e))?;
     }
@@ -678,7 +708,11 @@ fn process(task: Task, cleaner: &mut Cleaner, context: &Context<'_>) -> Outcome 
                     record.document = Some(bad.location.clone());
                     let mut record = fail(record, Status::Error, bad.reason.to_string());
                     record.rejected = Some(rejected_bytes(bad.raw_bytes, &bad.raw_excerpt));
-                    Outcome::Document(record, None)
+                    let refused = RefusedRecord {
+                        raw: Some(bad.raw_excerpt.as_slice()),
+                        id: bad.location.id.as_deref(),
+                    };
+                    Outcome::Document(record, context.sink.render_refused(job, refused))
                 }
                 Item::NotADocument(_) => Outcome::NotADocument,
             }
@@ -742,10 +776,19 @@ fn clean_document(
     }
     let refuse = |record: Record, reason: String| {
         let mut record = fail(record, Status::Error, reason);
-        if shape == Shape::Record {
-            record.rejected = Some(rejected_bytes(document.raw_bytes, excerpt_of(document)));
+        if shape == Shape::WholeFile {
+            return (record, None);
         }
-        (record, None)
+        record.rejected = Some(rejected_bytes(document.raw_bytes, excerpt_of(document)));
+        let raw = match &document.envelope {
+            Envelope::Jsonl(jsonl) => Some(jsonl.line.as_bytes()),
+            _ => None,
+        };
+        let refused = RefusedRecord {
+            raw,
+            id: document.location.id.as_deref(),
+        };
+        (record, context.sink.render_refused(job, refused))
     };
     let budget = cleaner.config().removal_budget;
     let started = Instant::now();
@@ -768,6 +811,20 @@ fn clean_document(
             limit: limit.as_secs_f64(),
         };
         return refuse(record, reason.to_string());
+    }
+    if let Some(reason) = config.drop.reason(&cleaned.text, cleaned.over_budget) {
+        record.status = Status::Dropped;
+        record.dropped = Some(reason);
+        record.error = Some(match reason {
+            DropReason::Empty => "nothing is left after cleaning".to_string(),
+            DropReason::OverBudget => over_budget_message(cleaned.removed_share, budget),
+        });
+        // The line is made here, on a worker, and written in input order.
+        let line = config
+            .dropped
+            .is_some()
+            .then(|| Rendered::Dropped(dropped_line(document, shape == Shape::Record, reason)));
+        return (record, line);
     }
     if cleaned.over_budget {
         let message = over_budget_message(cleaned.removed_share, budget);
@@ -853,8 +910,10 @@ impl Ordered<'_, '_> {
                 previous.replay(entry, |line| collector.replay(line, previous.path()))
             }
             Outcome::File(record, rendered) => {
-                if let Some(rendered) = rendered {
-                    sink.accept(rendered)?;
+                match rendered {
+                    Some(Rendered::Dropped(line)) => self.collector.dropped(&line)?,
+                    Some(rendered) => sink.accept(rendered)?,
+                    None => {}
                 }
                 self.collector.record(record)
             }
@@ -879,15 +938,23 @@ impl Ordered<'_, '_> {
                     }
                 }
             }
+            // The records and end of an input whose output could not begin:
+            // its failure is recorded, nothing of it is written.
+            Outcome::Document(..) | Outcome::NotADocument | Outcome::End(..) if self.open.is_none() => Ok(()),
             Outcome::Document(record, rendered) => {
                 let counts = self.counts();
                 counts.records += 1;
+                match record.status {
+                    Status::Ok => counts.written += 1,
+                    Status::Dropped => counts.dropped += 1,
+                    Status::Error | Status::Skipped => counts.rejected += 1,
+                }
+                // A refused record may still have a line to write: its
+                // place in an attribute file.
                 match rendered {
-                    Some(rendered) => {
-                        counts.written += 1;
-                        sink.accept(rendered)?;
-                    }
-                    None => counts.rejected += 1,
+                    Some(Rendered::Dropped(line)) => self.collector.dropped(&line)?,
+                    Some(rendered) => sink.accept(rendered)?,
+                    None => {}
                 }
                 self.collector.record(record)
             }
@@ -948,6 +1015,7 @@ fn tally(summary: &mut Summary, record: &Record) {
     if record.document.is_some() {
         match record.status {
             Status::Ok => summary.documents += 1,
+            Status::Dropped => summary.dropped += 1,
             Status::Error | Status::Skipped => summary.rejected += 1,
         }
         if !record.warnings.is_empty() {
@@ -960,6 +1028,8 @@ fn tally(summary: &mut Summary, record: &Record) {
         Status::Ok => summary.ok += 1,
         Status::Error => summary.failed += 1,
         Status::Skipped => summary.skipped += 1,
+        // A text file is a document: dropped, it is neither written nor failed.
+        Status::Dropped => summary.dropped += 1,
     }
     if !record.warnings.is_empty() {
         summary.warned += 1;

@@ -15,6 +15,7 @@ use std::time::Duration;
 
 use crate::display::escaped;
 use crate::error::{Error, Result};
+use crate::filters::DocumentFilters;
 use crate::input::{self, Compression, InputFormat, ReadSettings};
 use crate::provenance::{Metadata, ProvenanceText};
 use crate::select::InputSelection;
@@ -53,6 +54,10 @@ pub struct RunConfig {
     pub resume: bool,
     /// Where refused records go, one JSON line each (`--rejects`).
     pub rejects: Option<PathBuf>,
+    /// Which cleaned documents are dropped instead of written (`--drop`).
+    pub drop: DocumentFilters,
+    /// Where dropped documents go, one JSON line each (`--dropped`).
+    pub dropped: Option<PathBuf>,
     /// A document whose cleaning takes longer is not written (`--doc-timeout`).
     pub doc_timeout: Option<Duration>,
     /// Flush every output to the disk before its rename (`--durable`).
@@ -81,6 +86,8 @@ impl RunConfig {
             shard: None,
             resume: false,
             rejects: None,
+            drop: DocumentFilters::default(),
+            dropped: None,
             doc_timeout: None,
             durable: false,
             stop: StopRequest::default(),
@@ -253,6 +260,10 @@ fn plan_walk(config: &RunConfig) -> Result<Plan> {
         Some(rejects) => Some((rejects, absolute_resolved(rejects)?)),
         None => None,
     };
+    let dropped_abs = match &config.dropped {
+        Some(dropped) => Some((dropped, absolute_resolved(dropped)?)),
+        None => None,
+    };
     let mut jobs = Vec::new();
     for input in &config.inputs {
         if input::is_stdin(input) {
@@ -301,6 +312,9 @@ fn plan_walk(config: &RunConfig) -> Result<Plan> {
         }
         if let Some((rejects, rejects_abs)) = &rejects_abs {
             refuse_overlap("--rejects", rejects, rejects_abs, input, &input_abs)?;
+        }
+        if let Some((dropped, dropped_abs)) = &dropped_abs {
+            refuse_overlap("--dropped", dropped, dropped_abs, input, &input_abs)?;
         }
         if input_abs.is_dir() {
             walk_directory(input, &base, config, out_abs, &mut jobs);
@@ -486,10 +500,16 @@ fn check_collisions(jobs: &[Job], config: &RunConfig) -> Result<()> {
         config.out.join(&names.previous),
     ];
     reserved.extend(config.rejects.clone());
+    let dropped_at = reserved.len();
+    reserved.extend(config.dropped.clone());
     let mut seen: BTreeMap<&Path, &Path> = BTreeMap::new();
     for job in jobs.iter().filter(|job| job.problem.is_none()) {
         if let Some(kept) = reserved.iter().position(|path| *path == job.output) {
-            let keeper = if kept < 3 { "provenance" } else { "--rejects" };
+            let keeper = match kept {
+                0..=2 => "provenance",
+                _ if kept == dropped_at => "--dropped",
+                _ => "--rejects",
+            };
             return Err(config_error(format!(
                 "{} would be written to {}, which dechaff keeps for {keeper}",
                 escaped(&job.source),

@@ -77,6 +77,9 @@ pub enum Status {
     Error,
     /// Deliberately not read (a symbolic link without `--follow`); `error` says why.
     Skipped,
+    /// Cleaned, then not written because a document filter (`--drop`) took
+    /// it out; `dropped` says which, `error` says more.
+    Dropped,
 }
 
 /// One provenance record.
@@ -93,9 +96,12 @@ pub struct Record {
     pub output: Option<String>,
     /// `ok`, `error` or `skipped`.
     pub status: Status,
-    /// Why the file failed or was skipped.
+    /// Why the file failed, was skipped or was dropped.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// For a dropped document: the filter that dropped it (`empty`, `over-budget`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dropped: Option<crate::filters::DropReason>,
     /// Things a person should look at although the file was written (removal budget).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
@@ -200,8 +206,15 @@ pub struct DocumentCounts {
     pub written: u64,
     /// Records refused: malformed, too large, over budget with `--strict`, timed out.
     pub rejected: u64,
+    /// Documents cleaned and then dropped by a document filter (`--drop`).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub dropped: u64,
     /// WARC records that are not documents (`warcinfo`, `request`, binary payloads).
     pub not_documents: u64,
+}
+
+fn is_zero(count: &u64) -> bool {
+    *count == 0
 }
 
 /// The first bytes of a refused record.
@@ -418,6 +431,7 @@ impl Record {
             output: None,
             status: Status::Ok,
             error: None,
+            dropped: None,
             warnings: Vec::new(),
             documents: None,
             rejected: None,

@@ -210,8 +210,14 @@ impl Previous {
     /// The earlier run's entry for `job`, when it can be copied forward as
     /// it is: its record says `ok` with this run's rules, its input has the
     /// recorded size and SHA-256, and so has its output, read under the
-    /// recorded name without following a link.
-    pub(crate) fn reusable(&self, job: &Job, stamp: &RulesStamp) -> Option<Entry> {
+    /// recorded name without following a link. A text file that a filter
+    /// dropped is copied forward too when its input is unchanged and
+    /// nothing stands under its output name.
+    ///
+    /// With `writes_dropped` (`--dropped`), an input that had a document
+    /// dropped is done again: provenance does not hold the dropped record,
+    /// which the dropped file of this run must, so only the input gives it back.
+    pub(crate) fn reusable(&self, job: &Job, stamp: &RulesStamp, writes_dropped: bool) -> Option<Entry> {
         if job.problem.is_some() || input::is_stdin(&job.source) {
             return None;
         }
@@ -219,11 +225,17 @@ impl Previous {
         let entry = self.entries.get(&source_key(&source))?;
         let record = self.record(entry)?;
         let output = job.output.to_string_lossy();
-        if record.source != source
-            || record.status != Status::Ok
-            || record.rules != stamp.fingerprint
-            || record.output.as_deref() != Some(output.as_ref())
-        {
+        if record.source != source || record.rules != stamp.fingerprint {
+            return None;
+        }
+        let had_drops = record.status == Status::Dropped || record.documents.as_ref().is_some_and(|d| d.dropped > 0);
+        if had_drops && writes_dropped {
+            return None;
+        }
+        if record.status == Status::Dropped && record.documents.is_none() {
+            return self.reusable_dropped_file(job, &record, entry);
+        }
+        if record.status != Status::Ok || record.output.as_deref() != Some(output.as_ref()) {
             return None;
         }
         let cleaned = record.cleaned.as_ref()?;
@@ -247,6 +259,22 @@ impl Previous {
         let input = record.input.as_ref()?;
         let (bytes, sha256) = hash_stream(fs::File::open(&job.source).ok()?)?;
         (bytes == input.bytes && sha256 == input.sha256).then(|| entry.clone())
+    }
+
+    /// A dropped text file's entry, when its input is unchanged and no file
+    /// stands under its output name (the run that dropped it removed any).
+    fn reusable_dropped_file(&self, job: &Job, record: &Record, entry: &Entry) -> Option<Entry> {
+        // Anything else than "not found" (a link, a directory it cannot
+        // open) is left to a new run to deal with.
+        let absent = match OutputDir::holding(&self.root, &job.output, false) {
+            Ok((dir, name)) => dir
+                .open_file(&name)
+                .is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound),
+            Err(_) => false,
+        };
+        let input = record.input.as_ref()?;
+        let (bytes, sha256) = hash_stream(fs::File::open(&job.source).ok()?)?;
+        (absent && bytes == input.bytes && sha256 == input.sha256).then(|| entry.clone())
     }
 
     /// Calls `line` with each provenance line of `entry`, in order.

@@ -20,7 +20,7 @@ use crate::error::{Error, Result};
 use crate::input::{BadRecordKind, Compression, Document, Envelope, InputFormat, ParquetLayout};
 use crate::output::{self, AtomicFile, Placement};
 use crate::output_dir::OutputDir;
-use crate::parquet_output::{CleanedRow, ParquetOutput};
+use crate::parquet_output::{CleanedRow, ParquetOutput, RowSummary};
 use crate::plan::Job;
 use crate::provenance::{Metadata, OutputStats, Record};
 
@@ -35,6 +35,9 @@ pub enum Rendered {
     Text(String),
     /// A Parquet row with its cleaned text, to append to the job's Parquet output.
     Row(CleanedRow),
+    /// Not for the sink: a document a filter dropped, as its line in the
+    /// `--dropped` file, which the pipeline writes.
+    Dropped(String),
 }
 
 /// How a document is cleaned into output, decided per input file.
@@ -59,6 +62,14 @@ pub trait Sink: Sync {
         text: &str,
         record: &Record,
     ) -> Result<Rendered, String>;
+
+    /// On a worker: what a record of `job` that was refused (not cleaned)
+    /// becomes, if anything. Only an attribute file writes one: its lines
+    /// must stay in step with the documents file's.
+    fn render_refused(&self, job: &Job, refused: RefusedRecord<'_>) -> Option<Rendered> {
+        let _ = (job, refused);
+        None
+    }
 
     /// In input order: a JSONL or WARC input starts, stored with `stored`.
     /// An `Err` fails that input, with the reason.
@@ -87,6 +98,27 @@ pub trait Sink: Sync {
 
     /// The run has ended: flush what is buffered.
     fn finish(&self) -> Result<()>;
+}
+
+/// A record that was refused, as far as it is known.
+#[derive(Debug, Clone, Copy)]
+pub struct RefusedRecord<'a> {
+    /// The record's bytes as stored, or their first bytes when it was cut short.
+    pub raw: Option<&'a [u8]>,
+    /// The id the reader found, if any.
+    pub id: Option<&'a str>,
+}
+
+/// The attribute line of a refused record, when records become attribute lines.
+fn refused_attribute_line(records: &RecordOutput, refused: RefusedRecord<'_>) -> Option<Rendered> {
+    match records {
+        RecordOutput::Attributes(id_field) => Some(Rendered::Line(attributes::refused_line(
+            refused.raw,
+            refused.id,
+            id_field,
+        ))),
+        RecordOutput::Documents(_) => None,
+    }
 }
 
 /// What a record of a JSONL or WARC input becomes.
@@ -195,13 +227,18 @@ impl Sink for OutputTree {
                 Ok(Rendered::Written(job.output.to_string_lossy().into_owned()))
             }
             Shape::Record => match (&document.envelope, &self.records) {
-                (Envelope::Parquet(row), RecordOutput::Documents(_)) => Ok(Rendered::Row(CleanedRow {
+                (Envelope::Parquet(row), RecordOutput::Documents(metadata)) => Ok(Rendered::Row(CleanedRow {
                     row: row.clone(),
                     text: text.to_string(),
+                    summary: RowSummary::of(record, *metadata),
                 })),
                 _ => record_line(document, text, record, &self.records).map_err(|e| e.to_string()),
             },
         }
+    }
+
+    fn render_refused(&self, _job: &Job, refused: RefusedRecord<'_>) -> Option<Rendered> {
+        refused_attribute_line(&self.records, refused)
     }
 
     fn begin(&self, job: &Job, stored: Compression) -> Result<(), String> {
@@ -222,8 +259,14 @@ impl Sink for OutputTree {
             // Attribute lines are JSONL whatever the input.
             return self.begin(job, Compression::None);
         }
-        let output = ParquetOutput::create(&self.placement_of(job), &job.output, Arc::clone(layout), self.compress)
-            .map_err(|e| e.to_string())?;
+        let output = ParquetOutput::create(
+            &self.placement_of(job),
+            (&job.source, &job.output),
+            Arc::clone(layout),
+            self.compress,
+            self.records.metadata(),
+        )
+        .map_err(|e| e.to_string())?;
         *self.table() = Some(output);
         Ok(())
     }
@@ -242,7 +285,7 @@ impl Sink for OutputTree {
                 Some(output) => output.push(row),
                 None => Ok(()),
             },
-            Rendered::Written(_) | Rendered::Text(_) => Ok(()),
+            Rendered::Written(_) | Rendered::Text(_) | Rendered::Dropped(_) => Ok(()),
         }
     }
 
@@ -328,6 +371,10 @@ impl<W: Write + Send> Sink for JsonLines<W> {
             Shape::Record => &self.records,
         };
         record_line(document, text, record, records).map_err(|e| e.to_string())
+    }
+
+    fn render_refused(&self, _job: &Job, refused: RefusedRecord<'_>) -> Option<Rendered> {
+        refused_attribute_line(&self.records, refused)
     }
 
     fn begin(&self, _job: &Job, _stored: Compression) -> Result<(), String> {

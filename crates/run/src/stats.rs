@@ -122,6 +122,9 @@ pub struct FileCounts {
     pub failed: u64,
     /// Skipped (links not followed).
     pub skipped: u64,
+    /// Text files dropped by a document filter (`--drop`), nothing written for them.
+    #[serde(default)]
+    pub dropped: u64,
     /// Copied forward by `--resume`, included in the other counts.
     pub resumed: u64,
 }
@@ -133,6 +136,10 @@ pub struct DocumentTotals {
     pub written: u64,
     /// Refused records (each one is in `--rejects`) and text files that failed.
     pub rejected: u64,
+    /// Documents (records and text files) dropped by a document filter
+    /// (`--drop`), counted by reason (`empty`, `over-budget`).
+    #[serde(default)]
+    pub dropped: BTreeMap<String, u64>,
     /// Written with a warning.
     pub with_warnings: u64,
     /// Written documents from which at least one span was removed.
@@ -250,6 +257,15 @@ impl RunStats {
         for warning in &record.warnings {
             *self.warnings.entry(reason_key(warning)).or_default() += 1;
         }
+        if let Some(reason) = record.dropped {
+            *self.documents.dropped.entry(reason.to_string()).or_default() += 1;
+            if record.document.is_none() {
+                self.files.dropped += 1;
+                self.files.resumed += u64::from(resumed);
+                self.bytes.stored_in += record.input.as_ref().map_or(0, |i| i.bytes);
+            }
+            return;
+        }
         if record.status != Status::Ok {
             if let Some(error) = &record.error {
                 *self.rejects.entry(reason_key(error)).or_default() += 1;
@@ -262,6 +278,7 @@ impl RunStats {
                 Status::Ok => self.files.ok += 1,
                 Status::Error => self.files.failed += 1,
                 Status::Skipped => self.files.skipped += 1,
+                Status::Dropped => {}
             }
             self.files.resumed += u64::from(resumed);
             self.bytes.stored_in += record.input.as_ref().map_or(0, |i| i.bytes);
@@ -355,12 +372,16 @@ impl RunStats {
         f.ok += other.files.ok;
         f.failed += other.files.failed;
         f.skipped += other.files.skipped;
+        f.dropped += other.files.dropped;
         f.resumed += other.files.resumed;
         let d = &mut self.documents;
         d.written += other.documents.written;
         d.rejected += other.documents.rejected;
         d.with_warnings += other.documents.with_warnings;
         d.changed += other.documents.changed;
+        for (reason, count) in other.documents.dropped {
+            *d.dropped.entry(reason).or_default() += count;
+        }
         let b = &mut self.bytes;
         b.stored_in += other.bytes.stored_in;
         b.decoded_in += other.bytes.decoded_in;
