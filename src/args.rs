@@ -613,8 +613,22 @@ fn parse_size(text: &str) -> Result<u64, String> {
         _ => return Err(bad()),
     };
     let number: u64 = digits.trim().parse().map_err(|_| bad())?;
-    number.checked_mul(multiplier).filter(|&n| n > 0).ok_or_else(bad)
+    let size = number.checked_mul(multiplier).filter(|&n| n > 0).ok_or_else(bad)?;
+    if size > MAX_DOC_BYTES_LIMIT {
+        return Err(format!(
+            "--max-doc-bytes {text:?} is over 1G, the largest document dechaff cleans \
+             (decoding can make a document up to 3 times longer, and the cleaner's offsets are 32-bit)"
+        ));
+    }
+    Ok(size)
 }
+
+/// The largest `--max-doc-bytes`: the engine cleans documents of at most
+/// [`dechaff_engine::MAX_DOCUMENT_BYTES`] (4 GiB) of decoded text, and
+/// decoding turns one byte into at most three (a legacy single-byte encoding's
+/// `€`, or U+FFFD for an invalid byte).
+const MAX_DOC_BYTES_LIMIT: u64 = 1 << 30;
+const _: () = assert!(MAX_DOC_BYTES_LIMIT * 3 <= dechaff_engine::MAX_DOCUMENT_BYTES as u64);
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ColourChoice {

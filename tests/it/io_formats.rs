@@ -640,6 +640,11 @@ fn bad_io_options_are_usage_errors() {
             "dechaff: --max-doc-bytes \"12Q\" is not a size (e.g. 4096, 64M, 1G)",
         ),
         (
+            vec!["clean", "x", "--out", "o", "--max-doc-bytes", "2G"],
+            "dechaff: --max-doc-bytes \"2G\" is over 1G, the largest document dechaff cleans \
+             (decoding can make a document up to 3 times longer, and the cleaner's offsets are 32-bit)",
+        ),
+        (
             vec!["clean", "x", "--out", "o", "--doc-timeout", "0"],
             "dechaff: --doc-timeout 0 must be a positive number of seconds",
         ),

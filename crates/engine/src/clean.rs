@@ -33,7 +33,8 @@ use regex_automata::Input;
 use crate::corpus::{LineEvidence, NoEvidence};
 use crate::error::Result;
 use crate::fold;
-use crate::heuristic::{Heuristic, HeuristicScratch, Heuristics, LineView, Verdict};
+use crate::heuristic::{Heuristic, HeuristicScratch, Heuristics};
+use crate::lines::{line_ends, release, release_string, Fate, LineView, MAX_DOCUMENT_BYTES};
 use crate::matcher::{LineAutomaton, LineCache, Matcher, Role};
 use crate::rules::{Rule, RuleKind, RuleSet, Trigger};
 
@@ -247,6 +248,9 @@ pub struct Cleaned {
     pub removed_share: f64,
     /// True when `removed_share` is above the removal budget.
     pub over_budget: bool,
+    /// True when the document was longer than [`MAX_DOCUMENT_BYTES`] and so
+    /// was kept whole, uncleaned: keeping too much is the safe way to fail.
+    pub too_long: bool,
 }
 
 /// A reusable cleaner. Clone it once per thread: clones share the compiled
@@ -273,34 +277,39 @@ impl Clone for Cleaner {
 /// The line table: one entry per line, shared with the heuristics.
 type Line = LineView;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Fate {
-    Kept,
-    Removed(u32),
-}
-
+/// An inline rule's match on a line; 16 bytes, offsets as in [`LineView`].
 #[derive(Debug)]
 struct InlineHit {
-    line: usize,
+    line: u32,
     rule: u32,
-    bytes: Range<usize>,
+    bytes: (u32, u32),
+}
+
+impl InlineHit {
+    fn line(&self) -> usize {
+        self.line as usize
+    }
+
+    fn bytes(&self) -> Range<usize> {
+        self.bytes.0 as usize..self.bytes.1 as usize
+    }
 }
 
 #[derive(Debug)]
 struct Scratch {
+    /// The line table, each line's fate included.
     lines: Vec<Line>,
-    fates: Vec<Fate>,
     /// Per line: documents of the group holding it (corpus mode; 0 otherwise).
     recurrence: Vec<u32>,
     /// Corpus mode's candidates: (documents holding the line, line index).
-    recurring: Vec<(u32, usize)>,
+    recurring: Vec<(u32, u32)>,
     key: String,
-    line_hits: Vec<(usize, u32)>,
+    /// (line, pattern) of each whole-line pattern that matched, in line order.
+    line_hits: Vec<(u32, u32)>,
     inline_hits: Vec<InlineHit>,
     /// Per line: the score of the rule that removed it (corpus count,
     /// heuristic probability), NaN for rules that do not score.
     scores: Vec<f32>,
-    verdicts: Vec<Verdict>,
     heuristic: Option<HeuristicScratch>,
     /// One search cache per whole-line automaton.
     line_caches: Vec<LineCache>,
@@ -309,18 +318,35 @@ struct Scratch {
 }
 
 impl Scratch {
+    /// Gives back what the last document grew beyond [`SCRATCH_KEEP_BYTES`]
+    /// in any one buffer; below that, buffers are kept so that cleaning
+    /// allocates nothing once they have grown.
+    fn release_excess(&mut self) {
+        release(&mut self.lines);
+        release(&mut self.recurrence);
+        release(&mut self.recurring);
+        release(&mut self.line_hits);
+        release(&mut self.inline_hits);
+        release(&mut self.scores);
+        release(&mut self.cleaned.removals);
+        release(&mut self.cleaned.whitespace);
+        release_string(&mut self.cleaned.text);
+        release_string(&mut self.key);
+        if let Some(heuristic) = self.heuristic.as_mut() {
+            heuristic.release_excess();
+        }
+    }
+
     fn new(engine: &Engine) -> Scratch {
         let matcher = &engine.matcher;
         Scratch {
             lines: Vec::new(),
-            fates: Vec::new(),
             recurrence: Vec::new(),
             recurring: Vec::new(),
             key: String::new(),
             line_hits: Vec::new(),
             inline_hits: Vec::new(),
             scores: Vec::new(),
-            verdicts: Vec::new(),
             heuristic: engine.heuristics.as_ref().map(HeuristicScratch::new),
             line_caches: matcher.line.iter().map(LineAutomaton::create_cache).collect(),
             inline_cache: matcher.inline_regex.as_ref().map(|r| r.create_cache()),
@@ -389,6 +415,11 @@ impl Cleaner {
     pub fn clean_with(&mut self, text: &str, evidence: &dyn LineEvidence) -> &Cleaned {
         let engine = &*self.engine;
         let scratch = self.scratch.get_or_insert_with(|| Scratch::new(engine));
+        scratch.release_excess();
+        if text.len() > MAX_DOCUMENT_BYTES {
+            keep_whole(text, &mut scratch.cleaned);
+            return &scratch.cleaned;
+        }
         split_lines(text, &mut scratch.lines);
         find_hits(engine, text, scratch);
         decide(engine, text, scratch, evidence);
@@ -397,25 +428,32 @@ impl Cleaner {
     }
 }
 
+/// The result for a document too long for the line table: the text as it
+/// came, nothing removed.
+fn keep_whole(text: &str, cleaned: &mut Cleaned) {
+    *cleaned = Cleaned {
+        text: text.to_string(),
+        input_lines: memchr::memchr_iter(b'\n', text.as_bytes()).count() + usize::from(!text.ends_with('\n')),
+        too_long: true,
+        ..Cleaned::default()
+    };
+    cleaned.output_lines = cleaned.input_lines;
+}
+
 fn split_lines(text: &str, lines: &mut Vec<Line>) {
     lines.clear();
     let mut start = 0;
     let bytes = text.as_bytes();
-    let mut push = |start: usize, content_end: usize, end: usize| {
-        lines.push(Line {
-            start,
-            content_end,
-            end,
-            trimmed: trim_blank(text, start, content_end),
-            removed: false,
-        });
+    let mut push = |start: usize, content_end: usize| {
+        let (trimmed_start, trimmed_end) = trim_blank(text, start, content_end);
+        lines.push(Line::new(start, trimmed_start..trimmed_end));
     };
     for newline in memchr::memchr_iter(b'\n', bytes) {
-        push(start, newline, newline + 1);
+        push(start, newline);
         start = newline + 1;
     }
     if start < text.len() {
-        push(start, text.len(), text.len());
+        push(start, text.len());
     }
 }
 
@@ -466,7 +504,7 @@ fn find_hits(engine: &Engine, text: &str, scratch: &mut Scratch) {
         if line.is_blank() {
             continue;
         }
-        let raw = &text[line.trimmed.0..line.trimmed.1];
+        let raw = line.content(text);
         let (line_key, identity): (&str, bool) = match fold::fold_key(raw, key, fold_limit) {
             fold::KeyFold::Identity => (raw, true),
             fold::KeyFold::Folded => (key.as_str(), false),
@@ -478,7 +516,7 @@ fn find_hits(engine: &Engine, text: &str, scratch: &mut Scratch) {
             if line_key.len() <= automaton.gate && automaton.any_match(cache, line_key) {
                 automaton.which_match(cache, line_key, |pattern| {
                     if line_key.len() <= matcher.line_patterns[pattern as usize].max_len {
-                        line_hits.push((index, pattern));
+                        line_hits.push((index as u32, pattern));
                     }
                 });
             }
@@ -497,13 +535,13 @@ fn find_hits(engine: &Engine, text: &str, scratch: &mut Scratch) {
             || matcher
                 .inline_rules
                 .iter()
-                .any(|&rule| position_allows(engine, &engine.rules.rules()[rule as usize], line.start, text.len()));
+                .any(|&rule| position_allows(engine, &engine.rules.rules()[rule as usize], line.start(), text.len()));
         if let (true, Some(regex), Some(cache)) = (any_inline_allowed, &matcher.inline_regex, inline_cache.as_mut()) {
             let mut input = Input::new(line_key);
             while let Some(found) = regex.search_with(cache, &input) {
                 let (key_start, key_end) = (found.start(), found.end());
                 let rule = matcher.inline_rules[found.pattern().as_usize()];
-                if !position_allows(engine, &engine.rules.rules()[rule as usize], line.start, text.len()) {
+                if !position_allows(engine, &engine.rules.rules()[rule as usize], line.start(), text.len()) {
                     // This rule may not act here; another may match at or after the
                     // same place, so search again one character further on.
                     match next_char(line_key, key_start) {
@@ -518,10 +556,11 @@ fn find_hits(engine: &Engine, text: &str, scratch: &mut Scratch) {
                     } else {
                         fold::key_span_to_source(raw, key_start, key_end)
                     };
+                    let base = line.trimmed(text).start;
                     inline_hits.push(InlineHit {
-                        line: index,
+                        line: index as u32,
                         rule,
-                        bytes: line.trimmed.0 + source_start..line.trimmed.0 + source_end,
+                        bytes: ((base + source_start) as u32, (base + source_end) as u32),
                     });
                 }
                 // Step past the match (past one char for an empty one).
@@ -568,29 +607,28 @@ fn decide(engine: &Engine, text: &str, scratch: &mut Scratch, evidence: &dyn Lin
     let patterns = &engine.matcher.line_patterns;
     let Scratch {
         lines,
-        fates,
         line_hits,
         inline_hits,
         ..
     } = scratch;
-    fates.clear();
-    fates.resize(lines.len(), Fate::Kept);
-    let allows = |rule: u32, line: usize| position_allows(engine, &rules[rule as usize], lines[line].start, text.len());
+    // Takes the line's start rather than the line: the passes below mark lines as they go.
+    let allows = |rule: u32, line_start: usize| position_allows(engine, &rules[rule as usize], line_start, text.len());
 
     // The earliest allowed tail marker ends the document.
     let tail = line_hits.iter().find(|&&(line, pattern)| {
         let p = patterns[pattern as usize];
-        p.role == Role::TailMarker && allows(p.rule, line)
+        p.role == Role::TailMarker && allows(p.rule, lines[line as usize].start())
     });
-    let tail_start = tail.map_or(lines.len(), |&(line, _)| line);
+    let tail_start = tail.map_or(lines.len(), |&(line, _)| line as usize);
 
     // Blocks, in order; a start inside an earlier block is ignored.
     for (hit_index, &(start_line, pattern)) in line_hits.iter().enumerate() {
+        let start_line = start_line as usize;
         let p = patterns[pattern as usize];
-        if p.role != Role::BlockStart || start_line >= tail_start || fates[start_line] != Fate::Kept {
+        if p.role != Role::BlockStart || start_line >= tail_start || lines[start_line].removed() {
             continue;
         }
-        if !allows(p.rule, start_line) {
+        if !allows(p.rule, lines[start_line].start()) {
             continue;
         }
         let RuleKind::Block { max_lines } = rules[p.rule as usize].kind else {
@@ -599,48 +637,54 @@ fn decide(engine: &Engine, text: &str, scratch: &mut Scratch, evidence: &dyn Lin
         let last_allowed = (start_line + max_lines - 1).min(tail_start.saturating_sub(1));
         let end = line_hits[hit_index + 1..]
             .iter()
-            .take_while(|&&(line, _)| line <= last_allowed)
+            .take_while(|&&(line, _)| line as usize <= last_allowed)
             .find(|&&(line, other)| {
                 let o = patterns[other as usize];
-                line > start_line && o.rule == p.rule && o.role == Role::BlockEnd
+                line as usize > start_line && o.rule == p.rule && o.role == Role::BlockEnd
             });
         if let Some(&(end_line, _)) = end {
-            fates[start_line..=end_line].fill(Fate::Removed(p.rule));
+            for line in &mut lines[start_line..=end_line as usize] {
+                line.remove(p.rule);
+            }
         }
     }
 
     // Line rules: the first rule (in rule order) whose pattern matches wins.
     for &(line, pattern) in line_hits.iter() {
+        let line = line as usize;
         let p = patterns[pattern as usize];
-        if p.role == Role::Whole && line < tail_start && fates[line] == Fate::Kept && allows(p.rule, line) {
-            fates[line] = Fate::Removed(p.rule);
+        if p.role == Role::Whole && line < tail_start && !lines[line].removed() && allows(p.rule, lines[line].start()) {
+            lines[line].remove(p.rule);
         }
     }
 
     if let Some(&(_, pattern)) = tail {
-        fates[tail_start..].fill(Fate::Removed(patterns[pattern as usize].rule));
+        for line in &mut lines[tail_start..] {
+            line.remove(patterns[pattern as usize].rule);
+        }
     }
 
     // Inline hits survive only on kept lines where their rule may act. A line
     // that has nothing but blanks left once its hits are cut goes whole.
-    inline_hits.retain(|hit| fates[hit.line] == Fate::Kept);
+    inline_hits.retain(|hit| !lines[hit.line()].removed());
     let mut index = 0;
     while index < inline_hits.len() {
-        let line_index = inline_hits[index].line;
+        let line_index = inline_hits[index].line();
         let mut end = index;
-        while end < inline_hits.len() && inline_hits[end].line == line_index {
+        while end < inline_hits.len() && inline_hits[end].line() == line_index {
             end += 1;
         }
         let line = lines[line_index];
-        let mut cursor = line.trimmed.0;
+        let trimmed = line.trimmed(text);
+        let mut cursor = trimmed.start;
         let mut anything_left = false;
         for hit in &inline_hits[index..end] {
-            anything_left |= text[cursor..hit.bytes.start].chars().any(|c| !fold::is_blank(c));
-            cursor = hit.bytes.end;
+            anything_left |= text[cursor..hit.bytes().start].chars().any(|c| !fold::is_blank(c));
+            cursor = hit.bytes().end;
         }
-        anything_left |= text[cursor..line.trimmed.1].chars().any(|c| !fold::is_blank(c));
+        anything_left |= text[cursor..trimmed.end].chars().any(|c| !fold::is_blank(c));
         if !anything_left {
-            fates[line_index] = Fate::Removed(inline_hits[index].rule);
+            lines[line_index].remove(inline_hits[index].rule);
         }
         index = end;
     }
@@ -651,8 +695,8 @@ fn decide(engine: &Engine, text: &str, scratch: &mut Scratch, evidence: &dyn Lin
         apply_heuristics(engine, heuristics, text, scratch);
     }
     protect(engine, scratch);
-    let Scratch { fates, inline_hits, .. } = scratch;
-    inline_hits.retain(|hit| fates[hit.line] == Fate::Kept);
+    let Scratch { lines, inline_hits, .. } = scratch;
+    inline_hits.retain(|hit| !lines[hit.line()].removed());
 }
 
 /// Corpus mode: removes every kept line held by at least `min-docs` documents
@@ -667,7 +711,6 @@ fn remove_recurring(engine: &Engine, text: &str, scratch: &mut Scratch, evidence
     };
     let Scratch {
         lines,
-        fates,
         scores,
         recurrence,
         recurring,
@@ -678,31 +721,28 @@ fn remove_recurring(engine: &Engine, text: &str, scratch: &mut Scratch, evidence
     recurring.clear();
     let mut kept_bytes = 0usize;
     for (index, line) in lines.iter().enumerate() {
-        if line.is_blank() || fates[index] != Fate::Kept {
+        if line.is_blank() || line.removed() {
             continue;
         }
-        kept_bytes += line.trimmed.1 - line.trimmed.0;
-        let count = evidence.recurrence(&text[line.trimmed.0..line.trimmed.1]);
+        kept_bytes += line.content(text).len();
+        let count = evidence.recurrence(line.content(text));
         recurrence[index] = count;
         if count >= step.min_docs {
-            recurring.push((count, index));
+            recurring.push((count, index as u32));
         }
     }
     recurring.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
     let allowance = step.max_doc_share * kept_bytes as f64;
     let mut removed = 0usize;
     for level in recurring.chunk_by(|a, b| a.0 == b.0) {
-        let bytes: usize = level
-            .iter()
-            .map(|&(_, i)| lines[i].trimmed.1 - lines[i].trimmed.0)
-            .sum();
+        let bytes: usize = level.iter().map(|&(_, i)| lines[i as usize].content(text).len()).sum();
         if (removed + bytes) as f64 > allowance {
             break;
         }
         removed += bytes;
         for &(count, index) in level {
-            fates[index] = Fate::Removed(step.rule);
-            scores[index] = count as f32;
+            lines[index as usize].remove(step.rule);
+            scores[index as usize] = count as f32;
         }
     }
 }
@@ -712,10 +752,8 @@ fn remove_recurring(engine: &Engine, text: &str, scratch: &mut Scratch, evidence
 fn apply_heuristics(engine: &Engine, heuristics: &Heuristics, text: &str, scratch: &mut Scratch) {
     let Scratch {
         lines,
-        fates,
         scores,
         recurrence,
-        verdicts,
         heuristic,
         ..
     } = scratch;
@@ -725,24 +763,15 @@ fn apply_heuristics(engine: &Engine, heuristics: &Heuristics, text: &str, scratc
     if engine.corpus.is_some() {
         heuristic.recurring.extend_from_slice(recurrence);
     }
-    for (line, fate) in lines.iter_mut().zip(fates.iter()) {
-        line.removed = *fate != Fate::Kept;
-    }
-    let views = &mut lines[..];
-    if let Some((start, rule, evidence)) = heuristics.comment_thread(text, views, heuristic) {
-        for index in start..views.len() {
-            if fates[index] == Fate::Kept {
-                fates[index] = Fate::Removed(rule);
+    if let Some((start, rule, evidence)) = heuristics.comment_thread(text, lines, heuristic) {
+        for index in start..lines.len() {
+            if !lines[index].removed() {
+                lines[index].remove(rule);
                 scores[index] = evidence as f32;
-                views[index].removed = true;
             }
         }
     }
-    heuristics.classify(text, views, heuristic, verdicts);
-    for &(index, rule, score) in verdicts.iter() {
-        fates[index] = Fate::Removed(rule);
-        scores[index] = score;
-    }
+    heuristics.classify(text, lines, heuristic, scores);
 }
 
 /// Protected phrases: a line a heuristic or corpus mode removed goes back if
@@ -751,19 +780,20 @@ fn protect(engine: &Engine, scratch: &mut Scratch) {
     let rules = engine.rules.rules();
     let patterns = &engine.matcher.line_patterns;
     let Scratch {
-        fates,
+        lines,
         line_hits,
         scores,
         ..
     } = scratch;
     for &(index, pattern) in line_hits.iter() {
+        let index = index as usize;
         let p = patterns[pattern as usize];
         if p.role != Role::Protect {
             continue;
         }
-        if let Fate::Removed(rule) = fates[index] {
+        if let Some(rule) = lines[index].fate.rule() {
             if matches!(rules[rule as usize].kind, RuleKind::Heuristic | RuleKind::Corpus) {
-                fates[index] = Fate::Kept;
+                lines[index].fate = Fate::KEPT;
                 scores[index] = f32::NAN;
             }
         }
@@ -773,7 +803,6 @@ fn protect(engine: &Engine, scratch: &mut Scratch) {
 fn emit(engine: &Engine, text: &str, scratch: &mut Scratch) {
     let Scratch {
         lines,
-        fates,
         inline_hits,
         cleaned,
         scores,
@@ -785,7 +814,7 @@ fn emit(engine: &Engine, text: &str, scratch: &mut Scratch) {
     cleaned.input_lines = lines.len();
     let mut output_lines = 0;
 
-    let is_content = |i: usize| fates[i] == Fate::Kept && !lines[i].is_blank();
+    let is_content = |i: usize| !lines[i].removed() && !lines[i].is_blank();
     let first_content = (0..lines.len()).find(|&i| is_content(i));
     let last_content = (0..lines.len()).rev().find(|&i| is_content(i));
 
@@ -829,34 +858,36 @@ fn emit(engine: &Engine, text: &str, scratch: &mut Scratch) {
     let mut inline_cursor = 0;
     for (index, line) in lines.iter().enumerate() {
         let number = index + 1;
-        match fates[index] {
-            Fate::Removed(rule) => push_removal(removals, rule, line.start..line.end, number, scores[index]),
-            Fate::Kept if line.is_blank() => {
+        let (content_end, end) = line_ends(text, lines, index);
+        let trimmed = line.trimmed(text);
+        match line.fate.rule() {
+            Some(rule) => push_removal(removals, rule, line.start()..end, number, scores[index]),
+            None if line.is_blank() => {
                 let inside = first_content.is_some_and(|f| index > f) && last_content.is_some_and(|l| index < l);
                 if inside && !previous_was_blank {
-                    push_span(whitespace, line.start..line.content_end);
+                    push_span(whitespace, line.start()..content_end);
                     output.push('\n');
                     output_lines += 1;
                     previous_was_blank = true;
                 } else {
-                    push_span(whitespace, line.start..line.end);
+                    push_span(whitespace, line.start()..end);
                 }
             }
-            Fate::Kept => {
-                push_span(whitespace, line.start..line.trimmed.0);
-                let mut cursor = line.trimmed.0;
-                while inline_cursor < inline_hits.len() && inline_hits[inline_cursor].line < index {
+            None => {
+                push_span(whitespace, line.start()..trimmed.start);
+                let mut cursor = trimmed.start;
+                while inline_cursor < inline_hits.len() && inline_hits[inline_cursor].line() < index {
                     inline_cursor += 1;
                 }
-                while inline_cursor < inline_hits.len() && inline_hits[inline_cursor].line == index {
+                while inline_cursor < inline_hits.len() && inline_hits[inline_cursor].line() == index {
                     let hit = &inline_hits[inline_cursor];
-                    let mut cut = hit.bytes.clone();
+                    let mut cut = hit.bytes();
                     // Cutting a word out of a sentence leaves two spaces; take one with it.
                     let space_before = cut.start > cursor && text.as_bytes()[cut.start - 1] == b' ';
-                    let space_after = cut.end < line.trimmed.1 && text.as_bytes()[cut.end] == b' ';
-                    if space_after && (space_before || cut.start == line.trimmed.0) {
+                    let space_after = cut.end < trimmed.end && text.as_bytes()[cut.end] == b' ';
+                    if space_after && (space_before || cut.start == trimmed.start) {
                         cut.end += 1;
-                    } else if space_before && cut.end == line.trimmed.1 {
+                    } else if space_before && cut.end == trimmed.end {
                         cut.start -= 1;
                     }
                     output.push_str(&text[cursor..cut.start]);
@@ -864,9 +895,9 @@ fn emit(engine: &Engine, text: &str, scratch: &mut Scratch) {
                     cursor = cut.end;
                     inline_cursor += 1;
                 }
-                output.push_str(&text[cursor..line.trimmed.1]);
-                push_span(whitespace, line.trimmed.1..line.content_end);
-                if line.end > line.content_end {
+                output.push_str(&text[cursor..trimmed.end]);
+                push_span(whitespace, trimmed.end..content_end);
+                if end > content_end {
                     output.push('\n');
                 }
                 output_lines += 1;

@@ -155,27 +155,10 @@ pub(crate) const PROSE_WORDS: u32 = 12;
 /// the phrase rules, corpus mode and the comment cuts.
 pub(crate) const SENTENCE_WORDS: u32 = 20;
 
+use crate::lines::Fate;
 /// One line of the document: the cleaner's line table, which the
 /// heuristics read as it is (a copy of it for them took 32 bytes a line).
-#[derive(Debug, Clone, Copy, Default)]
-pub(crate) struct LineView {
-    /// Start of the line in the document.
-    pub start: usize,
-    /// End of the content, before `\n` (a `\r` stays in the content and is trimmed as blank).
-    pub content_end: usize,
-    /// End including the terminator.
-    pub end: usize,
-    /// Trimmed content, absolute offsets; empty for a blank line.
-    pub trimmed: (usize, usize),
-    /// Removed by a phrase rule (or an earlier heuristic); set before the heuristics run.
-    pub removed: bool,
-}
-
-impl LineView {
-    pub(crate) fn is_blank(&self) -> bool {
-        self.trimmed.0 == self.trimmed.1
-    }
-}
+pub(crate) use crate::lines::LineView;
 
 /// The line classifier's threshold and its two models.
 type Classifier = (f32, LinearModel, LinearModel);
@@ -307,19 +290,64 @@ pub(crate) struct HeuristicScratch {
     language: u32,
 }
 
-/// What is kept of a candidate line once its line features are scored.
+/// What is kept of a candidate line once its line features are scored:
+/// eight bytes, one entry per candidate line.
 #[derive(Debug, Clone, Copy)]
 struct Scored {
     /// The line model's score.
     first: f32,
-    words: u32,
-    /// Its comment-meta feature (the context model averages it around a line).
-    comment_meta: f32,
-    /// Whether it ends as a sentence does.
-    terminal: bool,
+    /// The word count in the low 30 bits (saturated: only a line of over a
+    /// billion words, in a document of over 2 GiB, reaches it), then whether
+    /// the line ends as a sentence does, then its comment-meta feature (a
+    /// shape, 0 or 1, which the context model averages around a line).
+    words_and_flags: u32,
+}
+
+impl Scored {
+    const WORDS: u32 = (1 << 30) - 1;
+    const TERMINAL: u32 = 1 << 30;
+    const COMMENT_META: u32 = 1 << 31;
+
+    fn new(first: f32, words: u32, terminal: bool, comment_meta: bool) -> Scored {
+        let flags = if terminal { Scored::TERMINAL } else { 0 } | if comment_meta { Scored::COMMENT_META } else { 0 };
+        Scored {
+            first,
+            words_and_flags: words.min(Scored::WORDS) | flags,
+        }
+    }
+
+    fn words(self) -> u32 {
+        self.words_and_flags & Scored::WORDS
+    }
+
+    fn terminal(self) -> bool {
+        self.words_and_flags & Scored::TERMINAL != 0
+    }
+
+    fn comment_meta(self) -> f32 {
+        if self.words_and_flags & Scored::COMMENT_META != 0 {
+            1.0
+        } else {
+            0.0
+        }
+    }
 }
 
 impl HeuristicScratch {
+    /// Gives back the per-line buffers a long document grew (see [`crate::lines::release`]).
+    pub(crate) fn release_excess(&mut self) {
+        use crate::lines::release;
+        release(&mut self.scored);
+        release(&mut self.candidates);
+        release(&mut self.line_features);
+        release(&mut self.context_features);
+        release(&mut self.second);
+        release(&mut self.recurring);
+        release(&mut self.line_words);
+        release(&mut self.hash_counts);
+        release(&mut self.word_languages);
+    }
+
     pub(crate) fn new(heuristics: &Heuristics) -> HeuristicScratch {
         HeuristicScratch {
             shape_cache: heuristics.shapes.create_cache(),
@@ -343,9 +371,6 @@ impl HeuristicScratch {
         }
     }
 }
-
-/// A removal decided by a heuristic: `(line, rule, score)`.
-pub(crate) type Verdict = (usize, u32, f32);
 
 impl Heuristics {
     /// The first comment heading that a comment-thread rule confirms:
@@ -376,10 +401,10 @@ impl Heuristics {
         // the words of every line was most of this pass's time.
         let mut armed = false;
         for (index, line) in lines.iter().enumerate() {
-            if line.trimmed.0 == line.trimmed.1 {
+            if line.is_blank() {
                 continue;
             }
-            let content = &text[line.trimmed.0..line.trimmed.1];
+            let content = line.content(text);
             if armed && content.len() <= 200 {
                 for ((rule, header, furniture, window, min_count), (header_cache, furniture_cache)) in
                     self.comment_threads.iter().zip(scratch.header_caches.iter_mut())
@@ -396,7 +421,7 @@ impl Heuristics {
                     }
                 }
             }
-            if armed || line.removed {
+            if armed || line.removed() {
                 continue;
             }
             let words = features::count_words(content, 50);
@@ -410,17 +435,18 @@ impl Heuristics {
         None
     }
 
-    /// Scores every non-blank line that is not removed yet, and returns the
-    /// removals in line order. `scratch.recurring` may hold corpus counts per
-    /// line of the document.
+    /// Scores every non-blank line that is not removed yet, and marks those
+    /// it judges boilerplate removed in `lines`, with their score (the
+    /// probability of boilerplate) in `scores`: in place, as a list of the
+    /// removals took 12 bytes a line more on a page of millions of lines.
+    /// `scratch.recurring` may hold corpus counts per line of the document.
     pub(crate) fn classify(
         &self,
         text: &str,
-        lines: &[LineView],
+        lines: &mut [LineView],
         scratch: &mut HeuristicScratch,
-        verdicts: &mut Vec<Verdict>,
+        scores: &mut [f32],
     ) {
-        verdicts.clear();
         let Some((rule, weights)) = &self.classifier else {
             return;
         };
@@ -436,14 +462,13 @@ impl Heuristics {
         context_features.clear();
         second.clear();
         let region = main_region(scored);
-        let candidate_lines = lines
-            .iter()
-            .enumerate()
-            .filter(|(_, line)| line.trimmed.0 != line.trimmed.1 && !line.removed)
-            .map(|(index, _)| index);
         let mut kept_prose = false;
         let mut region_lines = (usize::MAX, 0);
-        for (k, index) in candidate_lines.enumerate() {
+        let mut k = 0;
+        for index in 0..lines.len() {
+            if lines[index].is_blank() || lines[index].removed() {
+                continue;
+            }
             let c = context_of(scored, region, k);
             let z = context_model.score(&c);
             if *keep {
@@ -457,16 +482,24 @@ impl Heuristics {
             // A full sentence is prose wherever it stands: a model fitted on
             // one kind of page scored the paragraphs of other kinds (a
             // tutorial, a review, an article at the page's foot) as chaff.
-            let sentence = candidate.words >= SENTENCE_WORDS && candidate.terminal;
+            let sentence = candidate.words() >= SENTENCE_WORDS && candidate.terminal();
             if z <= *threshold && !sentence {
-                verdicts.push((index, *rule, 1.0 / (1.0 + z.exp())));
+                lines[index].remove(*rule);
+                scores[index] = 1.0 / (1.0 + z.exp());
             }
-            kept_prose |= z > *threshold && candidate.words >= PROSE_WORDS;
+            kept_prose |= z > *threshold && candidate.words() >= PROSE_WORDS;
+            k += 1;
         }
         // Never empty a page: when nothing of prose would be left, keep the
         // main region (the lines the context model saw as inside it) instead.
-        if !kept_prose && !scored.is_empty() {
-            verdicts.retain(|&(line, _, _)| !(region_lines.0 <= line && line <= region_lines.1));
+        // No other rule has this one's index, so what it marks is what it removed.
+        if !kept_prose && !scored.is_empty() && region_lines.0 <= region_lines.1 {
+            for index in region_lines.0..=region_lines.1 {
+                if lines[index].fate.rule() == Some(*rule) {
+                    lines[index].fate = Fate::KEPT;
+                    scores[index] = f32::NAN;
+                }
+            }
         }
     }
 
@@ -494,12 +527,12 @@ impl Heuristics {
         // The page's language, from the stop-word look-ups of its first
         // LANGUAGE_WORDS words in line order, removed lines' included.
         word_languages.clear();
-        for line in lines.iter().filter(|l| l.trimmed.0 != l.trimmed.1) {
+        for line in lines.iter().filter(|l| !l.is_blank()) {
             if word_languages.len() >= LANGUAGE_WORDS {
                 break;
             }
-            let content = &text[line.trimmed.0..line.trimmed.1];
-            if line.removed {
+            let content = line.content(text);
+            if line.removed() {
                 features::bare_words(content, |bare| {
                     word_languages.push(self.stop.languages(bare));
                     word_languages.len() < LANGUAGE_WORDS
@@ -523,27 +556,29 @@ impl Heuristics {
         // The candidate before this one, waiting for its next neighbour's features.
         let mut pending: Option<([f32; LINE_COUNT], u32, usize)> = None;
         let mut finish = |x: [f32; LINE_COUNT], words: u32, index: usize| {
-            scored.push(Scored {
-                first: line_model.score(&x),
+            // The comment-meta feature is a shape's flag: 0 or 1.
+            debug_assert!(x[COMMENT_META] == 0.0 || x[COMMENT_META] == 1.0);
+            scored.push(Scored::new(
+                line_model.score(&x),
                 words,
-                comment_meta: x[COMMENT_META],
-                terminal: x[TERMINAL] > 0.0,
-            });
+                x[TERMINAL] > 0.0,
+                x[COMMENT_META] > 0.0,
+            ));
             if *keep {
                 line_features.push(x);
                 candidates.push(index);
             }
         };
         for (index, line) in lines.iter().enumerate() {
-            if line.trimmed.0 == line.trimmed.1 || line.removed {
+            if line.is_blank() || line.removed() {
                 continue;
             }
-            let content = &text[line.trimmed.0..line.trimmed.1];
+            let content = line.content(text);
             line_words.clear();
             let mut counts = features::count_line(content, &self.stop, line_words);
             counts.stops = features::count_stops(line_words, *language);
             let mut x = [0.0f32; LINE_COUNT];
-            features::own_features(&counts, line.start as f32 / len, &mut x);
+            features::own_features(&counts, line.start() as f32 / len, &mut x);
             patterns.clear();
             self.shapes
                 .which_overlapping_matches_with(shape_cache, &Input::new(content), patterns);
@@ -559,12 +594,8 @@ impl Heuristics {
             }
             let copies = hash_counts[hash_slot(hash_counts, line_hash(content.as_bytes()))].1;
             x[REPEATS] = (copies as f32).ln();
-            let near = |range: std::ops::Range<usize>| {
-                lines[range]
-                    .iter()
-                    .filter(|l| l.removed && l.trimmed.0 != l.trimmed.1)
-                    .count()
-            };
+            let near =
+                |range: std::ops::Range<usize>| lines[range].iter().filter(|l| l.removed() && !l.is_blank()).count();
             x[RULE_REMOVED_NEAR] =
                 (near(index.saturating_sub(3)..index) + near(index + 1..(index + 4).min(lines.len()))) as f32;
             // ln(documents holding the line): 0 for a line only this page has, and
@@ -602,8 +633,8 @@ fn count_line_hashes(text: &str, lines: &[LineView], table: &mut Vec<(u64, u32)>
     table.clear();
     table.resize(1024, (0, 0));
     let mut distinct = 0usize;
-    for line in lines.iter().filter(|l| l.trimmed.0 != l.trimmed.1) {
-        let h = line_hash(&text.as_bytes()[line.trimmed.0..line.trimmed.1]);
+    for line in lines.iter().filter(|l| !l.is_blank()) {
+        let h = line_hash(line.content(text).as_bytes());
         let mut slot = hash_slot(table, h);
         if table[slot].1 == 0 {
             distinct += 1;
@@ -671,8 +702,8 @@ fn a_thread_heading(heading: &str, text: &str, below: &[LineView]) -> bool {
     let own = shape(heading);
     !below
         .iter()
-        .filter(|l| l.trimmed.0 != l.trimmed.1 && l.trimmed.1 - l.trimmed.0 <= heading.len() + 8)
-        .map(|l| &text[l.trimmed.0..l.trimmed.1])
+        .filter(|l| !l.is_blank() && l.content(text).len() <= heading.len() + 8)
+        .map(|l| l.content(text))
         .any(|line| shape(line) == own && !line.eq_ignore_ascii_case(heading))
 }
 
@@ -691,8 +722,8 @@ fn thread_structure(
     // Whether the last line was furniture, and whether a furniture run is
     // still waiting for its body.
     let mut waiting = false;
-    for line in below.iter().take(window).filter(|l| l.trimmed.0 != l.trimmed.1) {
-        if is_furniture(&text[line.trimmed.0..line.trimmed.1]) {
+    for line in below.iter().take(window).filter(|l| !l.is_blank()) {
+        if is_furniture(line.content(text)) {
             found += 1;
             waiting = true;
         } else if waiting {
@@ -754,7 +785,7 @@ fn main_region(scored: &[Scored]) -> (usize, usize) {
     let (mut best, mut region) = (f32::MIN, (0, 0));
     let (mut sum, mut start) = (0.0f32, 0);
     for (k, candidate) in scored.iter().enumerate() {
-        let value = (sigmoid(candidate.first) - 0.5) * weight(candidate.words);
+        let value = (sigmoid(candidate.first) - 0.5) * weight(candidate.words());
         if sum <= 0.0 {
             sum = value;
             start = k;
@@ -783,8 +814,8 @@ fn context_of(scored: &[Scored], region: (usize, usize), k: usize) -> [f32; CONT
         let (lo, hi) = (k.saturating_sub(half), (k + half + 1).min(n));
         let (mut total, mut weights) = (0.0, 0.0);
         for candidate in &scored[lo..hi] {
-            total += candidate.first * weight(candidate.words);
-            weights += weight(candidate.words);
+            total += candidate.first * weight(candidate.words());
+            weights += weight(candidate.words());
         }
         total / weights
     };
@@ -798,7 +829,7 @@ fn context_of(scored: &[Scored], region: (usize, usize), k: usize) -> [f32; CONT
     c[5] = window(k, 3);
     c[6] = window(k, 8);
     let (lo, hi) = (k.saturating_sub(6), (k + 7).min(n));
-    c[7] = scored[lo..hi].iter().map(|s| s.comment_meta).sum::<f32>() / (hi - lo) as f32;
+    c[7] = scored[lo..hi].iter().map(|s| s.comment_meta()).sum::<f32>() / (hi - lo) as f32;
     let inside = region.0 <= k && k <= region.1;
     c[8] = if inside { 1.0 } else { 0.0 };
     let distance = if inside {
@@ -870,16 +901,14 @@ mod tests {
         let mut start = 0;
         text.split('\n')
             .map(|line| {
-                let view = LineView {
-                    trimmed: if line.trim().is_empty() {
-                        (start, start)
-                    } else {
-                        (start, start + line.len())
-                    },
+                let view = LineView::new(
                     start,
-                    removed: false,
-                    ..LineView::default()
-                };
+                    if line.trim().is_empty() {
+                        start..start
+                    } else {
+                        start..start + line.len()
+                    },
+                );
                 start += line.len() + 1;
                 view
             })
@@ -914,19 +943,19 @@ mod tests {
             It is not the first time that the two sides have met in the city of Tripoli.\n\
             Privacy Policy\nContact\n";
         let h = toy();
-        let lines = views(text);
+        let mut lines = views(text);
         let mut scratch = HeuristicScratch::new(&h);
         scratch.keep = true;
-        let mut verdicts = Vec::new();
-        h.classify(text, &lines, &mut scratch, &mut verdicts);
+        let mut scores = vec![f32::NAN; lines.len()];
+        h.classify(text, &mut lines, &mut scratch, &mut scores);
         let region: Vec<f32> = scratch.context_features.iter().map(|c| c[8]).collect();
         assert_eq!(region, [0.0, 0.0, 0.0, 1.0, 1.0, 1.0, 0.0, 0.0]);
         assert_eq!(scratch.context_features[2][10], 1.0, "the line just before the region");
         assert_eq!(scratch.context_features[0][9], (4.0f32).ln());
-        let removed: Vec<usize> = verdicts.iter().map(|v| v.0).collect();
+        let removed: Vec<usize> = (0..lines.len()).filter(|&i| lines[i].removed()).collect();
         assert_eq!(removed, [0, 1, 2, 6, 7]);
         assert!(
-            verdicts.iter().all(|v| v.2 > 0.5 && v.2 <= 1.0),
+            removed.iter().all(|&i| scores[i] > 0.5 && scores[i] <= 1.0),
             "scores are probabilities of boilerplate"
         );
     }
@@ -968,8 +997,8 @@ mod tests {
         scratch.keep = true;
         h.features(&page, &lines, &mut scratch);
         for (k, &index) in scratch.candidates.iter().enumerate() {
-            let text = &page[lines[index].trimmed.0..lines[index].trimmed.1];
-            let copies = lines.iter().filter(|l| &page[l.trimmed.0..l.trimmed.1] == text).count();
+            let text = lines[index].content(&page);
+            let copies = lines.iter().filter(|l| l.content(&page) == text).count();
             assert_eq!(scratch.line_features[k][REPEATS], (copies as f32).ln(), "{text:?}");
         }
         assert_eq!(scratch.candidates.len(), 507);
@@ -1005,7 +1034,7 @@ mod tests {
         assert_eq!(language(english, &views(english)), "en");
         // A removed line's words count, and only the first thousand words do.
         let mut lines = views(german);
-        lines[0].removed = true;
+        lines[0].remove(0);
         assert_eq!(language(german, &lines), "de");
         // 960 English words, then 2,600 German ones.
         let late_german = format!("{}{}", english.repeat(80), german.repeat(200));
@@ -1075,11 +1104,11 @@ mod tests {
         let prose = PROSE_LINE;
         let page = format!("{prose}{prose}3 Comments\nAnn says:\nNice.\nReply\n");
         let mut lines = views(&page);
-        lines[2].removed = true;
+        lines[2].remove(0);
         let mut scratch = HeuristicScratch::new(&h);
         scratch.keep = true;
         assert_eq!(h.comment_thread(&page, &lines, &mut scratch), Some((2, 3, 2)));
-        lines[0].removed = true;
+        lines[0].remove(0);
         assert_eq!(h.comment_thread(&page, &lines, &mut scratch), None);
     }
 }
