@@ -1,7 +1,8 @@
 //! The JSON Schemas in `schema/` hold every record dechaff writes: each
-//! provenance line, and each `metadata.dechaff` of a JSONL output, summary
-//! and full, over text files, JSONL records (a refused one and one over the
-//! removal budget among them) and corpus mode's scored spans.
+//! provenance line (the manifest among them), and each `metadata.dechaff`
+//! of a JSONL output, summary and full, over text files, JSONL records (a
+//! refused one, one over the removal budget and, with `--drop`, a dropped
+//! one among them) and corpus mode's scored spans.
 
 use std::fs;
 use std::path::Path;
@@ -56,7 +57,8 @@ fn every_provenance_record_and_every_metadata_fits_its_schema() {
         "--min-docs",
         "2",
     ];
-    for (out, flags) in [("summary", &[][..]), ("full", full)] {
+    let dropping: &[&str] = &["--drop", "empty,over-budget"];
+    for (out, flags) in [("summary", &[][..]), ("full", full), ("dropping", dropping)] {
         let mut args = vec!["clean", "in", "--out", out, "-q"];
         args.extend_from_slice(flags);
         dechaff_in(dir.path(), args).assert_code(1);
@@ -65,10 +67,17 @@ fn every_provenance_record_and_every_metadata_fits_its_schema() {
             records.iter().any(|r| r["status"] == "error"),
             "a refused record is among them"
         );
-        assert!(
-            records.iter().any(|r| r.get("warnings").is_some()),
-            "a warning is among them"
-        );
+        if out == "dropping" {
+            assert!(
+                records.iter().any(|r| r["status"] == "dropped"),
+                "a dropped document is among them"
+            );
+        } else {
+            assert!(
+                records.iter().any(|r| r.get("warnings").is_some()),
+                "a warning is among them"
+            );
+        }
         for record in &records {
             assert_valid(&records_schema, record, "a provenance record");
         }
