@@ -412,3 +412,27 @@ fn non_finite_weights_are_refused_at_load_with_their_place() {
         assert!(error.contains("finite"), "{to}: {error}");
     }
 }
+
+/// A pack far larger than any real one (a corpus passed as `--rules` by
+/// mistake, or a hostile file) is refused before it is parsed, naming the
+/// file; one just under the limit is read as usual.
+#[test]
+fn a_pack_over_the_size_limit_is_refused_before_it_is_parsed() {
+    let dir = crate::util::temp_dir();
+    let limit = dechaff_engine::rules::MAX_PACK_BYTES as usize;
+    // Valid TOML all the way: only its size is wrong.
+    let header = "[pack]\nname = \"big\"\nversion = \"1\"\n";
+    let padded = |size: usize| format!("{header}{}\n", "#".repeat(size - header.len() - 1));
+    let big = dir.path().join("big.toml");
+    fs::write(&big, padded(limit + 1)).unwrap();
+    let run = dechaff(["rules", "list", "--rules", big.to_str().unwrap()]);
+    assert_ne!(run.code, Some(0));
+    assert!(
+        run.stderr.contains(&format!("{}:1:1", big.display())) && run.stderr.contains("larger than 4 MiB"),
+        "{}",
+        run.stderr
+    );
+    fs::write(&big, padded(limit)).unwrap();
+    let run = dechaff(["rules", "list", "--rules", big.to_str().unwrap()]);
+    assert!(!run.stderr.contains("larger than"), "{}", run.stderr);
+}

@@ -346,12 +346,13 @@ impl RuleSetBuilder {
         };
         for path in &self.extra {
             for file in pack_files(path)? {
-                let text = std::fs::read_to_string(&file).map_err(|e| rule_path_error(&file, e))?;
                 let origin = file.display().to_string();
+                let text = read_pack_file(&file, &origin)?;
                 add(format::parse_pack(&format::PackSource::new(&origin, &text, true))?)?;
             }
         }
         for (origin, text) in &self.extra_texts {
+            refuse_oversized_pack(origin, text.len() as u64)?;
             add(format::parse_pack(&format::PackSource::new(origin, text, true))?)?;
         }
         if let Some(settings) = &self.corpus {
@@ -459,6 +460,44 @@ fn pack_files(path: &Path) -> Result<Vec<PathBuf>> {
     }
     files.sort();
     Ok(files)
+}
+
+/// The largest rule pack read, in bytes. The shipped packs together are
+/// about a tenth of it; a pack far larger is a mistake (a corpus given as
+/// `--rules`) or an attack, and parsing and compiling it would take minutes
+/// and gigabytes before any error: so it is refused before it is parsed.
+pub const MAX_PACK_BYTES: u64 = 4 * 1024 * 1024;
+
+/// Reads a pack file, reading no more than [`MAX_PACK_BYTES`] and one byte.
+fn read_pack_file(file: &Path, origin: &str) -> Result<String> {
+    use std::io::Read;
+    let opened = std::fs::File::open(file).map_err(|e| rule_path_error(file, e))?;
+    let mut bytes = Vec::new();
+    opened
+        .take(MAX_PACK_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| rule_path_error(file, e))?;
+    refuse_oversized_pack(origin, bytes.len() as u64)?;
+    String::from_utf8(bytes).map_err(|e| {
+        rule_path_error(
+            file,
+            std::io::Error::new(std::io::ErrorKind::InvalidData, format!("not UTF-8: {e}")),
+        )
+    })
+}
+
+fn refuse_oversized_pack(origin: &str, bytes: u64) -> Result<()> {
+    if bytes <= MAX_PACK_BYTES {
+        return Ok(());
+    }
+    Err(Error::rule_file(
+        SourceLocation::at(origin, "", 0),
+        None,
+        format!(
+            "the pack is larger than {} MiB, the most a rule pack may hold",
+            MAX_PACK_BYTES / (1024 * 1024)
+        ),
+    ))
 }
 
 fn rule_path_error(path: &Path, source: std::io::Error) -> Error {
