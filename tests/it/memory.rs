@@ -73,11 +73,21 @@ fn document_cost(name: &str, input: &[u8]) -> (u64, u64) {
 fn one_byte_lines_cost_a_bounded_multiple_of_their_size() {
     let input = "a\n".repeat(2_000_000);
     let (base, cost) = document_cost("lines.txt", input.as_bytes());
-    let limit = BYTES_PER_ONE_BYTE_LINE * input.len() as u64 / 2;
-    eprintln!("one-byte lines: {} MB over a base of {} MB", cost >> 20, base >> 20);
+    assert_cost_under(
+        "one-byte lines",
+        base,
+        cost,
+        BYTES_PER_ONE_BYTE_LINE * input.len() as u64 / 2,
+    );
+}
+
+/// Fails when a document's own `cost` over the run's `base` reaches `limit` (bytes each).
+#[track_caller]
+fn assert_cost_under(what: &str, base: u64, cost: u64, limit: u64) {
+    eprintln!("{what}: {} MB over a base of {} MB", cost >> 20, base >> 20);
     assert!(
         cost < limit,
-        "{} MB over the base of {} MB, over {} MB",
+        "{what}: {} MB over the base of {} MB, over {} MB",
         cost >> 20,
         base >> 20,
         limit >> 20
@@ -94,13 +104,5 @@ fn a_record_of_short_lines_costs_a_bounded_multiple_of_its_size() {
         serde_json::to_string(&text).unwrap()
     );
     let (base, cost) = document_cost("record.jsonl", record.as_bytes());
-    let limit = 8 * record.len() as u64;
-    eprintln!("record: {} MB over a base of {} MB", cost >> 20, base >> 20);
-    assert!(
-        cost < limit,
-        "{} MB over the base of {} MB, over {} MB",
-        cost >> 20,
-        base >> 20,
-        limit >> 20
-    );
+    assert_cost_under("record", base, cost, 8 * record.len() as u64);
 }
