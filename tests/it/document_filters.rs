@@ -8,16 +8,9 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::io_formats::{clean_page, page};
+use crate::io_formats::{clean_page, json_lines, page};
+use crate::run_stats::stats;
 use crate::util::{dechaff_in, provenance, temp_dir, write};
-
-fn json_lines(path: &Path) -> Vec<Value> {
-    fs::read_to_string(path)
-        .unwrap()
-        .lines()
-        .map(|line| serde_json::from_str(line).unwrap())
-        .collect()
-}
 
 /// A kept page, a page the rules empty, a page they cut by a third (over a
 /// budget of 20%), each a JSONL line as written.
@@ -91,7 +84,7 @@ fn dropped_documents_leave_the_output_for_the_dropped_file_and_the_run_succeeds(
     assert_eq!(file["documents"]["dropped"], 2);
     assert_eq!(file["documents"]["written"], 1);
 
-    let stats: Value = serde_json::from_str(&fs::read_to_string(dir.path().join("out/stats.json")).unwrap()).unwrap();
+    let stats = stats(&dir.path().join("out/stats.json"));
     assert_eq!(
         stats["documents"]["dropped"],
         serde_json::json!({"empty": 1, "over-budget": 1})
@@ -143,7 +136,7 @@ fn a_dropped_text_file_has_no_output_and_a_stale_one_goes() {
         dropped[0].get("line").is_none(),
         "a text file has no place inside a file"
     );
-    let stats: Value = serde_json::from_str(&fs::read_to_string(dir.path().join("out/stats.json")).unwrap()).unwrap();
+    let stats = stats(&dir.path().join("out/stats.json"));
     assert_eq!(stats["files"]["dropped"], 1);
     assert_eq!(stats["files"]["ok"], 1);
 }
@@ -164,7 +157,7 @@ fn resume_keeps_dropped_documents_dropped_and_counted() {
     let first_dropped = fs::read(dir.path().join("dropped.jsonl")).unwrap();
     let first_output = fs::read(dir.path().join("out/a.jsonl")).unwrap();
     let stats_of = |dir: &Path| -> Value {
-        let stats: Value = serde_json::from_str(&fs::read_to_string(dir.join("out/stats.json")).unwrap()).unwrap();
+        let stats = stats(&dir.join("out/stats.json"));
         serde_json::json!([stats["documents"], stats["files"]["dropped"]])
     };
     let first_stats = stats_of(dir.path());

@@ -68,7 +68,7 @@ pub fn read_decompressed(path: &Path) -> Vec<u8> {
 }
 
 /// The JSON lines of a (possibly compressed) JSONL file.
-fn json_lines(path: &Path) -> Vec<Value> {
+pub(crate) fn json_lines(path: &Path) -> Vec<Value> {
     String::from_utf8(read_decompressed(path))
         .unwrap()
         .lines()

@@ -53,7 +53,8 @@ fn clean(dir: &Path, extra: &[&str]) -> crate::util::Run {
     dechaff_in(dir, args)
 }
 
-fn stats(path: &Path) -> Value {
+/// A JSON file (`stats.json`) read whole.
+pub(crate) fn stats(path: &Path) -> Value {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 

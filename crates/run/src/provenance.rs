@@ -153,16 +153,6 @@ impl Manifest {
         line.push('\n');
         line
     }
-
-    /// True when `line` is a manifest line rather than a record.
-    pub fn is_manifest_line(line: &[u8]) -> bool {
-        #[derive(Deserialize)]
-        struct Tag<'a> {
-            #[serde(borrow)]
-            schema: std::borrow::Cow<'a, str>,
-        }
-        serde_json::from_slice::<Tag>(line).is_ok_and(|tag| tag.schema.starts_with("dechaff.manifest/"))
-    }
 }
 
 /// Where a document stands inside a JSONL or WARC input.
