@@ -36,6 +36,7 @@ use crate::fold;
 use crate::heuristic::{Heuristic, HeuristicScratch, Heuristics};
 use crate::lines::{line_ends, release, release_string, Fate, LineView, MAX_DOCUMENT_BYTES};
 use crate::matcher::{LineAutomaton, LineCache, Matcher, Role};
+use crate::memo::{InlineMatch, LineMemo};
 use crate::rules::{Rule, RuleKind, RuleSet, Trigger};
 
 /// Settings of the cleaning itself (not of the run around it).
@@ -314,6 +315,11 @@ struct Scratch {
     /// One search cache per whole-line automaton.
     line_caches: Vec<LineCache>,
     inline_cache: Option<meta::Cache>,
+    /// What this worker has learnt of lines' texts, across documents.
+    memo: LineMemo,
+    /// One line's whole-line patterns and inline matches, on their way to the memo.
+    line_patterns: Vec<u32>,
+    line_inline: Vec<InlineMatch>,
     cleaned: Cleaned,
 }
 
@@ -350,6 +356,9 @@ impl Scratch {
             heuristic: engine.heuristics.as_ref().map(HeuristicScratch::new),
             line_caches: matcher.line.iter().map(LineAutomaton::create_cache).collect(),
             inline_cache: matcher.inline_regex.as_ref().map(|r| r.create_cache()),
+            memo: LineMemo::default(),
+            line_patterns: Vec::new(),
+            line_inline: Vec::new(),
             cleaned: Cleaned::default(),
         }
     }
@@ -487,10 +496,16 @@ fn find_hits(engine: &Engine, text: &str, scratch: &mut Scratch) {
         inline_hits,
         line_caches,
         inline_cache,
+        memo,
+        line_patterns,
+        line_inline,
         ..
     } = scratch;
     line_hits.clear();
     inline_hits.clear();
+    if matcher.line.is_empty() && matcher.inline_regex.is_none() {
+        return;
+    }
     let windowed_inline = matcher.inline_rules.iter().any(|&rule| {
         let rule = &engine.rules.rules()[rule as usize];
         rule.min_position.is_some() || rule.max_position.is_some()
@@ -505,26 +520,73 @@ fn find_hits(engine: &Engine, text: &str, scratch: &mut Scratch) {
             continue;
         }
         let raw = line.content(text);
+        let base = line.trimmed(text).start;
+        // What a worker has already learnt of this line's text, if anything.
+        let entry = memo.entry(raw);
+        let first_hit = line_hits.len();
+        let known_patterns = match entry.and_then(|id| memo.patterns(id)) {
+            Some(patterns) => {
+                line_hits.extend(patterns.iter().map(|&pattern| (index as u32, pattern)));
+                true
+            }
+            None => false,
+        };
+        // Inline matches are remembered only when no inline rule has a
+        // position window: with one, what is found depends on where the line stands.
+        let inline_wanted = matcher.inline_regex.is_some();
+        let known_inline = match entry.filter(|_| !windowed_inline).and_then(|id| memo.inline(id)) {
+            Some(matches) => {
+                inline_hits.extend(matches.iter().map(|m| InlineHit {
+                    line: index as u32,
+                    rule: m.rule,
+                    bytes: (base as u32 + m.start, base as u32 + m.end),
+                }));
+                true
+            }
+            None => !inline_wanted,
+        };
+        if known_patterns && known_inline {
+            continue;
+        }
         let (line_key, identity): (&str, bool) = match fold::fold_key(raw, key, fold_limit) {
             fold::KeyFold::Identity => (raw, true),
             fold::KeyFold::Folded => (key.as_str(), false),
-            fold::KeyFold::TooLong => continue,
+            fold::KeyFold::TooLong => {
+                // Too long for any whole-line pattern, and no inline rule to look for.
+                if let Some(id) = entry {
+                    memo.set_patterns(id, &[]);
+                }
+                continue;
+            }
         };
 
-        let first_hit = line_hits.len();
-        for (automaton, cache) in matcher.line.iter().zip(line_caches.iter_mut()) {
-            if line_key.len() <= automaton.gate && automaton.any_match(cache, line_key) {
-                automaton.which_match(cache, line_key, |pattern| {
-                    if line_key.len() <= matcher.line_patterns[pattern as usize].max_len {
-                        line_hits.push((index as u32, pattern));
-                    }
-                });
+        if !known_patterns {
+            for (automaton, cache) in matcher.line.iter().zip(line_caches.iter_mut()) {
+                if line_key.len() <= automaton.gate && automaton.any_match(cache, line_key) {
+                    automaton.which_match(cache, line_key, |pattern| {
+                        if line_key.len() <= matcher.line_patterns[pattern as usize].max_len {
+                            line_hits.push((index as u32, pattern));
+                        }
+                    });
+                }
+            }
+            // Groups are not consecutive runs of patterns (see
+            // `matcher::plan_groups`); the decide pass wants a line's hits in
+            // pattern order, each once (a pattern split into anchored branches
+            // and a contains core is in two groups, and a contains core can
+            // match at several places).
+            // Repeats are dropped once all lines are searched.
+            line_hits[first_hit..].sort_unstable();
+            if let Some(id) = entry {
+                line_patterns.clear();
+                line_patterns.extend(line_hits[first_hit..].iter().map(|&(_, pattern)| pattern));
+                line_patterns.dedup();
+                memo.set_patterns(id, line_patterns);
             }
         }
-        // Groups are not consecutive runs of patterns (see
-        // `matcher::plan_groups`); the decide pass wants a line's hits in
-        // pattern order. Repeats are dropped once all lines are searched.
-        line_hits[first_hit..].sort_unstable();
+        if known_inline {
+            continue;
+        }
         // A rule's window depends on where its line starts, not on where in
         // the line it matches. When no inline rule may act on this line, the
         // search below would restart one character after every match it
@@ -536,6 +598,7 @@ fn find_hits(engine: &Engine, text: &str, scratch: &mut Scratch) {
                 .inline_rules
                 .iter()
                 .any(|&rule| position_allows(engine, &engine.rules.rules()[rule as usize], line.start(), text.len()));
+        let first_inline = inline_hits.len();
         if let (true, Some(regex), Some(cache)) = (any_inline_allowed, &matcher.inline_regex, inline_cache.as_mut()) {
             let mut input = Input::new(line_key);
             while let Some(found) = regex.search_with(cache, &input) {
@@ -556,7 +619,6 @@ fn find_hits(engine: &Engine, text: &str, scratch: &mut Scratch) {
                     } else {
                         fold::key_span_to_source(raw, key_start, key_end)
                     };
-                    let base = line.trimmed(text).start;
                     inline_hits.push(InlineHit {
                         line: index as u32,
                         rule,
@@ -575,11 +637,17 @@ fn find_hits(engine: &Engine, text: &str, scratch: &mut Scratch) {
                 }
             }
         }
+        if let (Some(id), false) = (entry, windowed_inline) {
+            line_inline.clear();
+            line_inline.extend(inline_hits[first_inline..].iter().map(|hit| InlineMatch {
+                rule: hit.rule,
+                start: hit.bytes.0 - base as u32,
+                end: hit.bytes.1 - base as u32,
+            }));
+            memo.set_inline(id, line_inline);
+        }
     }
-    // A pattern split into anchored branches and a contains core is in two
-    // groups, and a contains core can match at several places: each hit
-    // once. The hits are in line order and each line's sorted, so repeats
-    // are neighbours.
+    // The hits are in line order and each line's sorted, so repeats are neighbours.
     line_hits.dedup();
 }
 
@@ -755,6 +823,7 @@ fn apply_heuristics(engine: &Engine, heuristics: &Heuristics, text: &str, scratc
         scores,
         recurrence,
         heuristic,
+        memo,
         ..
     } = scratch;
     let heuristic = heuristic.as_mut().expect("scratch made for these heuristics");
@@ -771,7 +840,7 @@ fn apply_heuristics(engine: &Engine, heuristics: &Heuristics, text: &str, scratc
             }
         }
     }
-    heuristics.classify(text, lines, heuristic, scores);
+    heuristics.classify(text, lines, heuristic, memo, scores);
 }
 
 /// Protected phrases: a line a heuristic or corpus mode removed goes back if

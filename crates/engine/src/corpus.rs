@@ -456,7 +456,7 @@ impl GroupKey {
 /// The table's keys are already well-mixed hashes; hashing them again would
 /// only cost time.
 #[derive(Default)]
-struct PrehashedKey(u64);
+pub(crate) struct PrehashedKey(u64);
 
 impl Hasher for PrehashedKey {
     fn finish(&self) -> u64 {

@@ -40,6 +40,7 @@ pub mod hash;
 pub mod heuristic;
 mod lines;
 mod matcher;
+mod memo;
 pub mod rules;
 pub mod selftest;
 

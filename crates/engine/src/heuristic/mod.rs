@@ -24,7 +24,7 @@
 //! classifier never empties a page: when it would leave no line of prose,
 //! it keeps the main region instead (see [`crate::clean`]).
 
-mod features;
+pub(crate) mod features;
 mod stopwords;
 
 use regex_automata::meta::{self, Regex};
@@ -155,10 +155,11 @@ pub(crate) const PROSE_WORDS: u32 = 12;
 /// the phrase rules, corpus mode and the comment cuts.
 pub(crate) const SENTENCE_WORDS: u32 = 20;
 
-use crate::lines::Fate;
 /// One line of the document: the cleaner's line table, which the
 /// heuristics read as it is (a copy of it for them took 32 bytes a line).
 pub(crate) use crate::lines::LineView;
+use crate::lines::{line_hash, Fate};
+use crate::memo::{LineMemo, LineTraits};
 
 /// The line classifier's threshold and its two models.
 type Classifier = (f32, LinearModel, LinearModel);
@@ -445,13 +446,14 @@ impl Heuristics {
         text: &str,
         lines: &mut [LineView],
         scratch: &mut HeuristicScratch,
+        memo: &mut LineMemo,
         scores: &mut [f32],
     ) {
         let Some((rule, weights)) = &self.classifier else {
             return;
         };
         let (threshold, line_model, context_model) = &**weights;
-        self.score_lines(text, lines, scratch, line_model);
+        self.score_lines(text, lines, scratch, memo, line_model);
         let HeuristicScratch {
             scored,
             keep,
@@ -505,7 +507,14 @@ impl Heuristics {
 
     /// Scores the line features of every candidate, in line order, into
     /// `scratch.scored` (and, with `scratch.keep`, keeps them).
-    fn score_lines(&self, text: &str, lines: &[LineView], scratch: &mut HeuristicScratch, line_model: &LinearModel) {
+    fn score_lines(
+        &self,
+        text: &str,
+        lines: &[LineView],
+        scratch: &mut HeuristicScratch,
+        memo: &mut LineMemo,
+        line_model: &LinearModel,
+    ) {
         let HeuristicScratch {
             shape_cache,
             patterns,
@@ -538,8 +547,7 @@ impl Heuristics {
                     word_languages.len() < LANGUAGE_WORDS
                 });
             } else {
-                line_words.clear();
-                features::count_line(content, &self.stop, line_words);
+                self.traits_of(content, memo, shape_cache, patterns, line_words);
                 word_languages.extend_from_slice(line_words);
             }
         }
@@ -574,16 +582,14 @@ impl Heuristics {
                 continue;
             }
             let content = line.content(text);
-            line_words.clear();
-            let mut counts = features::count_line(content, &self.stop, line_words);
+            let LineTraits { mut counts, shapes } = self.traits_of(content, memo, shape_cache, patterns, line_words);
             counts.stops = features::count_stops(line_words, *language);
             let mut x = [0.0f32; LINE_COUNT];
             features::own_features(&counts, line.start() as f32 / len, &mut x);
-            patterns.clear();
-            self.shapes
-                .which_overlapping_matches_with(shape_cache, &Input::new(content), patterns);
-            for pattern in patterns.iter() {
-                x[features::SHAPES[pattern.as_usize()].0] = 1.0;
+            for (shape, &(feature, _)) in features::SHAPES.iter().enumerate() {
+                if shapes & (1 << shape) != 0 {
+                    x[feature] = 1.0;
+                }
             }
             // Comment furniture ("Ann says:", "May 3, 2012 at 10:41 am") is a
             // short line; a paragraph that mentions a time ("he needed a
@@ -618,13 +624,47 @@ impl Heuristics {
     }
 }
 
+// A line's shapes are remembered as the bits of a `u32`.
+const _: () = assert!(features::SHAPES.len() <= 32);
+
+impl Heuristics {
+    /// What the classifier counts of `line` by itself, from the memo when
+    /// the worker has counted the same text before; its words' stop-word
+    /// languages are left in `words`.
+    fn traits_of(
+        &self,
+        line: &str,
+        memo: &mut LineMemo,
+        shape_cache: &mut meta::Cache,
+        patterns: &mut PatternSet,
+        words: &mut Vec<u32>,
+    ) -> LineTraits {
+        words.clear();
+        let entry = memo.entry(line);
+        if let Some((traits, known)) = entry.and_then(|id| memo.traits(id)) {
+            words.extend_from_slice(known);
+            return traits;
+        }
+        let counts = features::count_line(line, &self.stop, words);
+        patterns.clear();
+        self.shapes
+            .which_overlapping_matches_with(shape_cache, &Input::new(line), patterns);
+        let shapes = patterns.iter().fold(0u32, |bits, shape| bits | 1 << shape.as_usize());
+        let traits = LineTraits { counts, shapes };
+        if let Some(id) = entry {
+            memo.set_traits(id, traits, words);
+        }
+        traits
+    }
+}
+
 #[cfg(test)]
 impl Heuristics {
     /// The line features alone, kept: what the tests look at.
     fn features(&self, text: &str, lines: &[LineView], scratch: &mut HeuristicScratch) {
         let (_, weights) = self.classifier.as_ref().expect("a classifier");
         scratch.keep = true;
-        self.score_lines(text, lines, scratch, &weights.1);
+        self.score_lines(text, lines, scratch, &mut LineMemo::default(), &weights.1);
     }
 }
 
@@ -743,32 +783,6 @@ fn matches(regex: &Regex, cache: &mut meta::Cache, haystack: &str) -> bool {
     regex
         .search_half_with(cache, &Input::new(haystack).earliest(true))
         .is_some()
-}
-
-/// A line's identity within one page, 64-bit. It reads eight bytes a step
-/// (FNV-1a, one byte a step, was a tenth of the classifier's time on long
-/// lines) and ends with MurmurHash3's finaliser so that every input bit
-/// reaches every output bit; the length is mixed in so that a line and the
-/// same line with trailing zero bytes differ.
-fn line_hash(bytes: &[u8]) -> u64 {
-    const K: u64 = 0x9e37_79b9_7f4a_7c15;
-    let mut h = (bytes.len() as u64).wrapping_mul(K);
-    let mut chunks = bytes.chunks_exact(8);
-    for chunk in &mut chunks {
-        let word = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
-        h = (h.rotate_left(23) ^ word).wrapping_mul(K);
-    }
-    let rest = chunks.remainder();
-    if !rest.is_empty() {
-        let mut last = [0u8; 8];
-        last[..rest.len()].copy_from_slice(rest);
-        h = (h.rotate_left(23) ^ u64::from_le_bytes(last)).wrapping_mul(K);
-    }
-    h ^= h >> 33;
-    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
-    h ^= h >> 33;
-    h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
-    h ^ (h >> 33)
 }
 
 /// The score given to a neighbour that does not exist.
@@ -947,7 +961,7 @@ mod tests {
         let mut scratch = HeuristicScratch::new(&h);
         scratch.keep = true;
         let mut scores = vec![f32::NAN; lines.len()];
-        h.classify(text, &mut lines, &mut scratch, &mut scores);
+        h.classify(text, &mut lines, &mut scratch, &mut LineMemo::default(), &mut scores);
         let region: Vec<f32> = scratch.context_features.iter().map(|c| c[8]).collect();
         assert_eq!(region, [0.0, 0.0, 0.0, 1.0, 1.0, 1.0, 0.0, 0.0]);
         assert_eq!(scratch.context_features[2][10], 1.0, "the line just before the region");
