@@ -733,18 +733,16 @@ fn a_thread_heading(heading: &str, text: &str, below: &[LineView]) -> bool {
     if zero {
         return false;
     }
-    let shape = |line: &str| -> Vec<char> {
-        line.chars()
-            .filter(|c| !c.is_ascii_digit())
-            .flat_map(char::to_lowercase)
-            .collect()
-    };
-    let own = shape(heading);
+    // Compared as they are read, not collected: a page of many posts, each
+    // with its count, compares every count with every line below it.
+    fn shape(line: &str) -> impl Iterator<Item = char> + '_ {
+        line.chars().filter(|c| !c.is_ascii_digit()).flat_map(char::to_lowercase)
+    }
     !below
         .iter()
         .filter(|l| !l.is_blank() && l.content(text).len() <= heading.len() + 8)
         .map(|l| l.content(text))
-        .any(|line| shape(line) == own && !line.eq_ignore_ascii_case(heading))
+        .any(|line| shape(line).eq(shape(heading)) && !line.eq_ignore_ascii_case(heading))
 }
 
 /// Reads the first `window` lines of `below` (blank lines skipped) for a comment
