@@ -503,6 +503,7 @@ fn find_hits(engine: &Engine, text: &str, scratch: &mut Scratch) {
     } = scratch;
     line_hits.clear();
     inline_hits.clear();
+    memo.begin_document(lines.len());
     if matcher.line.is_empty() && matcher.inline_regex.is_none() {
         return;
     }
@@ -522,7 +523,7 @@ fn find_hits(engine: &Engine, text: &str, scratch: &mut Scratch) {
         let raw = line.content(text);
         let base = line.trimmed(text).start;
         // What a worker has already learnt of this line's text, if anything.
-        let entry = memo.entry(raw);
+        let entry = memo.line_entry(index, raw);
         let first_hit = line_hits.len();
         let known_patterns = match entry.and_then(|id| memo.patterns(id)) {
             Some(patterns) => {

@@ -16,8 +16,12 @@
 //! whatever the thread count or the order of the inputs.
 //!
 //! It is bounded: lines up to [`MEMO_LINE_BYTES`] long, [`MEMO_TEXT_BYTES`]
-//! of their text and [`MEMO_ENTRIES`] lines; when either fills, it is emptied
-//! and starts again, which costs no more than the lines it then relearns.
+//! of their text and [`MEMO_ENTRIES`] lines. A full memo learns no more lines
+//! until the document ends; the next one starts it again, empty, which costs
+//! no more than the lines it then relearns. Within a document each line's
+//! entry is kept (4 bytes a line, for documents up to [`MEMO_DOCUMENT_LINES`]
+//! lines), so that the classifier finds what the matching pass learnt
+//! without looking the line up again.
 
 use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
@@ -38,6 +42,15 @@ const MEMO_TEXT_BYTES: usize = 16 << 20;
 /// The most lines the memo holds (one copy of both development sets: 131 k
 /// distinct non-blank lines).
 const MEMO_ENTRIES: usize = 192 << 10;
+
+/// The longest document, in lines, whose lines' entries are kept while it
+/// is cleaned; a longer one looks its lines up again.
+const MEMO_DOCUMENT_LINES: usize = 1 << 20;
+
+/// In [`LineMemo::line_entries`]: a line not looked up yet, and one that is
+/// not remembered.
+const NOT_LOOKED_UP: u32 = u32::MAX;
+const NOT_REMEMBERED: u32 = u32::MAX - 1;
 
 /// An inline rule's match, in bytes of the line's trimmed content.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,10 +89,13 @@ pub(crate) struct LineMemo {
     patterns: Vec<u32>,
     inline: Vec<InlineMatch>,
     words: Vec<u32>,
+    /// Per line of the document being cleaned: its entry, [`NOT_LOOKED_UP`]
+    /// or [`NOT_REMEMBERED`]; empty for a document of over [`MEMO_DOCUMENT_LINES`].
+    line_entries: Vec<u32>,
 }
 
-/// An entry of the memo, valid until the next [`LineMemo::entry`] call
-/// (which may empty the memo).
+/// An entry of the memo, valid until the next document begins (which may
+/// empty the memo).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct EntryId(u32);
 
@@ -95,9 +111,37 @@ fn push_all<T: Copy>(arena: &mut Vec<T>, items: &[T]) -> (u32, u32) {
 }
 
 impl LineMemo {
+    /// Readies the memo for a document of `lines` lines: empties it if it is
+    /// full.
+    pub fn begin_document(&mut self, lines: usize) {
+        if self.entries.len() >= MEMO_ENTRIES || self.text.len() >= MEMO_TEXT_BYTES - MEMO_LINE_BYTES {
+            self.clear();
+        }
+        self.line_entries.clear();
+        if lines <= MEMO_DOCUMENT_LINES {
+            self.line_entries.resize(lines, NOT_LOOKED_UP);
+        }
+    }
+
+    /// The entry of line `index` of the document, whose text is `line`.
+    pub fn line_entry(&mut self, index: usize, line: &str) -> Option<EntryId> {
+        match self.line_entries.get(index) {
+            Some(&NOT_REMEMBERED) => None,
+            Some(&NOT_LOOKED_UP) | None => {
+                let found = self.entry(line);
+                if let Some(slot) = self.line_entries.get_mut(index) {
+                    *slot = found.map_or(NOT_REMEMBERED, |id| id.0);
+                }
+                found
+            }
+            Some(&id) => Some(EntryId(id)),
+        }
+    }
+
     /// The entry of `line`, made empty if the line is new; `None` for a line
-    /// that is not remembered (too long, or its hash taken by another line).
-    pub fn entry(&mut self, line: &str) -> Option<EntryId> {
+    /// that is not remembered (too long, its hash taken by another line, or
+    /// new to a full memo).
+    fn entry(&mut self, line: &str) -> Option<EntryId> {
         if line.len() > MEMO_LINE_BYTES {
             return None;
         }
@@ -107,7 +151,7 @@ impl LineMemo {
             return (&self.text[range(entry.text)] == line.as_bytes()).then_some(EntryId(id));
         }
         if self.entries.len() >= MEMO_ENTRIES || self.text.len() + line.len() > MEMO_TEXT_BYTES {
-            self.clear();
+            return None;
         }
         let id = self.entries.len() as u32;
         self.entries.push(Entry {
@@ -177,18 +221,30 @@ mod tests {
     }
 
     #[test]
-    fn a_full_memo_starts_again_and_still_answers_correctly() {
+    fn a_full_memo_learns_no_more_until_the_next_document_starts_it_again() {
         let mut memo = LineMemo::default();
-        for i in 0..MEMO_ENTRIES + 10 {
-            let line = format!("line {i}");
-            let id = memo.entry(&line).expect("short enough");
+        memo.begin_document(0);
+        for i in 0..MEMO_ENTRIES {
+            let id = memo.entry(&format!("line {i}")).expect("room for it");
             memo.set_patterns(id, &[i as u32]);
         }
-        assert!(memo.entries.len() <= MEMO_ENTRIES);
-        let last = format!("line {}", MEMO_ENTRIES + 9);
-        let id = memo.entry(&last).expect("remembered");
-        assert_eq!(memo.patterns(id), Some(&[(MEMO_ENTRIES + 9) as u32][..]));
-        let first = memo.entry("line 0").expect("relearned");
-        assert_eq!(memo.patterns(first), None);
+        assert_eq!(memo.entry("one line too many"), None);
+        let id = memo.entry("line 7").expect("still remembered");
+        assert_eq!(memo.patterns(id), Some(&[7][..]));
+        memo.begin_document(0);
+        let id = memo.entry("line 7").expect("learnt again");
+        assert_eq!(memo.patterns(id), None);
+    }
+
+    #[test]
+    fn a_document_s_lines_keep_their_entries() {
+        let mut memo = LineMemo::default();
+        memo.begin_document(3);
+        let first = memo.line_entry(0, "Share this").expect("short enough");
+        assert_eq!(memo.line_entry(1, &"a".repeat(MEMO_LINE_BYTES + 1)), None);
+        assert_eq!(memo.line_entry(2, "Share this"), Some(first));
+        // Kept by line: asked again, the line is not looked up (nor its text read).
+        assert_eq!(memo.line_entry(0, "anything"), Some(first));
+        assert_eq!(memo.line_entry(1, "short now"), None);
     }
 }

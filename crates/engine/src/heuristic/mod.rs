@@ -536,7 +536,7 @@ impl Heuristics {
         // The page's language, from the stop-word look-ups of its first
         // LANGUAGE_WORDS words in line order, removed lines' included.
         word_languages.clear();
-        for line in lines.iter().filter(|l| !l.is_blank()) {
+        for (index, line) in lines.iter().enumerate().filter(|(_, l)| !l.is_blank()) {
             if word_languages.len() >= LANGUAGE_WORDS {
                 break;
             }
@@ -547,7 +547,7 @@ impl Heuristics {
                     word_languages.len() < LANGUAGE_WORDS
                 });
             } else {
-                self.traits_of(content, memo, shape_cache, patterns, line_words);
+                self.traits_of(index, content, memo, shape_cache, patterns, line_words);
                 word_languages.extend_from_slice(line_words);
             }
         }
@@ -582,7 +582,8 @@ impl Heuristics {
                 continue;
             }
             let content = line.content(text);
-            let LineTraits { mut counts, shapes } = self.traits_of(content, memo, shape_cache, patterns, line_words);
+            let LineTraits { mut counts, shapes } =
+                self.traits_of(index, content, memo, shape_cache, patterns, line_words);
             counts.stops = features::count_stops(line_words, *language);
             let mut x = [0.0f32; LINE_COUNT];
             features::own_features(&counts, line.start() as f32 / len, &mut x);
@@ -628,11 +629,12 @@ impl Heuristics {
 const _: () = assert!(features::SHAPES.len() <= 32);
 
 impl Heuristics {
-    /// What the classifier counts of `line` by itself, from the memo when
-    /// the worker has counted the same text before; its words' stop-word
-    /// languages are left in `words`.
+    /// What the classifier counts of `line`, line `index` of the document,
+    /// by itself, from the memo when the worker has counted the same text
+    /// before; its words' stop-word languages are left in `words`.
     fn traits_of(
         &self,
+        index: usize,
         line: &str,
         memo: &mut LineMemo,
         shape_cache: &mut meta::Cache,
@@ -640,7 +642,7 @@ impl Heuristics {
         words: &mut Vec<u32>,
     ) -> LineTraits {
         words.clear();
-        let entry = memo.entry(line);
+        let entry = memo.line_entry(index, line);
         if let Some((traits, known)) = entry.and_then(|id| memo.traits(id)) {
             words.extend_from_slice(known);
             return traits;
@@ -736,7 +738,9 @@ fn a_thread_heading(heading: &str, text: &str, below: &[LineView]) -> bool {
     // Compared as they are read, not collected: a page of many posts, each
     // with its count, compares every count with every line below it.
     fn shape(line: &str) -> impl Iterator<Item = char> + '_ {
-        line.chars().filter(|c| !c.is_ascii_digit()).flat_map(char::to_lowercase)
+        line.chars()
+            .filter(|c| !c.is_ascii_digit())
+            .flat_map(char::to_lowercase)
     }
     !below
         .iter()
