@@ -33,10 +33,11 @@ use regex_automata::Input;
 use crate::corpus::{LineEvidence, NoEvidence};
 use crate::error::Result;
 use crate::fold;
+use crate::heuristic::LineMemo;
 use crate::heuristic::{Heuristic, HeuristicScratch, Heuristics};
 use crate::lines::{line_ends, release, release_string, Fate, LineView, MAX_DOCUMENT_BYTES};
 use crate::matcher::{LineAutomaton, LineCache, Matcher, Role};
-use crate::memo::{InlineMatch, LineMemo};
+use crate::memo::InlineMatch;
 use crate::rules::{Rule, RuleKind, RuleSet, Trigger};
 
 /// Settings of the cleaning itself (not of the run around it).

@@ -28,7 +28,6 @@ use std::hash::BuildHasherDefault;
 use std::ops::Range;
 
 use crate::corpus::PrehashedKey;
-use crate::heuristic::features::LineCounts;
 use crate::lines::line_hash;
 
 /// The longest line remembered, in bytes. Longer lines are paragraphs,
@@ -60,31 +59,25 @@ pub(crate) struct InlineMatch {
     pub end: u32,
 }
 
-/// What the line classifier counts of a line by itself.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct LineTraits {
-    pub counts: LineCounts,
-    /// Bit `i` set when shape `i` matched.
-    pub shapes: u32,
-}
-
 /// A remembered line. Ranges index the memo's arenas.
 #[derive(Debug, Clone)]
-struct Entry {
+struct Entry<Traits> {
     text: (u32, u32),
     /// Whole-line pattern indices that match, sorted, once searched.
     patterns: Option<(u32, u32)>,
     /// Inline matches, once searched.
     inline: Option<(u32, u32)>,
-    /// Counts and shapes, and the stop-word languages of its words, once counted.
-    traits: Option<(LineTraits, (u32, u32))>,
+    /// What the classifier counts of it (`Traits`), and the stop-word
+    /// languages of its words, once counted.
+    traits: Option<(Traits, (u32, u32))>,
 }
 
 /// A per-worker memo of line answers; see the module's documentation.
-#[derive(Debug, Default)]
-pub(crate) struct LineMemo {
+/// `Traits` is what the line classifier counts of a line by itself.
+#[derive(Debug)]
+pub(crate) struct LineMemo<Traits> {
     index: HashMap<u64, u32, BuildHasherDefault<PrehashedKey>>,
-    entries: Vec<Entry>,
+    entries: Vec<Entry<Traits>>,
     text: Vec<u8>,
     patterns: Vec<u32>,
     inline: Vec<InlineMatch>,
@@ -110,7 +103,21 @@ fn push_all<T: Copy>(arena: &mut Vec<T>, items: &[T]) -> (u32, u32) {
     (start, arena.len() as u32)
 }
 
-impl LineMemo {
+impl<Traits> Default for LineMemo<Traits> {
+    fn default() -> Self {
+        LineMemo {
+            index: HashMap::default(),
+            entries: Vec::new(),
+            text: Vec::new(),
+            patterns: Vec::new(),
+            inline: Vec::new(),
+            words: Vec::new(),
+            line_entries: Vec::new(),
+        }
+    }
+}
+
+impl<Traits: Copy> LineMemo<Traits> {
     /// Readies the memo for a document of `lines` lines: empties it if it is
     /// full.
     pub fn begin_document(&mut self, lines: usize) {
@@ -192,13 +199,13 @@ impl LineMemo {
     }
 
     /// The entry's line traits and its words' stop-word languages, if counted.
-    pub fn traits(&self, id: EntryId) -> Option<(LineTraits, &[u32])> {
+    pub fn traits(&self, id: EntryId) -> Option<(Traits, &[u32])> {
         self.entries[id.0 as usize]
             .traits
             .map(|(traits, words)| (traits, &self.words[range(words)]))
     }
 
-    pub fn set_traits(&mut self, id: EntryId, traits: LineTraits, words: &[u32]) {
+    pub fn set_traits(&mut self, id: EntryId, traits: Traits, words: &[u32]) {
         self.entries[id.0 as usize].traits = Some((traits, push_all(&mut self.words, words)));
     }
 }
@@ -209,7 +216,7 @@ mod tests {
 
     #[test]
     fn an_entry_is_found_again_only_for_the_same_bytes() {
-        let mut memo = LineMemo::default();
+        let mut memo = LineMemo::<()>::default();
         let share = memo.entry("Share this").expect("short enough");
         memo.set_patterns(share, &[3, 7]);
         let other = memo.entry("Share that").expect("short enough");
@@ -222,7 +229,7 @@ mod tests {
 
     #[test]
     fn a_full_memo_learns_no_more_until_the_next_document_starts_it_again() {
-        let mut memo = LineMemo::default();
+        let mut memo = LineMemo::<()>::default();
         memo.begin_document(0);
         for i in 0..MEMO_ENTRIES {
             let id = memo.entry(&format!("line {i}")).expect("room for it");
@@ -238,7 +245,7 @@ mod tests {
 
     #[test]
     fn a_document_s_lines_keep_their_entries() {
-        let mut memo = LineMemo::default();
+        let mut memo = LineMemo::<()>::default();
         memo.begin_document(3);
         let first = memo.line_entry(0, "Share this").expect("short enough");
         assert_eq!(memo.line_entry(1, &"a".repeat(MEMO_LINE_BYTES + 1)), None);

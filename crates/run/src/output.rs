@@ -14,6 +14,7 @@
 use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use sha2::{Digest, Sha256};
 
@@ -84,7 +85,7 @@ impl<W: Write> Write for StreamEncoder<W> {
 pub struct AtomicFile {
     target: PathBuf,
     /// The directory holding the target, opened without following links.
-    dir: OutputDir,
+    dir: Arc<OutputDir>,
     /// The target's name in `dir`.
     name: std::ffi::OsString,
     /// The temporary's name in `dir`.
@@ -188,7 +189,7 @@ impl AtomicFile {
         buffer: usize,
         hashed: bool,
     ) -> Result<AtomicFile> {
-        let (dir, name) = OutputDir::holding(&placement.root, target, true).map_err(|e| Error::io(target, e))?;
+        let (dir, name) = placement.directory_of(target).map_err(|e| Error::io(target, e))?;
         let temporary = temporary_name(target)
             .file_name()
             .expect("a temporary name has a file name")
@@ -323,7 +324,16 @@ pub struct Placement {
     /// Each output is flushed to the disk before its rename and its
     /// directory after (`--durable`).
     pub durable: bool,
+    /// The directories this placement's outputs went to, open, most recent
+    /// last; shared by its clones (one run's workers). A file per input
+    /// opened its directory afresh each time: seven system calls a file
+    /// (create the root, look at it, open it, create and open each level,
+    /// close them), more than writing the file itself took.
+    directories: Arc<Mutex<Vec<(PathBuf, Arc<OutputDir>)>>>,
 }
+
+/// How many open directories a [`Placement`] keeps.
+const OPEN_DIRECTORIES: usize = 16;
 
 impl Placement {
     /// Outputs below `root`, durable or not.
@@ -331,7 +341,31 @@ impl Placement {
         Placement {
             root: root.to_path_buf(),
             durable,
+            directories: Arc::default(),
         }
+    }
+
+    /// The directory that holds `target`, created if missing (see
+    /// [`OutputDir::holding`]), and the target's name in it.
+    fn directory_of(&self, target: &Path) -> io::Result<(Arc<OutputDir>, std::ffi::OsString)> {
+        let parent = target.parent().unwrap_or(Path::new(""));
+        let mut directories = self.directories.lock().unwrap_or_else(|e| e.into_inner());
+        if let (Some(name), Some(at)) = (
+            target.file_name(),
+            directories.iter().position(|(path, _)| path == parent),
+        ) {
+            let entry = directories.remove(at);
+            let dir = Arc::clone(&entry.1);
+            directories.push(entry);
+            return Ok((dir, name.to_os_string()));
+        }
+        let (dir, name) = OutputDir::holding(&self.root, target, true)?;
+        let dir = Arc::new(dir);
+        if directories.len() >= OPEN_DIRECTORIES {
+            directories.remove(0);
+        }
+        directories.push((parent.to_path_buf(), Arc::clone(&dir)));
+        Ok((dir, name))
     }
 
     /// A lone file in a directory that is trusted as it is.

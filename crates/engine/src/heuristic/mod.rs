@@ -159,7 +159,10 @@ pub(crate) const SENTENCE_WORDS: u32 = 20;
 /// heuristics read as it is (a copy of it for them took 32 bytes a line).
 pub(crate) use crate::lines::LineView;
 use crate::lines::{line_hash, Fate};
-use crate::memo::{LineMemo, LineTraits};
+use crate::memo;
+
+/// The memo of line answers, with what the classifier counts of a line.
+pub(crate) type LineMemo = memo::LineMemo<LineTraits>;
 
 /// The line classifier's threshold and its two models.
 type Classifier = (f32, LinearModel, LinearModel);
@@ -623,6 +626,14 @@ impl Heuristics {
             finish(last, words, index);
         }
     }
+}
+
+/// What the classifier counts of a line by itself, remembered per line text.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct LineTraits {
+    pub counts: features::LineCounts,
+    /// Bit `i` set when shape `i` matched.
+    pub shapes: u32,
 }
 
 // A line's shapes are remembered as the bits of a `u32`.
