@@ -329,8 +329,11 @@ pub struct Placement {
     /// opened its directory afresh each time: seven system calls a file
     /// (create the root, look at it, open it, create and open each level,
     /// close them), more than writing the file itself took.
-    directories: Arc<Mutex<Vec<(PathBuf, Arc<OutputDir>)>>>,
+    directories: Arc<Mutex<OpenDirectories>>,
 }
+
+/// Directories open for writing, by path, the most recently used last.
+type OpenDirectories = Vec<(PathBuf, Arc<OutputDir>)>;
 
 /// How many open directories a [`Placement`] keeps.
 const OPEN_DIRECTORIES: usize = 16;
