@@ -44,7 +44,7 @@ pub fn read_all(format: InputFormat, data: &[u8]) {
         match item {
             Ok(Item::Document(document)) => {
                 let cleaned = cleaner.clean(&document.text);
-                let _ = dechaff_run::output::document_line(&document, &cleaned.text, "{}");
+                let _ = dechaff_run::output::document_line(&document, &cleaned.text, Some("{}"));
             }
             Ok(Item::Bad(bad)) => assert!(!bad.reason.to_string().is_empty()),
             Ok(Item::NotADocument(_)) => {}
