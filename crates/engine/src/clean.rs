@@ -953,9 +953,17 @@ fn emit(engine: &Engine, text: &str, scratch: &mut Scratch) {
                 while inline_cursor < inline_hits.len() && inline_hits[inline_cursor].line() == index {
                     let hit = &inline_hits[inline_cursor];
                     let mut cut = hit.bytes();
-                    // Cutting a word out of a sentence leaves two spaces; take one with it.
+                    // Cutting a word out of a sentence leaves two spaces; take one with it,
+                    // unless the line's next cut starts at that space (matches side by side:
+                    // taking it would cut that byte twice).
+                    let next_cut = inline_hits
+                        .get(inline_cursor + 1)
+                        .filter(|next| next.line() == index)
+                        .map(|next| next.bytes().start);
                     let space_before = cut.start > cursor && text.as_bytes()[cut.start - 1] == b' ';
-                    let space_after = cut.end < trimmed.end && text.as_bytes()[cut.end] == b' ';
+                    let space_after = cut.end < trimmed.end
+                        && text.as_bytes()[cut.end] == b' '
+                        && next_cut.is_none_or(|start| start > cut.end);
                     if space_after && (space_before || cut.start == trimmed.start) {
                         cut.end += 1;
                     } else if space_before && cut.end == trimmed.end {
@@ -1218,5 +1226,39 @@ literals = ["Leave a Reply"]
         let cleaned = cleaner.clean(" \n\t\n").clone();
         assert_eq!(cleaned.text, "");
         assert_eq!(rebuild(" \n\t\n", &cleaned), " \n\t\n");
+    }
+
+    #[test]
+    fn inline_matches_side_by_side_are_each_cut_once() {
+        // Five characters at a time: each match ends where the next begins,
+        // some of them at a space a cut would otherwise take with it.
+        let mut cleaner = cleaner(
+            r#"
+[pack]
+name = "t"
+version = "1"
+description = "test"
+
+[[rule]]
+id = "t.five"
+kind = "inline"
+description = "any five characters"
+pattern = '.....'
+"#,
+        );
+        for text in [
+            "Body text with [email protected] inside.\n",
+            "Title\n\nShare This\nLeave a Reply\nName\n",
+        ] {
+            let cleaned = cleaner.clean(text).clone();
+            let mut cuts: Vec<Range<usize>> = cleaned.removals.iter().map(|r| r.bytes.clone()).collect();
+            cuts.extend(cleaned.whitespace.iter().cloned());
+            cuts.sort_by_key(|r| r.start);
+            for pair in cuts.windows(2) {
+                assert!(pair[0].end <= pair[1].start, "{text:?}: {pair:?} overlap");
+            }
+            let pieces = cuts.iter().map(|r| (r.start, r.end, &text[r.clone()])).collect();
+            assert_eq!(interleave(&cleaned.text, pieces).as_deref(), Some(text), "{text:?}");
+        }
     }
 }
