@@ -576,8 +576,8 @@ fn find_hits(engine: &Engine, text: &str, scratch: &mut Scratch) {
             // `matcher::plan_groups`); the decide pass wants a line's hits in
             // pattern order, each once (a pattern split into anchored branches
             // and a contains core is in two groups, and a contains core can
-            // match at several places).
-            // Repeats are dropped once all lines are searched.
+            // match at several places). The memo gets them without repeats;
+            // `line_hits` loses its repeats once all lines are searched.
             line_hits[first_hit..].sort_unstable();
             if let Some(id) = entry {
                 line_patterns.clear();
