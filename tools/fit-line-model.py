@@ -256,6 +256,19 @@ def figures(counts):
     return P, R, 2 * P * R / (P + R) if P + R else 0, sum(f1s) / len(f1s), sum(1 for c in counts.values() if c[1] == 0)
 
 
+def best_threshold(pages, sources, z, C, X, line_names):
+    """The threshold on final scores `z`, from -3 to 1 in steps of 0.1, with the best macro F1
+    averaged over `sources` (each source's pages simulated as the cleaner would)."""
+    ids = [p for p in pages if pages[p].source in sources]
+    best = None
+    for t in np.arange(-3.0, 1.01, 0.1):
+        per = simulate(pages, ids, z, C, X, line_names, t)
+        macro = np.mean([figures({p: per[p] for p in ids if pages[p].source == s})[3] for s in sources])
+        if best is None or macro > best[0]:
+            best = (macro, t)
+    return best[1]
+
+
 def fit(pages, X, y, w, meta, line_names, sources, C_reg=1.0, loss_cap=None):
     lw, src = page_weights(pages, meta, w, sources)
     on = lw > 0
@@ -264,14 +277,7 @@ def fit(pages, X, y, w, meta, line_names, sources, C_reg=1.0, loss_cap=None):
     C = all_context(pages, first, X, line_names)
     ctx = fit_logistic(C[on], y[on], lw[on], C_reg)
     z = score_lin(C, ctx)
-    ids = [p for p in pages if pages[p].source in sources]
-    best = None
-    for t in np.arange(-3.0, 1.01, 0.1):
-        per = simulate(pages, ids, z, C, X, line_names, t)
-        macro = np.mean([figures({p: per[p] for p in ids if pages[p].source == s})[3] for s in sources])
-        if best is None or macro > best[0]:
-            best = (macro, t)
-    return Model(line, ctx, best[1])
+    return Model(line, ctx, best_threshold(pages, sources, z, C, X, line_names))
 
 
 def fit_trees(pages, X, y, w, meta, line_names, sources):
@@ -287,14 +293,7 @@ def fit_trees(pages, X, y, w, meta, line_names, sources):
     trees.fit(F[on], y[on], sample_weight=lw[on])
     p = np.clip(trees.predict_proba(F)[:, 1], 1e-6, 1 - 1e-6)
     z = np.log(p / (1 - p))
-    ids = [q for q in pages if pages[q].source in sources]
-    best = None
-    for t in np.arange(-3.0, 1.01, 0.1):
-        per = simulate(pages, ids, z, C, X, line_names, t)
-        macro = np.mean([figures({q: per[q] for q in ids if pages[q].source == s})[3] for s in sources])
-        if best is None or macro > best[0]:
-            best = (macro, t)
-    return z, C, best[1]
+    return z, C, best_threshold(pages, sources, z, C, X, line_names)
 
 
 def report_trees(name, pages, ids, fitted, X, line_names):

@@ -512,11 +512,8 @@ fn find_hits(engine: &Engine, text: &str, scratch: &mut Scratch) {
         let rule = &engine.rules.rules()[rule as usize];
         rule.min_position.is_some() || rule.max_position.is_some()
     });
-    let fold_limit = if matcher.inline_regex.is_some() {
-        usize::MAX
-    } else {
-        matcher.line_gate
-    };
+    let inline_wanted = matcher.inline_regex.is_some();
+    let fold_limit = if inline_wanted { usize::MAX } else { matcher.line_gate };
     for (index, line) in lines.iter().enumerate() {
         if line.is_blank() {
             continue;
@@ -535,7 +532,6 @@ fn find_hits(engine: &Engine, text: &str, scratch: &mut Scratch) {
         };
         // Inline matches are remembered only when no inline rule has a
         // position window: with one, what is found depends on where the line stands.
-        let inline_wanted = matcher.inline_regex.is_some();
         let known_inline = match entry.filter(|_| !windowed_inline).and_then(|id| memo.inline(id)) {
             Some(matches) => {
                 inline_hits.extend(matches.iter().map(|m| InlineHit {

@@ -121,7 +121,7 @@ impl<Traits: Copy> LineMemo<Traits> {
     /// Readies the memo for a document of `lines` lines: empties it if it is
     /// full.
     pub fn begin_document(&mut self, lines: usize) {
-        if self.entries.len() >= MEMO_ENTRIES || self.text.len() >= MEMO_TEXT_BYTES - MEMO_LINE_BYTES {
+        if !self.has_room(MEMO_LINE_BYTES) {
             self.clear();
         }
         self.line_entries.clear();
@@ -157,7 +157,7 @@ impl<Traits: Copy> LineMemo<Traits> {
             let entry = &self.entries[id as usize];
             return (&self.text[range(entry.text)] == line.as_bytes()).then_some(EntryId(id));
         }
-        if self.entries.len() >= MEMO_ENTRIES || self.text.len() + line.len() > MEMO_TEXT_BYTES {
+        if !self.has_room(line.len()) {
             return None;
         }
         let id = self.entries.len() as u32;
@@ -169,6 +169,11 @@ impl<Traits: Copy> LineMemo<Traits> {
         });
         self.index.insert(hash, id);
         Some(EntryId(id))
+    }
+
+    /// Whether one more line of `bytes` bytes fits.
+    fn has_room(&self, bytes: usize) -> bool {
+        self.entries.len() < MEMO_ENTRIES && self.text.len() + bytes <= MEMO_TEXT_BYTES
     }
 
     fn clear(&mut self) {
