@@ -31,11 +31,11 @@ use regex_automata::meta;
 use regex_automata::Input;
 
 use crate::corpus::{LineEvidence, NoEvidence};
-use crate::error::Result;
+use crate::error::{Error, ErrorKind, Result};
 use crate::fold;
 use crate::heuristic::LineMemo;
 use crate::heuristic::{Heuristic, HeuristicScratch, Heuristics};
-use crate::lines::{line_ends, release, release_string, Fate, LineView, MAX_DOCUMENT_BYTES};
+use crate::lines::{release, release_string, LineTable, MAX_DOCUMENT_BYTES, MAX_RULES};
 use crate::matcher::{LineAutomaton, LineCache, Matcher, Role};
 use crate::memo::InlineMatch;
 use crate::rules::{Rule, RuleKind, RuleSet, Trigger};
@@ -136,6 +136,12 @@ impl CleanerBuilder {
 
     /// Compiles the rules. Fails only if the rules together are too large.
     pub fn build(&self, rules: RuleSet) -> Result<Cleaner> {
+        if rules.rules().len() > MAX_RULES {
+            return Err(Error::new(ErrorKind::RulesTooLarge(format!(
+                "{} rules, and the line table can name at most {MAX_RULES}",
+                rules.rules().len()
+            ))));
+        }
         let matcher = Matcher::compile(&rules)?;
         let corpus = rules.corpus().and_then(|settings| {
             let rule = rules.rules().iter().position(|r| r.kind == RuleKind::Corpus)?;
@@ -276,10 +282,7 @@ impl Clone for Cleaner {
     }
 }
 
-/// The line table: one entry per line, shared with the heuristics.
-type Line = LineView;
-
-/// An inline rule's match on a line; 16 bytes, offsets as in [`LineView`].
+/// An inline rule's match on a line; 16 bytes, offsets `u32` as in the line table.
 #[derive(Debug)]
 struct InlineHit {
     line: u32,
@@ -300,7 +303,7 @@ impl InlineHit {
 #[derive(Debug)]
 struct Scratch {
     /// The line table, each line's fate included.
-    lines: Vec<Line>,
+    lines: LineTable,
     /// Per line: documents of the group holding it (corpus mode; 0 otherwise).
     recurrence: Vec<u32>,
     /// Corpus mode's candidates: (documents holding the line, line index).
@@ -309,9 +312,9 @@ struct Scratch {
     /// (line, pattern) of each whole-line pattern that matched, in line order.
     line_hits: Vec<(u32, u32)>,
     inline_hits: Vec<InlineHit>,
-    /// Per line: the score of the rule that removed it (corpus count,
-    /// heuristic probability), NaN for rules that do not score.
-    scores: Vec<f32>,
+    /// The comment-thread cut: its rule and the furniture lines that
+    /// confirmed it, every line it removed's score.
+    comment_thread: Option<(u32, f32)>,
     heuristic: Option<HeuristicScratch>,
     /// One search cache per whole-line automaton.
     line_caches: Vec<LineCache>,
@@ -329,12 +332,11 @@ impl Scratch {
     /// in any one buffer; below that, buffers are kept so that cleaning
     /// allocates nothing once they have grown.
     fn release_excess(&mut self) {
-        release(&mut self.lines);
+        self.lines.release_excess();
         release(&mut self.recurrence);
         release(&mut self.recurring);
         release(&mut self.line_hits);
         release(&mut self.inline_hits);
-        release(&mut self.scores);
         release(&mut self.cleaned.removals);
         release(&mut self.cleaned.whitespace);
         release_string(&mut self.cleaned.text);
@@ -347,13 +349,13 @@ impl Scratch {
     fn new(engine: &Engine) -> Scratch {
         let matcher = &engine.matcher;
         Scratch {
-            lines: Vec::new(),
+            lines: LineTable::default(),
             recurrence: Vec::new(),
             recurring: Vec::new(),
             key: String::new(),
             line_hits: Vec::new(),
             inline_hits: Vec::new(),
-            scores: Vec::new(),
+            comment_thread: None,
             heuristic: engine.heuristics.as_ref().map(HeuristicScratch::new),
             line_caches: matcher.line.iter().map(LineAutomaton::create_cache).collect(),
             inline_cache: matcher.inline_regex.as_ref().map(|r| r.create_cache()),
@@ -430,7 +432,7 @@ impl Cleaner {
             keep_whole(text, &mut scratch.cleaned);
             return &scratch.cleaned;
         }
-        split_lines(text, &mut scratch.lines);
+        scratch.lines.split(text);
         find_hits(engine, text, scratch);
         decide(engine, text, scratch, evidence);
         emit(engine, text, scratch);
@@ -448,44 +450,6 @@ fn keep_whole(text: &str, cleaned: &mut Cleaned) {
         ..Cleaned::default()
     };
     cleaned.output_lines = cleaned.input_lines;
-}
-
-fn split_lines(text: &str, lines: &mut Vec<Line>) {
-    lines.clear();
-    let mut start = 0;
-    let bytes = text.as_bytes();
-    let mut push = |start: usize, content_end: usize| {
-        let (trimmed_start, trimmed_end) = trim_blank(text, start, content_end);
-        lines.push(Line::new(start, trimmed_start..trimmed_end));
-    };
-    for newline in memchr::memchr_iter(b'\n', bytes) {
-        push(start, newline);
-        start = newline + 1;
-    }
-    if start < text.len() {
-        push(start, text.len());
-    }
-}
-
-/// The range of `text[start..end]` without blank characters at either end.
-fn trim_blank(text: &str, start: usize, end: usize) -> (usize, usize) {
-    let content = &text[start..end];
-    let bytes = content.as_bytes();
-    // Plain ASCII edges are the common case and need no char decoding.
-    let ascii_edges =
-        bytes.first().is_some_and(|b| b.is_ascii_graphic()) && bytes.last().is_some_and(|b| b.is_ascii_graphic());
-    if ascii_edges {
-        return (start, end);
-    }
-    let Some(first) = content.char_indices().find(|&(_, c)| !fold::is_blank(c)) else {
-        return (start, start);
-    };
-    let last = content
-        .char_indices()
-        .rev()
-        .find(|&(_, c)| !fold::is_blank(c))
-        .map(|(i, c)| i + c.len_utf8());
-    (start + first.0, start + last.unwrap_or(content.len()))
 }
 
 fn find_hits(engine: &Engine, text: &str, scratch: &mut Scratch) {
@@ -514,18 +478,20 @@ fn find_hits(engine: &Engine, text: &str, scratch: &mut Scratch) {
     });
     let inline_wanted = matcher.inline_regex.is_some();
     let fold_limit = if inline_wanted { usize::MAX } else { matcher.line_gate };
-    for (index, line) in lines.iter().enumerate() {
+    for index in 0..lines.len() {
+        let line = lines.get(index);
         if line.is_blank() {
             continue;
         }
-        let raw = line.content(text);
-        let base = line.trimmed(text).start;
+        let trimmed = line.trimmed(text);
+        let (raw, base) = (&text[trimmed.clone()], trimmed.start);
         // What a worker has already learnt of this line's text, if anything.
         let entry = memo.line_entry(index, raw);
         let first_hit = line_hits.len();
         let known_patterns = match entry.and_then(|id| memo.patterns(id)) {
             Some(patterns) => {
                 line_hits.extend(patterns.iter().map(|&pattern| (index as u32, pattern)));
+                claim_for_line_rules(engine, text, lines, line_hits, first_hit);
                 true
             }
             None => false,
@@ -581,6 +547,7 @@ fn find_hits(engine: &Engine, text: &str, scratch: &mut Scratch) {
                 line_patterns.dedup();
                 memo.set_patterns(id, line_patterns);
             }
+            claim_for_line_rules(engine, text, lines, line_hits, first_hit);
         }
         if known_inline {
             continue;
@@ -649,6 +616,44 @@ fn find_hits(engine: &Engine, text: &str, scratch: &mut Scratch) {
     line_hits.dedup();
 }
 
+/// Turns the line rules' hits among a line's hits (`line_hits[first_hit..]`,
+/// in pattern order) into a claim on the line by the first whose rule may act
+/// there, and drops them: the first rule in rule order wins, and a page that
+/// a line rule removes line by line no longer holds a hit (eight bytes) for
+/// each line besides its line table entry.
+fn claim_for_line_rules(
+    engine: &Engine,
+    text: &str,
+    lines: &mut LineTable,
+    line_hits: &mut Vec<(u32, u32)>,
+    first_hit: usize,
+) {
+    let patterns = &engine.matcher.line_patterns;
+    let mut claim = None;
+    let mut kept = first_hit;
+    for hit in first_hit..line_hits.len() {
+        let (line, pattern) = line_hits[hit];
+        let p = patterns[pattern as usize];
+        if p.role != Role::Whole {
+            line_hits[kept] = line_hits[hit];
+            kept += 1;
+        } else if claim.is_none()
+            && position_allows(
+                engine,
+                &engine.rules.rules()[p.rule as usize],
+                lines.start(line as usize),
+                text.len(),
+            )
+        {
+            claim = Some((line, p.rule));
+        }
+    }
+    line_hits.truncate(kept);
+    if let Some((line, rule)) = claim {
+        lines.claim(line as usize, rule);
+    }
+}
+
 /// The offset one character past `at` in `key`, or `None` at its end.
 fn next_char(key: &str, at: usize) -> Option<usize> {
     key[at..].chars().next().map(|c| at + c.len_utf8())
@@ -683,7 +688,7 @@ fn decide(engine: &Engine, text: &str, scratch: &mut Scratch, evidence: &dyn Lin
     // The earliest allowed tail marker ends the document.
     let tail = line_hits.iter().find(|&&(line, pattern)| {
         let p = patterns[pattern as usize];
-        p.role == Role::TailMarker && allows(p.rule, lines[line as usize].start())
+        p.role == Role::TailMarker && allows(p.rule, lines.start(line as usize))
     });
     let tail_start = tail.map_or(lines.len(), |&(line, _)| line as usize);
 
@@ -691,10 +696,10 @@ fn decide(engine: &Engine, text: &str, scratch: &mut Scratch, evidence: &dyn Lin
     for (hit_index, &(start_line, pattern)) in line_hits.iter().enumerate() {
         let start_line = start_line as usize;
         let p = patterns[pattern as usize];
-        if p.role != Role::BlockStart || start_line >= tail_start || lines[start_line].removed() {
+        if p.role != Role::BlockStart || start_line >= tail_start || lines.removed(start_line) {
             continue;
         }
-        if !allows(p.rule, lines[start_line].start()) {
+        if !allows(p.rule, lines.start(start_line)) {
             continue;
         }
         let RuleKind::Block { max_lines } = rules[p.rule as usize].kind else {
@@ -709,30 +714,27 @@ fn decide(engine: &Engine, text: &str, scratch: &mut Scratch, evidence: &dyn Lin
                 line as usize > start_line && o.rule == p.rule && o.role == Role::BlockEnd
             });
         if let Some(&(end_line, _)) = end {
-            for line in &mut lines[start_line..=end_line as usize] {
-                line.remove(p.rule);
+            for line in start_line..=end_line as usize {
+                lines.remove(line, p.rule);
             }
         }
     }
 
-    // Line rules: the first rule (in rule order) whose pattern matches wins.
-    for &(line, pattern) in line_hits.iter() {
-        let line = line as usize;
-        let p = patterns[pattern as usize];
-        if p.role == Role::Whole && line < tail_start && !lines[line].removed() && allows(p.rule, lines[line].start()) {
-            lines[line].remove(p.rule);
-        }
+    // Line rules: each line's claim (`claim_for_line_rules`) stands unless a
+    // block took the line; at and past a tail marker the tail takes it.
+    for line in 0..tail_start {
+        lines.settle_claim(line);
     }
 
     if let Some(&(_, pattern)) = tail {
-        for line in &mut lines[tail_start..] {
-            line.remove(patterns[pattern as usize].rule);
+        for line in tail_start..lines.len() {
+            lines.remove(line, patterns[pattern as usize].rule);
         }
     }
 
     // Inline hits survive only on kept lines where their rule may act. A line
     // that has nothing but blanks left once its hits are cut goes whole.
-    inline_hits.retain(|hit| !lines[hit.line()].removed());
+    inline_hits.retain(|hit| !lines.removed(hit.line()));
     let mut index = 0;
     while index < inline_hits.len() {
         let line_index = inline_hits[index].line();
@@ -740,8 +742,7 @@ fn decide(engine: &Engine, text: &str, scratch: &mut Scratch, evidence: &dyn Lin
         while end < inline_hits.len() && inline_hits[end].line() == line_index {
             end += 1;
         }
-        let line = lines[line_index];
-        let trimmed = line.trimmed(text);
+        let trimmed = lines.get(line_index).trimmed(text);
         let mut cursor = trimmed.start;
         let mut anything_left = false;
         for hit in &inline_hits[index..end] {
@@ -750,19 +751,17 @@ fn decide(engine: &Engine, text: &str, scratch: &mut Scratch, evidence: &dyn Lin
         }
         anything_left |= text[cursor..trimmed.end].chars().any(|c| !fold::is_blank(c));
         if !anything_left {
-            lines[line_index].remove(inline_hits[index].rule);
+            lines.remove(line_index, inline_hits[index].rule);
         }
         index = end;
     }
-    scratch.scores.clear();
-    scratch.scores.resize(scratch.lines.len(), f32::NAN);
     remove_recurring(engine, text, scratch, evidence);
     if let Some(heuristics) = &engine.heuristics {
         apply_heuristics(engine, heuristics, text, scratch);
     }
     protect(engine, scratch);
     let Scratch { lines, inline_hits, .. } = scratch;
-    inline_hits.retain(|hit| !lines[hit.line()].removed());
+    inline_hits.retain(|hit| !lines.removed(hit.line()));
 }
 
 /// Corpus mode: removes every kept line held by at least `min-docs` documents
@@ -777,7 +776,6 @@ fn remove_recurring(engine: &Engine, text: &str, scratch: &mut Scratch, evidence
     };
     let Scratch {
         lines,
-        scores,
         recurrence,
         recurring,
         ..
@@ -790,8 +788,9 @@ fn remove_recurring(engine: &Engine, text: &str, scratch: &mut Scratch, evidence
         if line.is_blank() || line.removed() {
             continue;
         }
-        kept_bytes += line.content(text).len();
-        let count = evidence.recurrence(line.content(text));
+        let content = line.content(text);
+        kept_bytes += content.len();
+        let count = evidence.recurrence(content);
         recurrence[index] = count;
         if count >= step.min_docs {
             recurring.push((count, index as u32));
@@ -801,14 +800,17 @@ fn remove_recurring(engine: &Engine, text: &str, scratch: &mut Scratch, evidence
     let allowance = step.max_doc_share * kept_bytes as f64;
     let mut removed = 0usize;
     for level in recurring.chunk_by(|a, b| a.0 == b.0) {
-        let bytes: usize = level.iter().map(|&(_, i)| lines[i as usize].content(text).len()).sum();
+        let bytes: usize = level
+            .iter()
+            .map(|&(_, i)| lines.get(i as usize).content(text).len())
+            .sum();
         if (removed + bytes) as f64 > allowance {
             break;
         }
         removed += bytes;
-        for &(count, index) in level {
-            lines[index as usize].remove(step.rule);
-            scores[index as usize] = count as f32;
+        // Each line's score is its count, `recurrence` keeps it.
+        for &(_, index) in level {
+            lines.remove(index as usize, step.rule);
         }
     }
 }
@@ -818,7 +820,7 @@ fn remove_recurring(engine: &Engine, text: &str, scratch: &mut Scratch, evidence
 fn apply_heuristics(engine: &Engine, heuristics: &Heuristics, text: &str, scratch: &mut Scratch) {
     let Scratch {
         lines,
-        scores,
+        comment_thread,
         recurrence,
         heuristic,
         memo,
@@ -830,15 +832,16 @@ fn apply_heuristics(engine: &Engine, heuristics: &Heuristics, text: &str, scratc
     if engine.corpus.is_some() {
         heuristic.recurring.extend_from_slice(recurrence);
     }
+    *comment_thread = None;
     if let Some((start, rule, evidence)) = heuristics.comment_thread(text, lines, heuristic) {
+        *comment_thread = Some((rule, evidence as f32));
         for index in start..lines.len() {
-            if !lines[index].removed() {
-                lines[index].remove(rule);
-                scores[index] = evidence as f32;
+            if !lines.removed(index) {
+                lines.remove(index, rule);
             }
         }
     }
-    heuristics.classify(text, lines, heuristic, memo, scores);
+    heuristics.classify(text, lines, heuristic, memo);
 }
 
 /// Protected phrases: a line a heuristic or corpus mode removed goes back if
@@ -846,22 +849,16 @@ fn apply_heuristics(engine: &Engine, heuristics: &Heuristics, text: &str, scratc
 fn protect(engine: &Engine, scratch: &mut Scratch) {
     let rules = engine.rules.rules();
     let patterns = &engine.matcher.line_patterns;
-    let Scratch {
-        lines,
-        line_hits,
-        scores,
-        ..
-    } = scratch;
+    let Scratch { lines, line_hits, .. } = scratch;
     for &(index, pattern) in line_hits.iter() {
         let index = index as usize;
         let p = patterns[pattern as usize];
         if p.role != Role::Protect {
             continue;
         }
-        if let Some(rule) = lines[index].fate.rule() {
+        if let Some(rule) = lines.rule(index) {
             if matches!(rules[rule as usize].kind, RuleKind::Heuristic | RuleKind::Corpus) {
-                lines[index].fate = Fate::KEPT;
-                scores[index] = f32::NAN;
+                lines.keep(index);
             }
         }
     }
@@ -872,7 +869,9 @@ fn emit(engine: &Engine, text: &str, scratch: &mut Scratch) {
         lines,
         inline_hits,
         cleaned,
-        scores,
+        recurrence,
+        comment_thread,
+        heuristic,
         ..
     } = scratch;
     cleaned.text.clear();
@@ -881,7 +880,7 @@ fn emit(engine: &Engine, text: &str, scratch: &mut Scratch) {
     cleaned.input_lines = lines.len();
     let mut output_lines = 0;
 
-    let is_content = |i: usize| !lines[i].removed() && !lines[i].is_blank();
+    let is_content = |i: usize| !lines.removed(i) && !lines.is_blank(i);
     let first_content = (0..lines.len()).find(|&i| is_content(i));
     let last_content = (0..lines.len()).rev().find(|&i| is_content(i));
 
@@ -921,14 +920,39 @@ fn emit(engine: &Engine, text: &str, scratch: &mut Scratch) {
         });
     };
 
+    // A removed line's score is kept by the pass that removed it, not in a
+    // table of its own (four bytes a line): corpus mode's is the line's
+    // count, the comment-thread cut's its evidence, the classifier's in its
+    // judged lines, in order.
+    let corpus_rule = engine.corpus.map(|step| step.rule);
+    let score_of = |index: usize, rule: u32, judged: Option<usize>| match judged {
+        Some(k) => heuristic.as_ref().map_or(f32::NAN, |h| h.removal_score(k)),
+        None if Some(rule) == corpus_rule => recurrence[index] as f32,
+        None => match *comment_thread {
+            Some((thread_rule, evidence)) if thread_rule == rule => evidence,
+            _ => f32::NAN,
+        },
+    };
+    let mut judged = 0;
+
     let mut previous_was_blank = true;
     let mut inline_cursor = 0;
     for (index, line) in lines.iter().enumerate() {
         let number = index + 1;
-        let (content_end, end) = line_ends(text, lines, index);
+        let (content_end, end) = (line.content_end(text), line.end());
         let trimmed = line.trimmed(text);
-        match line.fate.rule() {
-            Some(rule) => push_removal(removals, rule, line.start()..end, number, scores[index]),
+        let judged_index = line.judged().then(|| {
+            judged += 1;
+            judged - 1
+        });
+        match line.rule() {
+            Some(rule) => push_removal(
+                removals,
+                rule,
+                line.start()..end,
+                number,
+                score_of(index, rule, judged_index),
+            ),
             None if line.is_blank() => {
                 let inside = first_content.is_some_and(|f| index > f) && last_content.is_some_and(|l| index < l);
                 if inside && !previous_was_blank {

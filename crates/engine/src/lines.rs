@@ -1,15 +1,16 @@
-//! The line table: one 12-byte entry per line of the document being cleaned,
+//! The line table: one 8-byte entry per line of the document being cleaned,
 //! read by every pass of the cleaner and by the heuristics.
 //!
 //! A document of millions of one-byte lines is as large as its line table:
 //! at 48 bytes a line (five `usize` offsets and a flag, then a separate
 //! fate per line) a 40 MB file of one-byte lines held close to 2 GB of it.
 //! So an entry holds only what cannot be derived cheaply: where the line
-//! starts, where its content ends without its trailing blanks, and its fate.
-//! Where the content starts, past leading blanks, is found again when asked
-//! (most lines start with a visible ASCII character: one byte to look at);
-//! a line's end is where the next one starts (or the document ends). Offsets
-//! are `u32`, which is why a document may be at most [`MAX_DOCUMENT_BYTES`] long.
+//! starts, and its state (its fate, whether it is blank, whether the line
+//! classifier judged it). A line ends where the next one starts (or the
+//! document ends); where its content starts and ends without blanks is found
+//! again when asked: most lines start and end with a visible ASCII
+//! character, one byte to look at at each edge. Offsets are `u32`, which is
+//! why a document may be at most [`MAX_DOCUMENT_BYTES`] long.
 
 use std::ops::Range;
 
@@ -21,64 +22,229 @@ use crate::fold;
 /// before they are read, through its document size limit.
 pub const MAX_DOCUMENT_BYTES: usize = u32::MAX as usize;
 
-/// What became of a line: kept, or removed by the rule at an index of the
-/// rule set. Four bytes: the rule index with one value set aside for "kept".
+/// How many rules a line table can name: rule indices are stored in 29 bits, one value meaning kept.
+pub(crate) const MAX_RULES: usize = State::KEPT as usize;
+
+/// A line's state in 32 bits: the index of the rule that removed it (or
+/// [`State::KEPT`]) in the low 29 bits; then whether that rule is only a
+/// line rule's pending claim, which blocks and tails may still override;
+/// whether the line classifier judged the line; whether it is blank.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Fate(u32);
+struct State(u32);
 
-impl Fate {
-    /// Not removed (yet).
-    pub(crate) const KEPT: Fate = Fate(u32::MAX);
+impl State {
+    const FATE: u32 = (1 << 29) - 1;
+    const KEPT: u32 = State::FATE;
+    const PENDING: u32 = 1 << 29;
+    const JUDGED: u32 = 1 << 30;
+    const BLANK: u32 = 1 << 31;
 
-    /// Removed by rule `rule` (any index but `u32::MAX`, which no rule set reaches).
-    pub(crate) fn removed_by(rule: u32) -> Fate {
-        debug_assert!(rule != u32::MAX);
-        Fate(rule)
+    /// The rule that removed the line; `None` while a claim is pending.
+    fn rule(self) -> Option<u32> {
+        let fate = self.0 & State::FATE;
+        (fate != State::KEPT && self.0 & State::PENDING == 0).then_some(fate)
     }
 
-    /// The rule that removed the line, if one did.
-    pub(crate) fn rule(self) -> Option<u32> {
-        (self != Fate::KEPT).then_some(self.0)
+    /// A fate, settled.
+    fn with_fate(self, fate: u32) -> State {
+        State(self.0 & !(State::FATE | State::PENDING) | fate)
     }
 }
 
-/// One line of the document.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct LineView {
+struct Entry {
     start: u32,
-    /// Where the content ends before trailing blanks; `start` for a blank line.
-    trimmed_end: u32,
-    pub(crate) fate: Fate,
+    state: State,
 }
 
-impl LineView {
-    /// A kept line starting at `start` whose trimmed content is `trimmed`;
-    /// all offsets below [`MAX_DOCUMENT_BYTES`].
-    pub(crate) fn new(start: usize, trimmed: Range<usize>) -> LineView {
-        LineView {
-            start: start as u32,
-            trimmed_end: if trimmed.is_empty() { start } else { trimmed.end } as u32,
-            fate: Fate::KEPT,
+/// The document's lines, in order.
+#[derive(Debug, Default)]
+pub(crate) struct LineTable {
+    entries: Vec<Entry>,
+    /// The length of the text split: where the last line ends.
+    text_len: u32,
+}
+
+/// One line, as the table gives it: where it starts and ends, and its state.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Line {
+    start: u32,
+    /// Past its newline, if it has one.
+    end: u32,
+    state: State,
+}
+
+impl LineTable {
+    /// Splits `text` (at most [`MAX_DOCUMENT_BYTES`] long) into lines at
+    /// `\n`; every line starts kept.
+    pub(crate) fn split(&mut self, text: &str) {
+        debug_assert!(text.len() <= MAX_DOCUMENT_BYTES);
+        self.entries.clear();
+        self.text_len = text.len() as u32;
+        let mut start = 0;
+        let mut push = |start: usize, content_end: usize| {
+            let blank = !text[start..content_end]
+                .bytes()
+                .next()
+                .is_some_and(|b| b.is_ascii_graphic())
+                && text[start..content_end].chars().all(fold::is_blank);
+            let blank = if blank { State::BLANK } else { 0 };
+            self.entries.push(Entry {
+                start: start as u32,
+                state: State(State::KEPT | blank),
+            });
+        };
+        for newline in memchr::memchr_iter(b'\n', text.as_bytes()) {
+            push(start, newline);
+            start = newline + 1;
+        }
+        if start < text.len() {
+            push(start, text.len());
         }
     }
 
+    pub(crate) fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Line `index`.
+    pub(crate) fn get(&self, index: usize) -> Line {
+        let entry = self.entries[index];
+        Line {
+            start: entry.start,
+            end: self.entries.get(index + 1).map_or(self.text_len, |next| next.start),
+            state: entry.state,
+        }
+    }
+
+    /// The lines in `range`, in order.
+    pub(crate) fn range(&self, range: Range<usize>) -> impl Iterator<Item = Line> + '_ {
+        let ends = self
+            .entries
+            .get(range.start + 1..)
+            .unwrap_or_default()
+            .iter()
+            .map(|next| next.start)
+            .chain(std::iter::once(self.text_len));
+        self.entries[range].iter().zip(ends).map(|(entry, end)| Line {
+            start: entry.start,
+            end,
+            state: entry.state,
+        })
+    }
+
+    /// Every line, in order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = Line> + '_ {
+        self.range(0..self.entries.len())
+    }
+
+    /// Where line `index` starts.
+    pub(crate) fn start(&self, index: usize) -> usize {
+        self.entries[index].start as usize
+    }
+
+    pub(crate) fn is_blank(&self, index: usize) -> bool {
+        self.entries[index].state.0 & State::BLANK != 0
+    }
+
+    /// Removed by a phrase rule, or by a heuristic that ran earlier.
+    pub(crate) fn removed(&self, index: usize) -> bool {
+        self.entries[index].state.rule().is_some()
+    }
+
+    /// The rule that removed line `index`, if one did.
+    pub(crate) fn rule(&self, index: usize) -> Option<u32> {
+        self.entries[index].state.rule()
+    }
+
+    /// Marks line `index` removed by rule `rule` (below [`MAX_RULES`]).
+    pub(crate) fn remove(&mut self, index: usize, rule: u32) {
+        debug_assert!((rule as usize) < MAX_RULES);
+        let entry = &mut self.entries[index];
+        entry.state = entry.state.with_fate(rule);
+    }
+
+    /// Records that line rule `rule` (below [`MAX_RULES`]) will remove line
+    /// `index` unless a block or tail rule removes it first: see
+    /// [`LineTable::settle_claim`]. Until then the line counts as kept.
+    pub(crate) fn claim(&mut self, index: usize, rule: u32) {
+        debug_assert!((rule as usize) < MAX_RULES);
+        let entry = &mut self.entries[index];
+        entry.state = State(entry.state.with_fate(rule).0 | State::PENDING);
+    }
+
+    /// Removes line `index` by the line rule that claimed it, if one did and
+    /// nothing removed it since.
+    pub(crate) fn settle_claim(&mut self, index: usize) {
+        self.entries[index].state.0 &= !State::PENDING;
+    }
+
+    /// Marks line `index` kept again.
+    pub(crate) fn keep(&mut self, index: usize) {
+        let entry = &mut self.entries[index];
+        entry.state = entry.state.with_fate(State::KEPT);
+    }
+
+    /// Marks line `index` as one the line classifier judged: its score is
+    /// the classifier's, in judged-line order.
+    pub(crate) fn mark_judged(&mut self, index: usize) {
+        self.entries[index].state.0 |= State::JUDGED;
+    }
+
+    /// Gives back the table's memory when it grew beyond [`SCRATCH_KEEP_BYTES`].
+    pub(crate) fn release_excess(&mut self) {
+        release(&mut self.entries);
+    }
+}
+
+impl Line {
     /// Where the line starts in the document.
     pub(crate) fn start(&self) -> usize {
         self.start as usize
     }
 
+    /// Where the line ends, past its newline if it has one.
+    pub(crate) fn end(&self) -> usize {
+        self.end as usize
+    }
+
+    /// Where the line's content ends, before its newline.
+    pub(crate) fn content_end(&self, text: &str) -> usize {
+        // Only the last line can end without a newline.
+        if self.end > self.start && text.as_bytes()[self.end as usize - 1] == b'\n' {
+            self.end as usize - 1
+        } else {
+            self.end as usize
+        }
+    }
+
     /// The byte range in `text` (the document) of the line's content
     /// without blank characters at either end; empty for a blank line.
     pub(crate) fn trimmed(&self, text: &str) -> Range<usize> {
-        let (start, end) = (self.start as usize, self.trimmed_end as usize);
-        if start == end || text.as_bytes()[start].is_ascii_graphic() {
-            return start..end;
+        let start = self.start as usize;
+        if self.is_blank() {
+            return start..start;
         }
-        let lead = text[start..end]
-            .char_indices()
-            .find(|&(_, c)| !fold::is_blank(c))
-            .map_or(0, |(i, _)| i);
-        start + lead..end
+        let end = self.content_end(text);
+        let bytes = text.as_bytes();
+        let lead = if bytes[start].is_ascii_graphic() {
+            0
+        } else {
+            text[start..end]
+                .char_indices()
+                .find(|&(_, c)| !fold::is_blank(c))
+                .map_or(0, |(i, _)| i)
+        };
+        let trail_end = if bytes[end - 1].is_ascii_graphic() {
+            end
+        } else {
+            text[start..end]
+                .char_indices()
+                .rev()
+                .find(|&(_, c)| !fold::is_blank(c))
+                .map_or(end, |(i, c)| start + i + c.len_utf8())
+        };
+        start + lead..trail_end
     }
 
     /// The trimmed content.
@@ -87,31 +253,23 @@ impl LineView {
     }
 
     pub(crate) fn is_blank(&self) -> bool {
-        self.start == self.trimmed_end
+        self.state.0 & State::BLANK != 0
     }
 
     /// Removed by a phrase rule, or by a heuristic that ran earlier.
     pub(crate) fn removed(&self) -> bool {
-        self.fate != Fate::KEPT
+        self.state.rule().is_some()
     }
 
-    /// Marks the line removed by rule `rule`.
-    pub(crate) fn remove(&mut self, rule: u32) {
-        self.fate = Fate::removed_by(rule);
+    /// The rule that removed the line, if one did.
+    pub(crate) fn rule(&self) -> Option<u32> {
+        self.state.rule()
     }
-}
 
-/// The end of line `index` (past its newline, if it has one) and the end of
-/// its content (before the newline), in `text` split into `lines`.
-pub(crate) fn line_ends(text: &str, lines: &[LineView], index: usize) -> (usize, usize) {
-    let end = lines.get(index + 1).map_or(text.len(), LineView::start);
-    // Only the last line can end without a newline.
-    let content_end = if end > lines[index].start() && text.as_bytes()[end - 1] == b'\n' {
-        end - 1
-    } else {
-        end
-    };
-    (content_end, end)
+    /// Whether the line classifier judged the line.
+    pub(crate) fn judged(&self) -> bool {
+        self.state.0 & State::JUDGED != 0
+    }
 }
 
 /// Scratch buffers holding more than this many bytes are given back before
@@ -166,30 +324,65 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_line_entry_takes_twelve_bytes() {
-        assert_eq!(std::mem::size_of::<LineView>(), 12);
-        assert_eq!(std::mem::size_of::<Fate>(), 4);
+    fn a_line_entry_takes_eight_bytes() {
+        assert_eq!(std::mem::size_of::<Entry>(), 8);
+    }
+
+    fn table(text: &str) -> LineTable {
+        let mut lines = LineTable::default();
+        lines.split(text);
+        lines
     }
 
     #[test]
-    fn leading_blanks_are_found_again() {
-        let text = "\u{a0} ab \n\t\n";
-        let lines = [LineView::new(0, 3..5), LineView::new(7, 7..7)];
-        assert_eq!(lines[0].trimmed(text), 3..5);
-        assert_eq!(lines[0].content(text), "ab");
-        assert!(!lines[0].is_blank());
-        assert_eq!(lines[1].trimmed(text), 7..7);
-        assert!(lines[1].is_blank());
+    fn blanks_at_either_end_are_found_again() {
+        let text = "\u{a0} ab \u{200b}\r\n\t\n x\n";
+        let lines = table(text);
+        assert_eq!(lines.len(), 3);
+        assert_eq!(lines.get(0).content(text), "ab");
+        assert!(!lines.is_blank(0));
+        assert_eq!(lines.get(1).trimmed(text), 11..11);
+        assert!(lines.is_blank(1) && lines.get(1).is_blank());
+        assert_eq!(lines.get(2).trimmed(text), 14..15);
     }
 
     #[test]
     fn line_ends_come_from_the_next_line_or_the_document() {
         let text = "ab\n\ncd";
-        let lines = [LineView::new(0, 0..2), LineView::new(3, 3..3), LineView::new(4, 4..6)];
-        assert_eq!(line_ends(text, &lines, 0), (2, 3));
-        assert_eq!(line_ends(text, &lines, 1), (3, 4));
-        assert_eq!(line_ends(text, &lines, 2), (6, 6));
+        let lines = table(text);
+        let ends: Vec<_> = lines.iter().map(|l| (l.content_end(text), l.end())).collect();
+        assert_eq!(ends, [(2, 3), (3, 4), (6, 6)]);
         let terminated = "ab\n";
-        assert_eq!(line_ends(terminated, &lines[..1], 0), (2, 3));
+        let lines = table(terminated);
+        assert_eq!(lines.len(), 1);
+        assert_eq!((lines.get(0).content_end(terminated), lines.get(0).end()), (2, 3));
+        assert_eq!(lines.range(1..1).count(), 0);
+    }
+
+    #[test]
+    fn a_claim_is_settled_or_overridden() {
+        let mut lines = table("a\nb\nc\n");
+        lines.claim(0, 3);
+        lines.claim(1, 3);
+        assert!(!lines.removed(0) && lines.rule(0).is_none(), "a claim is not a removal");
+        lines.remove(1, 5);
+        lines.settle_claim(0);
+        lines.settle_claim(1);
+        lines.settle_claim(2);
+        assert_eq!((lines.rule(0), lines.rule(1), lines.rule(2)), (Some(3), Some(5), None));
+    }
+
+    #[test]
+    fn a_fate_keeps_the_other_flags() {
+        let mut lines = table("a\n\nb\n");
+        lines.mark_judged(0);
+        lines.remove(0, 7);
+        lines.remove(1, 0);
+        assert_eq!(lines.rule(0), Some(7));
+        assert!(lines.get(0).judged() && !lines.get(2).judged());
+        assert!(lines.is_blank(1) && lines.removed(1));
+        lines.keep(0);
+        assert!(!lines.removed(0) && lines.get(0).judged());
+        assert_eq!(lines.rule(MAX_RULES.min(2)), None);
     }
 }

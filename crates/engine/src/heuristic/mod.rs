@@ -27,6 +27,8 @@
 pub(crate) mod features;
 mod stopwords;
 
+use std::collections::VecDeque;
+
 use regex_automata::meta::{self, Regex};
 use regex_automata::util::syntax;
 use regex_automata::{Input, MatchKind, PatternSet};
@@ -155,10 +157,10 @@ pub(crate) const PROSE_WORDS: u32 = 12;
 /// the phrase rules, corpus mode and the comment cuts.
 pub(crate) const SENTENCE_WORDS: u32 = 20;
 
+use crate::lines::line_hash;
 /// One line of the document: the cleaner's line table, which the
 /// heuristics read as it is (a copy of it for them took 32 bytes a line).
-pub(crate) use crate::lines::LineView;
-use crate::lines::{line_hash, Fate};
+pub(crate) use crate::lines::{Line, LineTable};
 use crate::memo;
 
 /// The memo of line answers, with what the classifier counts of a line.
@@ -265,8 +267,9 @@ pub(crate) struct HeuristicScratch {
     header_caches: Vec<(meta::Cache, meta::Cache)>,
     patterns: PatternSet,
     /// Per candidate, in line order: what the context model and the guards
-    /// need once its line features are scored.
-    scored: Vec<Scored>,
+    /// need once its line features are scored; once it is judged, its
+    /// removal score.
+    scored: ScoredLines,
     /// When set, every candidate's features and scores are kept below, for
     /// [`crate::Cleaner::judged_lines`] (fitting the model wants them).
     pub keep: bool,
@@ -294,34 +297,35 @@ pub(crate) struct HeuristicScratch {
     language: u32,
 }
 
-/// What is kept of a candidate line once its line features are scored:
-/// eight bytes, one entry per candidate line.
+/// What is kept of a candidate line once its line features are scored.
 #[derive(Debug, Clone, Copy)]
 struct Scored {
-    /// The line model's score.
+    /// The line model's score; once the context model has judged the line
+    /// and no other line's context reads it, its removal score (NaN if kept).
     first: f32,
-    /// The word count in the low 30 bits (saturated: only a line of over a
-    /// billion words, in a document of over 2 GiB, reaches it), then whether
-    /// the line ends as a sentence does, then its comment-meta feature (a
-    /// shape, 0 or 1, which the context model averages around a line).
-    words_and_flags: u32,
+    /// The word count in the low 14 bits, then whether the line ends as a
+    /// sentence does, then its comment-meta feature (a shape, 0 or 1, which
+    /// the context model averages around a line). The count saturates at
+    /// 16,383 words: a line that long outweighs any window it stands in,
+    /// and every test of a count is for a few dozen words.
+    words_and_flags: u16,
 }
 
 impl Scored {
-    const WORDS: u32 = (1 << 30) - 1;
-    const TERMINAL: u32 = 1 << 30;
-    const COMMENT_META: u32 = 1 << 31;
+    const WORDS: u16 = (1 << 14) - 1;
+    const TERMINAL: u16 = 1 << 14;
+    const COMMENT_META: u16 = 1 << 15;
 
     fn new(first: f32, words: u32, terminal: bool, comment_meta: bool) -> Scored {
         let flags = if terminal { Scored::TERMINAL } else { 0 } | if comment_meta { Scored::COMMENT_META } else { 0 };
         Scored {
             first,
-            words_and_flags: words.min(Scored::WORDS) | flags,
+            words_and_flags: words.min(u32::from(Scored::WORDS)) as u16 | flags,
         }
     }
 
     fn words(self) -> u32 {
-        self.words_and_flags & Scored::WORDS
+        u32::from(self.words_and_flags & Scored::WORDS)
     }
 
     fn terminal(self) -> bool {
@@ -337,11 +341,58 @@ impl Scored {
     }
 }
 
+/// Every candidate's [`Scored`], in line order, in two arrays: six bytes a
+/// line, where one array of the struct took eight. With the line table's
+/// eight, a page of one-byte lines costs 8× its size.
+#[derive(Debug, Default)]
+struct ScoredLines {
+    first: Vec<f32>,
+    words_and_flags: Vec<u16>,
+}
+
+impl ScoredLines {
+    fn push(&mut self, scored: Scored) {
+        self.first.push(scored.first);
+        self.words_and_flags.push(scored.words_and_flags);
+    }
+
+    fn get(&self, k: usize) -> Scored {
+        Scored {
+            first: self.first[k],
+            words_and_flags: self.words_and_flags[k],
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.first.len()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.first.is_empty()
+    }
+
+    fn clear(&mut self) {
+        self.first.clear();
+        self.words_and_flags.clear();
+    }
+
+    fn release_excess(&mut self) {
+        crate::lines::release(&mut self.first);
+        crate::lines::release(&mut self.words_and_flags);
+    }
+}
+
 impl HeuristicScratch {
+    /// The score the classifier gave the `k`th line it judged in the last
+    /// document, if it removed it: the probability of boilerplate.
+    pub(crate) fn removal_score(&self, k: usize) -> f32 {
+        self.scored.first[k]
+    }
+
     /// Gives back the per-line buffers a long document grew (see [`crate::lines::release`]).
     pub(crate) fn release_excess(&mut self) {
         use crate::lines::release;
-        release(&mut self.scored);
+        self.scored.release_excess();
         release(&mut self.candidates);
         release(&mut self.line_features);
         release(&mut self.context_features);
@@ -361,7 +412,7 @@ impl HeuristicScratch {
                 .map(|(_, h, f, _, _)| (h.create_cache(), f.create_cache()))
                 .collect(),
             patterns: PatternSet::new(heuristics.shapes.pattern_len()),
-            scored: Vec::new(),
+            scored: ScoredLines::default(),
             keep: false,
             candidates: Vec::new(),
             line_features: Vec::new(),
@@ -386,7 +437,7 @@ impl Heuristics {
     pub(crate) fn comment_thread(
         &self,
         text: &str,
-        lines: &[LineView],
+        lines: &LineTable,
         scratch: &mut HeuristicScratch,
     ) -> Option<(usize, u32, usize)> {
         if self.comment_threads.is_empty() {
@@ -413,13 +464,12 @@ impl Heuristics {
                 for ((rule, header, furniture, window, min_count), (header_cache, furniture_cache)) in
                     self.comment_threads.iter().zip(scratch.header_caches.iter_mut())
                 {
-                    if !matches(header, header_cache, content) || !a_thread_heading(content, text, &lines[index + 1..])
-                    {
+                    let below = || lines.range(index + 1..lines.len());
+                    if !matches(header, header_cache, content) || !a_thread_heading(content, text, below()) {
                         continue;
                     }
-                    let (found, comments) = thread_structure(text, &lines[index + 1..], *window, |l| {
-                        matches(furniture, furniture_cache, l)
-                    });
+                    let (found, comments) =
+                        thread_structure(text, below(), *window, |l| matches(furniture, furniture_cache, l));
                     if found >= *min_count && comments >= 2 {
                         return Some((index, *rule, found));
                     }
@@ -439,18 +489,18 @@ impl Heuristics {
         None
     }
 
-    /// Scores every non-blank line that is not removed yet, and marks those
-    /// it judges boilerplate removed in `lines`, with their score (the
-    /// probability of boilerplate) in `scores`: in place, as a list of the
+    /// Scores every non-blank line that is not removed yet, marks it
+    /// judged, and marks those it judges boilerplate removed in `lines`, with
+    /// their score (the probability of boilerplate) left for
+    /// [`HeuristicScratch::removal_score`]: in place, as a list of the
     /// removals took 12 bytes a line more on a page of millions of lines.
     /// `scratch.recurring` may hold corpus counts per line of the document.
     pub(crate) fn classify(
         &self,
         text: &str,
-        lines: &mut [LineView],
+        lines: &mut LineTable,
         scratch: &mut HeuristicScratch,
         memo: &mut LineMemo,
-        scores: &mut [f32],
     ) {
         let Some((rule, weights)) = &self.classifier else {
             return;
@@ -469,11 +519,15 @@ impl Heuristics {
         let region = main_region(scored);
         let mut kept_prose = false;
         let mut region_lines = (usize::MAX, 0);
+        // A candidate's first score gives way to its removal score (NaN when
+        // kept) once no context window reaches it: CONTEXT_REACH candidates on.
+        let mut settled: VecDeque<f32> = VecDeque::with_capacity(CONTEXT_REACH + 1);
         let mut k = 0;
         for index in 0..lines.len() {
-            if lines[index].is_blank() || lines[index].removed() {
+            if lines.is_blank(index) || lines.removed(index) {
                 continue;
             }
+            lines.mark_judged(index);
             let c = context_of(scored, region, k);
             let z = context_model.score(&c);
             if *keep {
@@ -483,26 +537,34 @@ impl Heuristics {
             if region.0 <= k && k <= region.1 {
                 region_lines = (region_lines.0.min(index), index);
             }
-            let candidate = scored[k];
+            let candidate = scored.get(k);
             // A full sentence is prose wherever it stands: a model fitted on
             // one kind of page scored the paragraphs of other kinds (a
             // tutorial, a review, an article at the page's foot) as chaff.
             let sentence = candidate.words() >= SENTENCE_WORDS && candidate.terminal();
             if z <= *threshold && !sentence {
-                lines[index].remove(*rule);
-                scores[index] = 1.0 / (1.0 + z.exp());
+                lines.remove(index, *rule);
+                settled.push_back(1.0 / (1.0 + z.exp()));
+            } else {
+                settled.push_back(f32::NAN);
+            }
+            if settled.len() > CONTEXT_REACH {
+                let done = k - CONTEXT_REACH;
+                scored.first[done] = settled.pop_front().expect("more than CONTEXT_REACH settled");
             }
             kept_prose |= z > *threshold && candidate.words() >= PROSE_WORDS;
             k += 1;
+        }
+        for (done, score) in (k - settled.len()..k).zip(settled) {
+            scored.first[done] = score;
         }
         // Never empty a page: when nothing of prose would be left, keep the
         // main region (the lines the context model saw as inside it) instead.
         // No other rule has this one's index, so what it marks is what it removed.
         if !kept_prose && !scored.is_empty() && region_lines.0 <= region_lines.1 {
             for index in region_lines.0..=region_lines.1 {
-                if lines[index].fate.rule() == Some(*rule) {
-                    lines[index].fate = Fate::KEPT;
-                    scores[index] = f32::NAN;
+                if lines.rule(index) == Some(*rule) {
+                    lines.keep(index);
                 }
             }
         }
@@ -513,7 +575,7 @@ impl Heuristics {
     fn score_lines(
         &self,
         text: &str,
-        lines: &[LineView],
+        lines: &LineTable,
         scratch: &mut HeuristicScratch,
         memo: &mut LineMemo,
         line_model: &LinearModel,
@@ -605,7 +667,7 @@ impl Heuristics {
             let copies = hash_counts[hash_slot(hash_counts, line_hash(content.as_bytes()))].1;
             x[REPEATS] = (copies as f32).ln();
             let near =
-                |range: std::ops::Range<usize>| lines[range].iter().filter(|l| l.removed() && !l.is_blank()).count();
+                |range: std::ops::Range<usize>| lines.range(range).filter(|l| l.removed() && !l.is_blank()).count();
             x[RULE_REMOVED_NEAR] =
                 (near(index.saturating_sub(3)..index) + near(index + 1..(index + 4).min(lines.len()))) as f32;
             // ln(documents holding the line): 0 for a line only this page has, and
@@ -674,7 +736,7 @@ impl Heuristics {
 #[cfg(test)]
 impl Heuristics {
     /// The line features alone, kept: what the tests look at.
-    fn features(&self, text: &str, lines: &[LineView], scratch: &mut HeuristicScratch) {
+    fn features(&self, text: &str, lines: &LineTable, scratch: &mut HeuristicScratch) {
         let (_, weights) = self.classifier.as_ref().expect("a classifier");
         scratch.keep = true;
         self.score_lines(text, lines, scratch, &mut LineMemo::default(), &weights.1);
@@ -682,7 +744,7 @@ impl Heuristics {
 }
 
 /// Counts every non-blank line's hash into `table` (see [`HeuristicScratch::hash_counts`]).
-fn count_line_hashes(text: &str, lines: &[LineView], table: &mut Vec<(u64, u32)>) {
+fn count_line_hashes(text: &str, lines: &LineTable, table: &mut Vec<(u64, u32)>) {
     table.clear();
     table.resize(1024, (0, 0));
     let mut distinct = 0usize;
@@ -740,7 +802,7 @@ fn page_language(word_languages: &[u32]) -> u32 {
 /// the posts, and cutting at the first cut every later post. The same
 /// heading again with the same count ("See all 104 Comments" above and
 /// below a thread) is one thread's.
-fn a_thread_heading(heading: &str, text: &str, below: &[LineView]) -> bool {
+fn a_thread_heading(heading: &str, text: &str, below: impl Iterator<Item = Line>) -> bool {
     let zero = heading.split(|c: char| !c.is_alphanumeric()).any(|w| w == "0")
         || heading.get(..3).is_some_and(|head| head.eq_ignore_ascii_case("no "));
     if zero {
@@ -754,7 +816,6 @@ fn a_thread_heading(heading: &str, text: &str, below: &[LineView]) -> bool {
             .flat_map(char::to_lowercase)
     }
     !below
-        .iter()
         .filter(|l| !l.is_blank() && l.content(text).len() <= heading.len() + 8)
         .map(|l| l.content(text))
         .any(|line| shape(line).eq(shape(heading)) && !line.eq_ignore_ascii_case(heading))
@@ -767,7 +828,7 @@ fn a_thread_heading(heading: &str, text: &str, below: &[LineView]) -> bool {
 /// label followed by prose is not a thread; two comments are.
 fn thread_structure(
     text: &str,
-    below: &[LineView],
+    below: impl Iterator<Item = Line>,
     window: usize,
     mut is_furniture: impl FnMut(&str) -> bool,
 ) -> (usize, usize) {
@@ -775,7 +836,7 @@ fn thread_structure(
     // Whether the last line was furniture, and whether a furniture run is
     // still waiting for its body.
     let mut waiting = false;
-    for line in below.iter().take(window).filter(|l| !l.is_blank()) {
+    for line in below.take(window).filter(|l| !l.is_blank()) {
         if is_furniture(line.content(text)) {
             found += 1;
             waiting = true;
@@ -808,10 +869,11 @@ fn weight(words: u32) -> f32 {
 
 /// The main region, as candidate indices: the run of lines with the largest
 /// total of (probability of content − ½) × √words (Kadane's algorithm).
-fn main_region(scored: &[Scored]) -> (usize, usize) {
+fn main_region(scored: &ScoredLines) -> (usize, usize) {
     let (mut best, mut region) = (f32::MIN, (0, 0));
     let (mut sum, mut start) = (0.0f32, 0);
-    for (k, candidate) in scored.iter().enumerate() {
+    for k in 0..scored.len() {
+        let candidate = scored.get(k);
         let value = (sigmoid(candidate.first) - 0.5) * weight(candidate.words());
         if sum <= 0.0 {
             sum = value;
@@ -827,12 +889,15 @@ fn main_region(scored: &[Scored]) -> (usize, usize) {
     region
 }
 
+/// How many candidates on either side of one its context features read.
+const CONTEXT_REACH: usize = 8;
+
 /// The context features of candidate `k`, from the first scores around it.
-fn context_of(scored: &[Scored], region: (usize, usize), k: usize) -> [f32; CONTEXT_COUNT] {
+fn context_of(scored: &ScoredLines, region: (usize, usize), k: usize) -> [f32; CONTEXT_COUNT] {
     let n = scored.len();
     let at = |k: isize| {
         if k >= 0 && (k as usize) < n {
-            scored[k as usize].first
+            scored.first[k as usize]
         } else {
             EDGE_SCORE
         }
@@ -840,7 +905,7 @@ fn context_of(scored: &[Scored], region: (usize, usize), k: usize) -> [f32; CONT
     let window = |k: usize, half: usize| {
         let (lo, hi) = (k.saturating_sub(half), (k + half + 1).min(n));
         let (mut total, mut weights) = (0.0, 0.0);
-        for candidate in &scored[lo..hi] {
+        for candidate in (lo..hi).map(|j| scored.get(j)) {
             total += candidate.first * weight(candidate.words());
             weights += weight(candidate.words());
         }
@@ -848,15 +913,15 @@ fn context_of(scored: &[Scored], region: (usize, usize), k: usize) -> [f32; CONT
     };
     let mut c = [0.0; CONTEXT_COUNT];
     let i = k as isize;
-    c[0] = scored[k].first;
+    c[0] = scored.first[k];
     c[1] = at(i - 1);
     c[2] = at(i + 1);
     c[3] = at(i - 2);
     c[4] = at(i + 2);
     c[5] = window(k, 3);
-    c[6] = window(k, 8);
+    c[6] = window(k, CONTEXT_REACH);
     let (lo, hi) = (k.saturating_sub(6), (k + 7).min(n));
-    c[7] = scored[lo..hi].iter().map(|s| s.comment_meta()).sum::<f32>() / (hi - lo) as f32;
+    c[7] = (lo..hi).map(|j| scored.get(j).comment_meta()).sum::<f32>() / (hi - lo) as f32;
     let inside = region.0 <= k && k <= region.1;
     c[8] = if inside { 1.0 } else { 0.0 };
     let distance = if inside {
@@ -924,22 +989,10 @@ mod tests {
         assert!((m.score(&[6.0]) - 3.0).abs() < 1e-6);
     }
 
-    fn views(text: &str) -> Vec<LineView> {
-        let mut start = 0;
-        text.split('\n')
-            .map(|line| {
-                let view = LineView::new(
-                    start,
-                    if line.trim().is_empty() {
-                        start..start
-                    } else {
-                        start..start + line.len()
-                    },
-                );
-                start += line.len() + 1;
-                view
-            })
-            .collect()
+    fn views(text: &str) -> LineTable {
+        let mut lines = LineTable::default();
+        lines.split(text);
+        lines
     }
 
     /// A toy classifier: words and stop-word density first, then the scores
@@ -973,18 +1026,21 @@ mod tests {
         let mut lines = views(text);
         let mut scratch = HeuristicScratch::new(&h);
         scratch.keep = true;
-        let mut scores = vec![f32::NAN; lines.len()];
-        h.classify(text, &mut lines, &mut scratch, &mut LineMemo::default(), &mut scores);
+        h.classify(text, &mut lines, &mut scratch, &mut LineMemo::default());
         let region: Vec<f32> = scratch.context_features.iter().map(|c| c[8]).collect();
         assert_eq!(region, [0.0, 0.0, 0.0, 1.0, 1.0, 1.0, 0.0, 0.0]);
         assert_eq!(scratch.context_features[2][10], 1.0, "the line just before the region");
         assert_eq!(scratch.context_features[0][9], (4.0f32).ln());
-        let removed: Vec<usize> = (0..lines.len()).filter(|&i| lines[i].removed()).collect();
+        let removed: Vec<usize> = (0..lines.len()).filter(|&i| lines.removed(i)).collect();
         assert_eq!(removed, [0, 1, 2, 6, 7]);
+        assert!(lines.iter().all(|line| line.judged()), "no line is blank");
         assert!(
-            removed.iter().all(|&i| scores[i] > 0.5 && scores[i] <= 1.0),
+            removed
+                .iter()
+                .all(|&k| scratch.removal_score(k) > 0.5 && scratch.removal_score(k) <= 1.0),
             "scores are probabilities of boilerplate"
         );
+        assert!(scratch.removal_score(3).is_nan(), "a kept line has none");
     }
 
     #[test]
@@ -1024,7 +1080,7 @@ mod tests {
         scratch.keep = true;
         h.features(&page, &lines, &mut scratch);
         for (k, &index) in scratch.candidates.iter().enumerate() {
-            let text = lines[index].content(&page);
+            let text = lines.get(index).content(&page);
             let copies = lines.iter().filter(|l| l.content(&page) == text).count();
             assert_eq!(scratch.line_features[k][REPEATS], (copies as f32).ln(), "{text:?}");
         }
@@ -1051,7 +1107,7 @@ mod tests {
         let h = toy();
         let mut scratch = HeuristicScratch::new(&h);
         scratch.keep = true;
-        let mut language = |text: &str, lines: &[LineView]| {
+        let mut language = |text: &str, lines: &LineTable| {
             h.features(text, lines, &mut scratch);
             language_code(scratch.language)
         };
@@ -1061,7 +1117,7 @@ mod tests {
         assert_eq!(language(english, &views(english)), "en");
         // A removed line's words count, and only the first thousand words do.
         let mut lines = views(german);
-        lines[0].remove(0);
+        lines.remove(0, 0);
         assert_eq!(language(german, &lines), "de");
         // 960 English words, then 2,600 German ones.
         let late_german = format!("{}{}", english.repeat(80), german.repeat(200));
@@ -1131,11 +1187,11 @@ mod tests {
         let prose = PROSE_LINE;
         let page = format!("{prose}{prose}3 Comments\nAnn says:\nNice.\nReply\n");
         let mut lines = views(&page);
-        lines[2].remove(0);
+        lines.remove(2, 0);
         let mut scratch = HeuristicScratch::new(&h);
         scratch.keep = true;
         assert_eq!(h.comment_thread(&page, &lines, &mut scratch), Some((2, 3, 2)));
-        lines[0].remove(0);
+        lines.remove(0, 0);
         assert_eq!(h.comment_thread(&page, &lines, &mut scratch), None);
     }
 }
