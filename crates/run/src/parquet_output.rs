@@ -74,7 +74,7 @@ impl RowSummary {
         if metadata == Metadata::None {
             return None;
         }
-        let mut rules: Vec<String> = record.removed.iter().map(|span| span.rule.clone()).collect();
+        let mut rules: Vec<String> = record.removed.iter().map(|span| span.rule.to_string()).collect();
         rules.sort_unstable();
         rules.dedup();
         Some(RowSummary {

@@ -20,6 +20,10 @@
 //! names it by the rules' fingerprint. Repeating it in each record made it a
 //! third of a record's size.
 
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -266,12 +270,16 @@ pub struct OutputStats {
 
 /// One removal: a line, a run of adjacent lines removed by one rule, or a
 /// cut inside a line.
+///
+/// The rule id is shared by a document's spans and the action is a name
+/// the tool knows: a page of a million spans held two strings of its own
+/// per span.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct RemovedSpan {
     /// The rule id.
-    pub rule: String,
+    pub rule: Arc<str>,
     /// `drop-line`, `drop-block`, `drop-tail`, `cut-span`, `drop-recurring` or `classify`.
-    pub action: String,
+    pub action: Cow<'static, str>,
     /// First and last line, 1-based, inclusive.
     pub lines: (usize, usize),
     /// Start and end (exclusive), in bytes of the decoded input.
@@ -453,6 +461,7 @@ impl Record {
             lines: Some(cleaned.input_lines as u64),
             ..stored
         });
+        let mut ids: HashMap<usize, Arc<str>> = HashMap::new();
         self.removed = cleaned
             .removals
             .iter()
@@ -460,8 +469,8 @@ impl Record {
                 let rule = &rules.rules()[removal.rule];
                 let removed = &text[removal.bytes.clone()];
                 RemovedSpan {
-                    rule: rule.id.clone(),
-                    action: rule.action().to_string(),
+                    rule: Arc::clone(ids.entry(removal.rule).or_insert_with(|| Arc::from(rule.id.as_str()))),
+                    action: Cow::Borrowed(rule.action()),
                     lines: (removal.line_start, removal.line_end),
                     bytes: (removal.bytes.start, removal.bytes.end),
                     score: removal.score,
@@ -531,7 +540,7 @@ impl Record {
         if metadata == Metadata::None {
             return None;
         }
-        let mut rules: Vec<&str> = self.removed.iter().map(|span| span.rule.as_str()).collect();
+        let mut rules: Vec<&str> = self.removed.iter().map(|span| &*span.rule).collect();
         rules.sort_unstable();
         rules.dedup();
         let summary = Summary {

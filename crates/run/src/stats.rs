@@ -294,6 +294,14 @@ impl RunStats {
     }
 
     fn add_document(&mut self, record: &Record) {
+        /// Whether `name` is new to `seen`, which then holds it.
+        fn first_sight<'a>(seen: &mut Vec<&'a str>, name: &'a str) -> bool {
+            let new = !seen.contains(&name);
+            if new {
+                seen.push(name);
+            }
+            new
+        }
         let decoded = record.input.as_ref().and_then(|i| i.decoded_bytes).unwrap_or(0);
         self.documents.written += 1;
         self.documents.with_warnings += u64::from(!record.warnings.is_empty());
@@ -301,25 +309,30 @@ impl RunStats {
         self.bytes.decoded_in += decoded;
         self.bytes.cleaned_out += record.cleaned.as_ref().map_or(0, |c| c.bytes);
         let mut removed_bytes = 0u64;
-        // Rules and actions seen in this document, so that each counts it once.
+        // Rules and actions seen in this document, each once, so that each
+        // counts the document once (a page names a handful; a list entry per
+        // span was 32 bytes a span on a page of millions of them).
         let mut seen: Vec<&str> = Vec::new();
         for span in &record.removed {
             let bytes = (span.bytes.1 - span.bytes.0) as u64;
             let lines = (span.lines.1 + 1).saturating_sub(span.lines.0) as u64;
             removed_bytes += bytes;
-            let rule = self.rules.entry(span.rule.clone()).or_default();
-            if rule.action.is_empty() {
-                rule.action = span.action.clone();
+            if !self.rules.contains_key(&*span.rule) {
+                self.rules.insert(span.rule.to_string(), RuleStats::default());
             }
-            let first_in_document = !seen.contains(&span.rule.as_str());
-            add_span(&mut rule.removal, first_in_document, bytes, lines);
+            let rule = self.rules.get_mut(&*span.rule).expect("just inserted");
+            if rule.action.is_empty() {
+                rule.action = span.action.to_string();
+            }
+            add_span(&mut rule.removal, first_sight(&mut seen, &span.rule), bytes, lines);
             if rule.examples.len() < EXAMPLES_PER_RULE && !rule.examples.contains(&span.text) {
                 rule.examples.push(span.text.clone());
             }
-            let action = self.actions.entry(span.action.clone()).or_default();
-            add_span(action, !seen.contains(&span.action.as_str()), bytes, lines);
-            seen.push(&span.rule);
-            seen.push(&span.action);
+            if !self.actions.contains_key(&*span.action) {
+                self.actions.insert(span.action.to_string(), Removal::default());
+            }
+            let action = self.actions.get_mut(&*span.action).expect("just inserted");
+            add_span(action, first_sight(&mut seen, &span.action), bytes, lines);
             if let Some(bin) = (span.bytes.0 as u64 * POSITION_BINS as u64).checked_div(decoded) {
                 self.removed_bytes_by_position[(bin as usize).min(POSITION_BINS - 1)] += bytes;
             }
@@ -543,7 +556,7 @@ mod tests {
         record.removed = spans
             .iter()
             .map(|(rule, start, end)| RemovedSpan {
-                rule: rule.to_string(),
+                rule: (*rule).into(),
                 action: "drop-line".into(),
                 lines: (1, 1),
                 bytes: (*start, *end),
