@@ -1,12 +1,12 @@
-//! The line table: one 8-byte entry per line of the document being cleaned,
+//! The line table: six bytes per line of the document being cleaned,
 //! read by every pass of the cleaner and by the heuristics.
 //!
 //! A document of millions of one-byte lines is as large as its line table:
 //! at 48 bytes a line (five `usize` offsets and a flag, then a separate
 //! fate per line) a 40 MB file of one-byte lines held close to 2 GB of it.
-//! So an entry holds only what cannot be derived cheaply: where the line
-//! starts, and its state (its fate, whether it is blank, whether the line
-//! classifier judged it). A line ends where the next one starts (or the
+//! So a line keeps only what cannot be derived cheaply: where it starts, and
+//! its state (its fate, whether it is blank, whether the line classifier
+//! judged it). A line ends where the next one starts (or the
 //! document ends); where its content starts and ends without blanks is found
 //! again when asked: most lines start and end with a visible ASCII
 //! character, one byte to look at at each edge. Offsets are `u32`, which is
@@ -22,56 +22,63 @@ use crate::fold;
 /// before they are read, through its document size limit.
 pub const MAX_DOCUMENT_BYTES: usize = u32::MAX as usize;
 
-/// How many rules a line table can name: rule indices are stored in 29 bits, one value meaning kept.
-pub(crate) const MAX_RULES: usize = State::KEPT as usize;
+/// How many rules a line table can name: any index but `u32::MAX`.
+pub(crate) const MAX_RULES: usize = u32::MAX as usize;
 
-/// A line's state in 32 bits: the index of the rule that removed it (or
-/// [`State::KEPT`]) in the low 29 bits; then whether that rule is only a
-/// line rule's pending claim, which blocks and tails may still override;
-/// whether the line classifier judged the line; whether it is blank.
+/// A line's flags and fate in 16 bits: whether it is blank, whether the
+/// line classifier judged it, whether its fate is only a line rule's pending
+/// claim (which blocks and tails may still override), and in the low 13
+/// bits the fate: [`State::KEPT`], or which of the rules the document's
+/// lines name removed it (see [`LineTable::fate_rules`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct State(u32);
+struct State(u16);
 
 impl State {
-    const FATE: u32 = (1 << 29) - 1;
-    const KEPT: u32 = State::FATE;
-    const PENDING: u32 = 1 << 29;
-    const JUDGED: u32 = 1 << 30;
-    const BLANK: u32 = 1 << 31;
+    const FATE: u16 = (1 << 13) - 1;
+    const KEPT: u16 = State::FATE;
+    const PENDING: u16 = 1 << 13;
+    const JUDGED: u16 = 1 << 14;
+    const BLANK: u16 = 1 << 15;
 
-    /// The rule that removed the line; `None` while a claim is pending.
-    fn rule(self) -> Option<u32> {
-        let fate = self.0 & State::FATE;
-        (fate != State::KEPT && self.0 & State::PENDING == 0).then_some(fate)
-    }
-
-    /// A fate, settled.
-    fn with_fate(self, fate: u32) -> State {
-        State(self.0 & !(State::FATE | State::PENDING) | fate)
+    fn with_fate(self, fate: u16, pending: bool) -> State {
+        let pending = if pending { State::PENDING } else { 0 };
+        State(self.0 & !(State::FATE | State::PENDING) | fate | pending)
     }
 }
 
-#[derive(Debug, Clone, Copy)]
-struct Entry {
-    start: u32,
-    state: State,
-}
+/// How many rules a document's fates name before they are kept whole: each
+/// fate set looks its rule up among them, one by one.
+const NARROW_RULES: usize = 256;
+const _: () = assert!(NARROW_RULES < State::KEPT as usize);
 
-/// The document's lines, in order.
+/// The document's lines, in order: six bytes a line. A document of
+/// millions of one-byte lines is as large as its line table, so a line
+/// keeps its start and its [`State`], and a document names the rules that
+/// remove its lines once, in `fate_rules`.
 #[derive(Debug, Default)]
 pub(crate) struct LineTable {
-    entries: Vec<Entry>,
+    starts: Vec<u32>,
+    states: Vec<u16>,
+    /// The rules named by lines' fates, by the fates' 13-bit numbers.
+    fate_rules: Vec<u32>,
+    /// Once a document names more than [`NARROW_RULES`] rules (a pack of
+    /// thousands, hundreds of them removing lines of one page): every
+    /// line's rule whole, `u32::MAX` for kept; the states' fates are then unused.
+    wide_fates: Vec<u32>,
     /// The length of the text split: where the last line ends.
     text_len: u32,
 }
 
-/// One line, as the table gives it: where it starts and ends, and its state.
+/// One line, as the table gives it: where it starts and ends, its flags
+/// and the rule that removed it.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Line {
     start: u32,
     /// Past its newline, if it has one.
     end: u32,
     state: State,
+    /// The rule that removed it, `u32::MAX` for none (or a pending claim).
+    rule: u32,
 }
 
 impl LineTable {
@@ -79,8 +86,16 @@ impl LineTable {
     /// `\n`; every line starts kept.
     pub(crate) fn split(&mut self, text: &str) {
         debug_assert!(text.len() <= MAX_DOCUMENT_BYTES);
-        self.entries.clear();
+        self.starts.clear();
+        self.states.clear();
+        self.fate_rules.clear();
+        self.wide_fates.clear();
         self.text_len = text.len() as u32;
+        // Counted first and reserved exactly: grown by doubling, a table of
+        // millions of lines was copied into one twice its size, both held.
+        let count = memchr::memchr_iter(b'\n', text.as_bytes()).count() + usize::from(!text.ends_with('\n'));
+        self.starts.reserve_exact(count);
+        self.states.reserve_exact(count);
         let mut start = 0;
         let mut push = |start: usize, content_end: usize| {
             let blank = !text[start..content_end]
@@ -89,10 +104,8 @@ impl LineTable {
                 .is_some_and(|b| b.is_ascii_graphic())
                 && text[start..content_end].chars().all(fold::is_blank);
             let blank = if blank { State::BLANK } else { 0 };
-            self.entries.push(Entry {
-                start: start as u32,
-                state: State(State::KEPT | blank),
-            });
+            self.starts.push(start as u32);
+            self.states.push(State::KEPT | blank);
         };
         for newline in memchr::memchr_iter(b'\n', text.as_bytes()) {
             push(start, newline);
@@ -104,64 +117,112 @@ impl LineTable {
     }
 
     pub(crate) fn len(&self) -> usize {
-        self.entries.len()
+        self.starts.len()
     }
 
     /// Line `index`.
     pub(crate) fn get(&self, index: usize) -> Line {
-        let entry = self.entries[index];
+        let end = self.starts.get(index + 1).copied().unwrap_or(self.text_len);
+        self.line(index, end)
+    }
+
+    fn line(&self, index: usize, end: u32) -> Line {
+        let state = State(self.states[index]);
         Line {
-            start: entry.start,
-            end: self.entries.get(index + 1).map_or(self.text_len, |next| next.start),
-            state: entry.state,
+            start: self.starts[index],
+            end,
+            state,
+            rule: self.rule_of(index, state).unwrap_or(u32::MAX),
         }
     }
 
     /// The lines in `range`, in order.
     pub(crate) fn range(&self, range: Range<usize>) -> impl Iterator<Item = Line> + '_ {
         let ends = self
-            .entries
+            .starts
             .get(range.start + 1..)
             .unwrap_or_default()
             .iter()
-            .map(|next| next.start)
+            .copied()
             .chain(std::iter::once(self.text_len));
-        self.entries[range].iter().zip(ends).map(|(entry, end)| Line {
-            start: entry.start,
-            end,
-            state: entry.state,
-        })
+        range.zip(ends).map(|(index, end)| self.line(index, end))
     }
 
     /// Every line, in order.
     pub(crate) fn iter(&self) -> impl Iterator<Item = Line> + '_ {
-        self.range(0..self.entries.len())
+        self.range(0..self.len())
     }
 
     /// Where line `index` starts.
     pub(crate) fn start(&self, index: usize) -> usize {
-        self.entries[index].start as usize
+        self.starts[index] as usize
     }
 
     pub(crate) fn is_blank(&self, index: usize) -> bool {
-        self.entries[index].state.0 & State::BLANK != 0
+        self.states[index] & State::BLANK != 0
     }
 
     /// Removed by a phrase rule, or by a heuristic that ran earlier.
     pub(crate) fn removed(&self, index: usize) -> bool {
-        self.entries[index].state.rule().is_some()
+        self.rule(index).is_some()
     }
 
     /// The rule that removed line `index`, if one did.
     pub(crate) fn rule(&self, index: usize) -> Option<u32> {
-        self.entries[index].state.rule()
+        self.rule_of(index, State(self.states[index]))
+    }
+
+    fn rule_of(&self, index: usize, state: State) -> Option<u32> {
+        if state.0 & State::PENDING != 0 {
+            return None;
+        }
+        if !self.wide_fates.is_empty() {
+            let rule = self.wide_fates[index];
+            return (rule != u32::MAX).then_some(rule);
+        }
+        let fate = state.0 & State::FATE;
+        (fate != State::KEPT).then(|| self.fate_rules[fate as usize])
+    }
+
+    /// Gives line `index` the fate `rule` (`u32::MAX` for kept), settled or pending.
+    fn set_fate(&mut self, index: usize, rule: u32, pending: bool) {
+        let state = State(self.states[index]);
+        if !self.wide_fates.is_empty() {
+            self.wide_fates[index] = rule;
+            self.states[index] = state.with_fate(State::KEPT, pending).0;
+            return;
+        }
+        let fate = if rule == u32::MAX {
+            State::KEPT
+        } else if let Some(known) = self.fate_rules.iter().position(|&r| r == rule) {
+            known as u16
+        } else if self.fate_rules.len() < NARROW_RULES {
+            self.fate_rules.push(rule);
+            (self.fate_rules.len() - 1) as u16
+        } else {
+            self.widen();
+            return self.set_fate(index, rule, pending);
+        };
+        self.states[index] = state.with_fate(fate, pending).0;
+    }
+
+    /// Moves every line's fate into `wide_fates`.
+    fn widen(&mut self) {
+        let fates: Vec<u32> = self
+            .states
+            .iter()
+            .map(|&state| match state & State::FATE {
+                State::KEPT => u32::MAX,
+                fate => self.fate_rules[fate as usize],
+            })
+            .collect();
+        self.wide_fates = fates;
     }
 
     /// Marks line `index` removed by rule `rule` (below [`MAX_RULES`]).
     pub(crate) fn remove(&mut self, index: usize, rule: u32) {
         debug_assert!((rule as usize) < MAX_RULES);
-        let entry = &mut self.entries[index];
-        entry.state = entry.state.with_fate(rule);
+        self.set_fate(index, rule, false);
     }
 
     /// Records that line rule `rule` (below [`MAX_RULES`]) will remove line
@@ -169,31 +230,31 @@ impl LineTable {
     /// [`LineTable::settle_claim`]. Until then the line counts as kept.
     pub(crate) fn claim(&mut self, index: usize, rule: u32) {
         debug_assert!((rule as usize) < MAX_RULES);
-        let entry = &mut self.entries[index];
-        entry.state = State(entry.state.with_fate(rule).0 | State::PENDING);
+        self.set_fate(index, rule, true);
     }
 
     /// Removes line `index` by the line rule that claimed it, if one did and
     /// nothing removed it since.
     pub(crate) fn settle_claim(&mut self, index: usize) {
-        self.entries[index].state.0 &= !State::PENDING;
+        self.states[index] &= !State::PENDING;
     }
 
     /// Marks line `index` kept again.
     pub(crate) fn keep(&mut self, index: usize) {
-        let entry = &mut self.entries[index];
-        entry.state = entry.state.with_fate(State::KEPT);
+        self.set_fate(index, u32::MAX, false);
     }
 
     /// Marks line `index` as one the line classifier judged: its score is
     /// the classifier's, in judged-line order.
     pub(crate) fn mark_judged(&mut self, index: usize) {
-        self.entries[index].state.0 |= State::JUDGED;
+        self.states[index] |= State::JUDGED;
     }
 
     /// Gives back the table's memory when it grew beyond [`SCRATCH_KEEP_BYTES`].
     pub(crate) fn release_excess(&mut self) {
-        release(&mut self.entries);
+        release(&mut self.starts);
+        release(&mut self.states);
+        release(&mut self.wide_fates);
     }
 }
 
@@ -258,12 +319,12 @@ impl Line {
 
     /// Removed by a phrase rule, or by a heuristic that ran earlier.
     pub(crate) fn removed(&self) -> bool {
-        self.state.rule().is_some()
+        self.rule != u32::MAX
     }
 
     /// The rule that removed the line, if one did.
     pub(crate) fn rule(&self) -> Option<u32> {
-        self.state.rule()
+        self.removed().then_some(self.rule)
     }
 
     /// Whether the line classifier judged the line.
@@ -324,8 +385,37 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_line_entry_takes_eight_bytes() {
-        assert_eq!(std::mem::size_of::<Entry>(), 8);
+    fn a_line_takes_six_bytes() {
+        assert_eq!(std::mem::size_of::<u32>() + std::mem::size_of::<State>(), 6);
+        let mut lines = table(&"a\n".repeat(1000));
+        lines.remove(3, 1_000_000);
+        assert_eq!(
+            (lines.starts.len(), lines.states.len(), lines.wide_fates.len()),
+            (1000, 1000, 0)
+        );
+    }
+
+    #[test]
+    fn a_document_naming_thousands_of_rules_keeps_every_fate() {
+        let count = 3 * NARROW_RULES;
+        let mut lines = table(&"a\n".repeat(count));
+        lines.claim(0, 7);
+        for index in 1..count {
+            lines.remove(index, (index * 5) as u32);
+        }
+        assert!(!lines.wide_fates.is_empty(), "past NARROW_RULES rules, fates are whole");
+        assert_eq!(lines.rule(0), None, "a claim stays pending");
+        lines.settle_claim(0);
+        assert_eq!(lines.rule(0), Some(7));
+        assert!((1..count).all(|index| lines.rule(index) == Some((index * 5) as u32)));
+        lines.keep(9);
+        assert!(!lines.removed(9) && lines.get(9).rule().is_none());
+        assert_eq!(lines.get(10).rule(), Some(50));
+        lines.split("b\n");
+        assert!(
+            lines.wide_fates.is_empty() && !lines.removed(0),
+            "the next document starts narrow"
+        );
     }
 
     fn table(text: &str) -> LineTable {
@@ -383,6 +473,5 @@ mod tests {
         assert!(lines.is_blank(1) && lines.removed(1));
         lines.keep(0);
         assert!(!lines.removed(0) && lines.get(0).judged());
-        assert_eq!(lines.rule(MAX_RULES.min(2)), None);
     }
 }

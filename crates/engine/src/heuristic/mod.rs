@@ -287,9 +287,8 @@ pub(crate) struct HeuristicScratch {
     pub recurring: Vec<u32>,
     /// The stop-word languages of one line's words.
     line_words: Vec<u32>,
-    /// `(line hash, lines with it)`, an open-addressing table sized by the
-    /// distinct lines (at most half full); `0` lines marks a free slot.
-    hash_counts: Vec<(u64, u32)>,
+    /// Lines per line hash, sized by the distinct lines.
+    hash_counts: HashCounts,
     /// The stop-word languages (bits) of the page's first [`LANGUAGE_WORDS`]
     /// words, in line order, removed lines' included.
     word_languages: Vec<u32>,
@@ -376,6 +375,11 @@ impl ScoredLines {
         self.words_and_flags.clear();
     }
 
+    fn reserve_exact(&mut self, additional: usize) {
+        self.first.reserve_exact(additional);
+        self.words_and_flags.reserve_exact(additional);
+    }
+
     fn release_excess(&mut self) {
         crate::lines::release(&mut self.first);
         crate::lines::release(&mut self.words_and_flags);
@@ -399,7 +403,8 @@ impl HeuristicScratch {
         release(&mut self.second);
         release(&mut self.recurring);
         release(&mut self.line_words);
-        release(&mut self.hash_counts);
+        release(&mut self.hash_counts.hashes);
+        release(&mut self.hash_counts.counts);
         release(&mut self.word_languages);
     }
 
@@ -420,7 +425,7 @@ impl HeuristicScratch {
             second: Vec::new(),
             recurring: Vec::new(),
             line_words: Vec::new(),
-            hash_counts: Vec::new(),
+            hash_counts: HashCounts::default(),
             word_languages: Vec::new(),
             language: 0,
         }
@@ -595,6 +600,8 @@ impl Heuristics {
             ..
         } = scratch;
         scored.clear();
+        // At most a line each; reserved at once rather than grown by copying.
+        scored.reserve_exact(lines.len());
         candidates.clear();
         line_features.clear();
 
@@ -664,7 +671,7 @@ impl Heuristics {
             if counts.words >= PROSE_WORDS {
                 x[COMMENT_META] = 0.0;
             }
-            let copies = hash_counts[hash_slot(hash_counts, line_hash(content.as_bytes()))].1;
+            let copies = hash_counts.copies(line_hash(content.as_bytes()));
             x[REPEATS] = (copies as f32).ln();
             let near =
                 |range: std::ops::Range<usize>| lines.range(range).filter(|l| l.removed() && !l.is_blank()).count();
@@ -743,37 +750,61 @@ impl Heuristics {
     }
 }
 
-/// Counts every non-blank line's hash into `table` (see [`HeuristicScratch::hash_counts`]).
-fn count_line_hashes(text: &str, lines: &LineTable, table: &mut Vec<(u64, u32)>) {
-    table.clear();
-    table.resize(1024, (0, 0));
-    let mut distinct = 0usize;
-    for line in lines.iter().filter(|l| !l.is_blank()) {
-        let h = line_hash(line.content(text).as_bytes());
-        let mut slot = hash_slot(table, h);
-        if table[slot].1 == 0 {
-            distinct += 1;
-            if distinct * 2 > table.len() {
-                let old = std::mem::replace(table, vec![(0, 0); table.len() * 2]);
-                for entry in old.into_iter().filter(|e| e.1 != 0) {
-                    let free = hash_slot(table, entry.0);
-                    table[free] = entry;
-                }
-                slot = hash_slot(table, h);
-            }
+/// Lines per hash: an open-addressing table, a power of two long and at
+/// most half full, in two arrays (hashes, counts) rather than one of pairs:
+/// twelve bytes a slot, not sixteen, on a page of millions of distinct lines.
+#[derive(Debug, Default)]
+struct HashCounts {
+    hashes: Vec<u64>,
+    /// Lines with the slot's hash; 0 marks a free slot.
+    counts: Vec<u32>,
+}
+
+impl HashCounts {
+    /// The slot of hash `h`: its own, or the free one where it goes.
+    fn slot(&self, h: u64) -> usize {
+        let bits = self.hashes.len().trailing_zeros();
+        let mut slot = (h >> (64 - bits)) as usize;
+        while self.counts[slot] != 0 && self.hashes[slot] != h {
+            slot = (slot + 1) & (self.hashes.len() - 1);
         }
-        table[slot] = (h, table[slot].1 + 1);
+        slot
+    }
+
+    /// How many lines have hash `h`.
+    fn copies(&self, h: u64) -> u32 {
+        self.counts[self.slot(h)]
     }
 }
 
-/// The slot of hash `h` in `table` (a power of two long): its own, or the free one where it goes.
-fn hash_slot(table: &[(u64, u32)], h: u64) -> usize {
-    let bits = table.len().trailing_zeros();
-    let mut slot = (h >> (64 - bits)) as usize;
-    while table[slot].1 != 0 && table[slot].0 != h {
-        slot = (slot + 1) & (table.len() - 1);
+/// Counts every non-blank line's hash into `table`.
+fn count_line_hashes(text: &str, lines: &LineTable, table: &mut HashCounts) {
+    const START: usize = 1024;
+    table.hashes.clear();
+    table.hashes.resize(START, 0);
+    table.counts.clear();
+    table.counts.resize(START, 0);
+    let mut distinct = 0usize;
+    for line in lines.iter().filter(|l| !l.is_blank()) {
+        let h = line_hash(line.content(text).as_bytes());
+        let mut slot = table.slot(h);
+        if table.counts[slot] == 0 {
+            distinct += 1;
+            if distinct * 2 > table.hashes.len() {
+                let size = table.hashes.len() * 2;
+                let hashes = std::mem::replace(&mut table.hashes, vec![0; size]);
+                let counts = std::mem::replace(&mut table.counts, vec![0; size]);
+                for (hash, count) in hashes.into_iter().zip(counts).filter(|&(_, count)| count != 0) {
+                    let free = table.slot(hash);
+                    table.hashes[free] = hash;
+                    table.counts[free] = count;
+                }
+                slot = table.slot(h);
+            }
+        }
+        table.hashes[slot] = h;
+        table.counts[slot] += 1;
     }
-    slot
 }
 
 /// How many of a page's first words decide its language.
