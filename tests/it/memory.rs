@@ -43,11 +43,14 @@ fn peak_rss(dir: &std::path::Path, args: &[&str]) -> (std::process::ExitStatus, 
 }
 
 /// What a document of one-byte lines may cost per line, above the base: its
-/// two bytes of text, the line table's 8 bytes and the line classifier's 6
+/// two bytes of text, the line table's 6 bytes and the line classifier's 6
 /// for each line it judges, with room for the buffers' growth: 8× the
 /// document. Before the line table was made compact it took over 90 bytes
 /// a line; with a 12-byte entry and a table of scores, 28.
-const BYTES_PER_ONE_BYTE_LINE: u64 = 20;
+const BYTES_PER_ONE_BYTE_LINE: u64 = 16;
+
+/// What a blank line (one byte) may cost: its byte and the line table's 6.
+const BYTES_PER_BLANK_LINE: u64 = 8;
 
 /// The peak RSS of cleaning `input` (written to `name`) less that of
 /// cleaning a one-line file: what the document itself costs, above the
@@ -80,6 +83,13 @@ fn one_byte_lines_cost_a_bounded_multiple_of_their_size() {
         cost,
         BYTES_PER_ONE_BYTE_LINE * input.len() as u64 / 2,
     );
+}
+
+#[test]
+fn blank_lines_cost_a_bounded_multiple_of_their_size() {
+    let input = "\n".repeat(4_000_000);
+    let (base, cost) = document_cost("blank.txt", input.as_bytes());
+    assert_cost_under("blank lines", base, cost, BYTES_PER_BLANK_LINE * input.len() as u64);
 }
 
 /// Fails when a document's own `cost` over the run's `base` reaches `limit` (bytes each).
