@@ -312,8 +312,9 @@ struct Scratch {
     /// (line, pattern) of each whole-line pattern that matched, in line order.
     line_hits: Vec<(u32, u32)>,
     inline_hits: Vec<InlineHit>,
-    /// The comment-thread cut: its rule and the furniture lines that
-    /// confirmed it, every line it removed's score.
+    /// The comment-thread cut of the document, if one was made: its rule,
+    /// and its evidence (the furniture lines that confirmed it), which is
+    /// the score of every line it removed.
     comment_thread: Option<(u32, f32)>,
     heuristic: Option<HeuristicScratch>,
     /// One search cache per whole-line automaton.
@@ -940,7 +941,6 @@ fn emit(engine: &Engine, text: &str, scratch: &mut Scratch) {
     for (index, line) in lines.iter().enumerate() {
         let number = index + 1;
         let (content_end, end) = (line.content_end(text), line.end());
-        let trimmed = line.trimmed(text);
         let judged_index = line.judged().then(|| {
             judged += 1;
             judged - 1
@@ -965,6 +965,8 @@ fn emit(engine: &Engine, text: &str, scratch: &mut Scratch) {
                 }
             }
             None => {
+                // Found again from the text (see `lines`): only a kept line needs it.
+                let trimmed = line.trimmed(text);
                 push_span(whitespace, line.start()..trimmed.start);
                 let mut cursor = trimmed.start;
                 while inline_cursor < inline_hits.len() && inline_hits[inline_cursor].line() < index {

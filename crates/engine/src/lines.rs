@@ -98,14 +98,13 @@ impl LineTable {
         self.states.reserve_exact(count);
         let mut start = 0;
         let mut push = |start: usize, content_end: usize| {
-            let blank = !text[start..content_end]
-                .bytes()
-                .next()
-                .is_some_and(|b| b.is_ascii_graphic())
-                && text[start..content_end].chars().all(fold::is_blank);
-            let blank = if blank { State::BLANK } else { 0 };
+            let content = &text[start..content_end];
+            // Most lines start with a visible ASCII character: one byte to look at.
+            let blank =
+                !content.bytes().next().is_some_and(|b| b.is_ascii_graphic()) && content.chars().all(fold::is_blank);
             self.starts.push(start as u32);
-            self.states.push(State::KEPT | blank);
+            self.states
+                .push(if blank { State::KEPT | State::BLANK } else { State::KEPT });
         };
         for newline in memchr::memchr_iter(b'\n', text.as_bytes()) {
             push(start, newline);
