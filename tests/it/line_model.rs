@@ -174,3 +174,69 @@ fn a_comment_thread_goes_unless_comments_are_kept() {
     assert_all_kept(&keep, &STORY);
     assert!(kept(&keep, comment), "--comments keep keeps the thread:\n{keep}");
 }
+
+/// Comments that carry only their authors' bylines, under no heading at
+/// all, go as a thread does, and stay with `--comments keep`.
+#[test]
+fn a_thread_of_bylines_with_no_heading_goes_unless_comments_are_kept() {
+    let mut page = String::from("Mill turns again after sixty years\n\n");
+    for paragraph in STORY {
+        page.push_str(paragraph);
+        page.push_str("\n\n");
+    }
+    let comments = [
+        (
+            "Ann Lee",
+            "10:41 am",
+            "My grandfather took his corn to that mill when he was a boy, and he would have loved this.",
+        ),
+        (
+            "Bob",
+            "11:02 am",
+            "We went on Saturday and the bread from the first flour was the best I have had.",
+        ),
+        (
+            "Carla Moss",
+            "11:30 am",
+            "Will it be open to visitors on weekdays too, or only at weekends?",
+        ),
+        (
+            "Dev",
+            "12:15 pm",
+            "Ten years of Saturdays, well done to every one of them.",
+        ),
+        ("Eve", "12:40 pm", "Lovely story, thank you for writing it."),
+    ];
+    for (author, time, body) in comments {
+        page.push_str(&format!("{author} May 3, 2012 at {time}\n{body}\n"));
+    }
+    let removed_by = |comments: Comments| {
+        let mut cleaner = cleaner(comments);
+        let rules = cleaner.shared_rules();
+        let cleaned = cleaner.clean(&page);
+        let ids: Vec<String> = cleaned
+            .removals
+            .iter()
+            .map(|r| rules.rules()[r.rule].id.clone())
+            .collect();
+        (cleaned.text.clone(), ids)
+    };
+    let (dropped, ids) = removed_by(Comments::Drop);
+    assert_all_kept(&dropped, &STORY);
+    for (_, _, body) in comments {
+        assert!(!kept(&dropped, body), "kept the comment {body:?}:\n{dropped}");
+    }
+    assert!(ids.iter().any(|id| id == "heuristics.comment-bylines"), "{ids:?}");
+    // With comments kept the cut is off; the classifier still judges each
+    // line on its own (a short last remark may go as any short line does).
+    let (keep, ids) = removed_by(Comments::Keep);
+    assert_all_kept(&keep, &STORY);
+    assert!(
+        kept(&keep, comments[0].2),
+        "--comments keep lost the first comment:\n{keep}"
+    );
+    assert!(
+        !ids.iter().any(|id| id == "heuristics.comment-bylines"),
+        "the cut fired with --comments keep: {ids:?}"
+    );
+}
