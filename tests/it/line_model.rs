@@ -92,6 +92,39 @@ fn teaser_lists_under_an_article_go() {
     assert!(!kept(&output, "(129)"), "kept a bare comment count:\n{output}");
 }
 
+/// A sentence is prose wherever it stands, even between two link lists,
+/// and reference marks after its final stop ("… in 1961. [3]") leave it a
+/// sentence: a story whose paragraphs each ended with its sources' marks
+/// read as lines that did not end as sentences do, and went.
+#[test]
+fn a_sentence_ending_in_reference_marks_is_prose() {
+    let menu = [
+        "Home",
+        "News",
+        "Sport",
+        "Weather",
+        "Local",
+        "Photos",
+        "Video",
+        "Events",
+        "Jobs",
+        "Contact",
+        "About us",
+        "Archive",
+        "Log in",
+        "Search",
+        "Subscribe",
+    ];
+    for mark in ["", " [3]", " [MP2]", " [2][14]"] {
+        let sentence = format!("{}{mark}", STORY[0]);
+        let mut page = menu.join("\n");
+        page.push_str(&format!("\n{sentence}\n"));
+        page.push_str(&menu.iter().rev().copied().collect::<Vec<_>>().join("\n"));
+        let output = clean(&page);
+        assert_all_kept(&output, &[sentence.as_str()]);
+    }
+}
+
 const POSTS: [[&str; 2]; 3] = [
     [
         "We finally finished the new garden shed this weekend, and it only took us three tries to get the roof to sit straight on the walls.",

@@ -125,7 +125,32 @@ fn is_separator(c: char) -> bool {
 
 /// Whether a line ends as a sentence does (closing quotes and brackets aside).
 pub(crate) fn ends_a_sentence(line: &str) -> bool {
-    is_terminal(line.trim_end_matches(is_closer).chars().next_back())
+    is_terminal(without_references(line).trim_end_matches(is_closer).chars().next_back())
+}
+
+/// The longest bracketed reference taken off a line's end, brackets included.
+const REFERENCE_BYTES: usize = 24;
+
+/// `line` without the bracketed references that may follow its last
+/// sentence ("… in 1820.[3]", "… a defeated people. [MP2]"): a paragraph
+/// whose sentences carry source marks read as a heading that does not end
+/// as a sentence, and the classifier took a whole story of them. A line
+/// that is nothing but references stays as it is.
+fn without_references(line: &str) -> &str {
+    let mut rest = line.trim_end();
+    while let Some(inner) = rest.strip_suffix(']') {
+        match inner.rfind(['[', ']']) {
+            Some(open) if inner.as_bytes()[open] == b'[' && rest.len() - open <= REFERENCE_BYTES => {
+                rest = inner[..open].trim_end();
+            }
+            _ => break,
+        }
+    }
+    if rest.is_empty() {
+        line
+    } else {
+        rest
+    }
 }
 
 fn is_terminal(last: Option<char>) -> bool {
@@ -252,7 +277,8 @@ fn count_ascii_line(line: &str, stop: &StopWords, word_languages: &mut Vec<u32>)
         word_languages.push(stop.ascii_languages(&token[bare]));
     }
     counts.all_caps = letters >= 2 && uppercase == letters;
-    let last = bytes
+    let last = without_references(line)
+        .as_bytes()
         .iter()
         .rev()
         .find(|&&b| !matches!(b, b'"' | b'\'' | b')' | b']'))
@@ -341,7 +367,7 @@ fn count_any_line(line: &str, stop: &StopWords, word_languages: &mut Vec<u32>) -
         end_token(bare, &mut counts);
     }
     counts.all_caps = letters >= 2 && uppercase == letters;
-    let last = line.trim_end_matches(is_closer).chars().next_back();
+    let last = without_references(line).trim_end_matches(is_closer).chars().next_back();
     counts.terminal = is_terminal(last);
     counts.colon_end = last == Some(':');
     counts
@@ -472,7 +498,7 @@ mod tests {
             }
         }
         counts.all_caps = letters >= 2 && uppercase == letters;
-        let last = line.trim_end_matches(is_closer).chars().next_back();
+        let last = without_references(line).trim_end_matches(is_closer).chars().next_back();
         counts.terminal = is_terminal(last);
         counts.colon_end = last == Some(':');
         for token in line.split_whitespace() {
@@ -526,6 +552,26 @@ mod tests {
     }
 
     #[test]
+    fn a_sentence_ends_before_its_references() {
+        for line in [
+            "The mill ground flour for the town until 1961.[3]",
+            "The mill ground flour for the town until 1961.[3][14]",
+            "The wheel turned again, for the first time in sixty years. [MP2 / MP2 SP]",
+            "\u{201c}It was decadent,\u{201d} he said. [citation needed]",
+            "[Updated.]",
+        ] {
+            assert!(ends_a_sentence(line), "{line:?}");
+        }
+        for line in [
+            "[Docs] [txt|pdf] [Tracker]",
+            "See the whole list [here]",
+            "The mill ground flour for the town. [a note long enough to be text of its own]",
+        ] {
+            assert!(!ends_a_sentence(line), "{line:?}");
+        }
+    }
+
+    #[test]
     fn ascii_and_general_paths_agree() {
         let stop = stop_words("the\nof\na\nwas\nin\nand\nto\nit's");
         let lines = [
@@ -552,6 +598,8 @@ mod tests {
             "(The [Of] --- \"And\" x-y-z",
             "abcdefghijklmnopqrstuvwxyz0123 (the) THE-END",
             "\t\tThe\x0b\x0cof\r",
+            "The wheel turned again. [MP2 / MP2 SP]",
+            "[Docs] [txt|pdf]",
         ];
         for line in lines {
             let ascii = counted(count_ascii_line, line, &stop);
