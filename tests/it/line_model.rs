@@ -38,6 +38,16 @@ const STORY: [&str; 3] = [
     "They have spent ten years putting it back together, and on Saturday the wheel turned again for the first time in more than sixty years.",
 ];
 
+/// The story under its headline, a blank line after each paragraph.
+fn article() -> String {
+    let mut page = String::from("Mill turns again after sixty years\n\n");
+    for paragraph in STORY {
+        page.push_str(paragraph);
+        page.push_str("\n\n");
+    }
+    page
+}
+
 /// A page whose article stands at the very foot, under a long menu and a
 /// list of links: the classifier scored such paragraphs as chaff because
 /// nothing of prose stood above them.
@@ -66,11 +76,7 @@ fn prose_at_the_foot_of_a_page_is_kept() {
 #[test]
 #[ignore = "not yet: the line model keeps numbered headline lists right under an article (it has no numbered-list feature)"]
 fn teaser_lists_under_an_article_go() {
-    let mut page = String::from("Mill turns again after sixty years\n\n");
-    for paragraph in STORY {
-        page.push_str(paragraph);
-        page.push_str("\n\n");
-    }
+    let mut page = article();
     let teasers = [
         "1 Council votes to close the old swimming baths",
         "2 Man finds war medal in garden shed",
@@ -193,11 +199,7 @@ We went on Saturday and the bread they baked from the first flour was the best I
 /// off, not the comments pack, whose tail rules still cut at "3 Comments".)
 #[test]
 fn a_comment_thread_goes_unless_comments_are_kept() {
-    let mut page = String::from("Mill turns again after sixty years\n\n");
-    for paragraph in STORY {
-        page.push_str(paragraph);
-        page.push_str("\n\n");
-    }
+    let mut page = article();
     page.push_str(THREAD);
     let comment = "What a lovely story, my grandfather used to take his corn to that mill when he was a boy, and he would have loved to see it turning again.";
     let dropped = clean(&page);
@@ -212,11 +214,7 @@ fn a_comment_thread_goes_unless_comments_are_kept() {
 /// all, go as a thread does, and stay with `--comments keep`.
 #[test]
 fn a_thread_of_bylines_with_no_heading_goes_unless_comments_are_kept() {
-    let mut page = String::from("Mill turns again after sixty years\n\n");
-    for paragraph in STORY {
-        page.push_str(paragraph);
-        page.push_str("\n\n");
-    }
+    let mut page = article();
     let comments = [
         (
             "Ann Lee",
