@@ -12,7 +12,8 @@ the gold (difflib, as tools/fit-heuristics.py does), and prints, per dataset
 - gold tokens removed, by rule, and for the classifier and the comment cuts
   by the removed line's shape (a long sentence, a short line, ...) and place
   (below the last kept line, a hole between kept lines, above the first);
-- non-gold tokens kept, by the kept line's shape.
+- non-gold tokens kept, by the kept line's place (above the page's first gold line,
+  between, below its last) and by its shape.
 
 Python 3 standard library only; CI never runs it.
 """
@@ -84,6 +85,7 @@ def main():
         removed_by[pid] = [(r['rule'], r['lines'][0], r['lines'][1]) for r in rec.get('removed', [])]
     lost = collections.defaultdict(collections.Counter)   # dataset -> (rule, class) -> tokens
     kept = collections.defaultdict(collections.Counter)   # dataset -> shape -> tokens
+    kept_place = collections.defaultdict(collections.Counter)   # dataset -> place -> tokens
     examples = collections.defaultdict(list)
     for pid in sorted(removed_by):
         ds = pid.split('-')[0]
@@ -95,6 +97,8 @@ def main():
                 rule_of[i] = rule
         kept_idx = [i for i, l in enumerate(lines) if l.strip() and rule_of[i] is None]
         first_kept, last_kept = (kept_idx[0], kept_idx[-1]) if kept_idx else (len(lines), -1)
+        gold_idx = [i for i, l in enumerate(lines) if l.strip() and content[i]]
+        first_gold, last_gold = (gold_idx[0], gold_idx[-1]) if gold_idx else (len(lines), -1)
         for i, line in enumerate(lines):
             t = line.strip()
             if not t:
@@ -107,8 +111,10 @@ def main():
                     lost[d][key] += n
                 examples[('lost',) + key].append((pid, t[:120]))
             elif not content[i] and rule_of[i] is None:
+                place = 'below' if i > last_gold else ('above' if i < first_gold else 'between')
                 for d in (ds, 'all'):
                     kept[d][shape(t)] += n
+                    kept_place[d][place] += n
                 examples[('kept', shape(t))].append((pid, t[:120]))
     for ds in sorted(lost.keys() | kept.keys()):
         print(f'== {ds}')
@@ -123,6 +129,8 @@ def main():
             print(f'    {n:8d}  {key[0]:40s} {key[1]:16s} {key[2]}')
             for pid, t in examples[('lost',) + key][:args.examples]:
                 print(f'              {pid}: {t}')
+        print('  non-gold tokens kept, by place (above the first gold line, between, below the last):',
+              ', '.join(f'{p} {kept_place[ds][p]}' for p in ('above', 'between', 'below')))
         print('  non-gold tokens kept, by shape:', sum(kept[ds].values()))
         for sh, n in kept[ds].most_common():
             print(f'    {n:8d}  {sh}')
