@@ -460,6 +460,7 @@ impl Heuristics {
         // always will, and the lines below need no more counting: counting
         // the words of every line was most of this pass's time.
         let mut armed = false;
+        let mut recurring_headings = 0;
         for (index, line) in lines.iter().enumerate() {
             if line.is_blank() {
                 continue;
@@ -470,13 +471,26 @@ impl Heuristics {
                     self.comment_threads.iter().zip(scratch.header_caches.iter_mut())
                 {
                     let below = || lines.range(index + 1..lines.len());
-                    if !matches(header, header_cache, content) || !a_thread_heading(content, text, below()) {
+                    if !matches(header, header_cache, content) {
                         continue;
                     }
+                    // The thread first: it reads `window` lines, the heading's
+                    // recurrence the rest of the page.
                     let (found, comments) =
                         thread_structure(text, below(), *window, |l| matches(furniture, furniture_cache, l));
-                    if found >= *min_count && comments >= 2 {
+                    if found < *min_count || comments < 2 {
+                        continue;
+                    }
+                    if a_thread_heading(content, text, below()) {
                         return Some((index, *rule, found));
+                    }
+                    // On a page of comments each with its byline every byline
+                    // is a heading, and reading to the page's end from each was
+                    // quadratic; a page whose headings recur this often is a
+                    // page of posts, and keeping it whole is the safe failure.
+                    recurring_headings += 1;
+                    if recurring_headings >= MOST_RECURRING_HEADINGS {
+                        return None;
                     }
                 }
             }
@@ -825,6 +839,10 @@ fn page_language(word_languages: &[u32]) -> u32 {
     let best = (0..stopwords::LISTS.len()).fold(0, |best, i| if hits[i] > hits[best] { i } else { best });
     1 << best
 }
+
+/// How many headings of a page may be found to recur below (a multi-post
+/// page's labels, see [`a_thread_heading`]) before the page is left uncut.
+const MOST_RECURRING_HEADINGS: usize = 64;
 
 /// Whether a line that reads as a comment heading can start a thread: not
 /// when it counts no comments ("Comments (0)", "No comments"), and not when
@@ -1190,6 +1208,30 @@ mod tests {
         );
         let at_top = format!("3 Comments\nAnn says:\nReply\n{prose}{prose}");
         assert_eq!(h.comment_thread(&at_top, &views(&at_top), &mut scratch), None);
+    }
+
+    /// Headings that recur below, each over what reads as a thread, are a
+    /// page of posts: past MOST_RECURRING_HEADINGS of them the page stays
+    /// whole, so that no page reads to its end from every one of thousands.
+    #[test]
+    fn a_page_of_recurring_headings_is_left_whole() {
+        let h = comment_thread_heuristics();
+        let mut scratch = HeuristicScratch::new(&h);
+        let page = |posts: usize| {
+            let mut page = PROSE_LINE.repeat(2);
+            for k in 1..=posts {
+                page.push_str(&format!("{k} Comments\nAnn says:\nNice.\nReply\n"));
+            }
+            page
+        };
+        let few = page(MOST_RECURRING_HEADINGS);
+        let last_heading = 2 + 4 * (MOST_RECURRING_HEADINGS - 1);
+        assert_eq!(
+            h.comment_thread(&few, &views(&few), &mut scratch),
+            Some((last_heading, 3, 2))
+        );
+        let many = page(MOST_RECURRING_HEADINGS + 1);
+        assert_eq!(h.comment_thread(&many, &views(&many), &mut scratch), None);
     }
 
     /// A list of headlines is not an article: an "Add a Comment" box under a
