@@ -414,7 +414,7 @@ fn score_document(
         })
         .collect();
     let mut per_rule: Vec<RuleScore> = Vec::new();
-    for removal in &cleaned.removals {
+    for removal in &cleaned.removals() {
         let id = &rules.rules()[removal.rule].id;
         let position = match per_rule.iter().position(|r| &r.rule == id) {
             Some(position) => position,

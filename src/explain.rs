@@ -11,9 +11,9 @@ use std::sync::Arc;
 
 use dechaff_engine::fold;
 use dechaff_engine::rules::{RuleKind, RuleSet};
-use dechaff_engine::{Cleaned, Cleaner};
+use dechaff_engine::{Cleaner, OwnedCleaned};
 use dechaff_run::input::{Documents, InputFormat, Item, ReadSettings};
-use dechaff_run::provenance::{InputStats, ProvenanceText, Record, RulesStamp};
+use dechaff_run::provenance::{InputStats, ProvenanceText, Record, RulesStamp, SpanDestination};
 use regex_automata::meta::Regex;
 use serde::Serialize;
 
@@ -107,20 +107,23 @@ pub struct ExplainedDocument<'a> {
 }
 
 /// The provenance record of `document` cleaned into `cleaned`, with every removed span's whole text.
-pub fn record_of(document: &Document, cleaned: &Cleaned, cleaner: &Cleaner) -> Record {
+pub fn record_of(document: &Document, cleaned: &OwnedCleaned, cleaner: &Cleaner) -> Record {
     let stamp = RulesStamp::of(cleaner.rules(), cleaner.config());
     let mut record = Record::new(document.source.to_string_lossy().into_owned(), &stamp);
     if !matches!(document.envelope, dechaff_run::input::Envelope::Text) {
         record.document = Some(document.location.clone());
     }
-    record.describe_cleaning(
-        InputStats::stored(document.raw_bytes, String::new()),
-        &document.text,
-        (document.encoding, document.lossy),
-        cleaned,
-        cleaner.rules(),
-        ProvenanceText::Full,
-    );
+    record
+        .describe_cleaning(
+            InputStats::stored(document.raw_bytes, String::new()),
+            &document.text,
+            (document.encoding, document.lossy),
+            cleaned,
+            cleaner.rules(),
+            ProvenanceText::Full,
+            SpanDestination::IN_RECORD,
+        )
+        .expect("spans held in the record write no file");
     record
 }
 
@@ -142,7 +145,7 @@ pub fn explain_line(line: &str, cleaner: &mut Cleaner) -> Vec<LineVerdict> {
     let rules: Arc<RuleSet> = cleaner.shared_rules();
     let text = format!("{}\n", line.trim_end_matches(['\n', '\r']));
     let cleaned = cleaner.clean(&text);
-    let removing: Vec<usize> = cleaned.removals.iter().map(|removal| removal.rule).collect();
+    let removing: Vec<usize> = cleaned.removals().iter().map(|removal| removal.rule).collect();
     let patterns = dechaff_engine::grep::line_patterns(&rules);
     let mut key = String::new();
     fold::fold_into(line, &mut key, usize::MAX);

@@ -452,10 +452,15 @@ fn explain(args: &ExplainArgs) -> Exit {
                     ColourChoice::Never => false,
                     ColourChoice::Auto => std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
                 };
-                Ok(dechaff_engine::explain::render(&document.text, cleaned, &rules, colour))
+                Ok(dechaff_engine::explain::render(
+                    &document.text,
+                    &cleaned,
+                    &rules,
+                    colour,
+                ))
             }
             ExplainFormat::Json => {
-                let cleaned = cleaned.clone();
+                let cleaned = cleaned.collect();
                 let record = explain::record_of(&document, &cleaned, &cleaner);
                 let explained = explain::ExplainedDocument {
                     record: &record,

@@ -91,7 +91,7 @@ fn the_library_reused_over_every_file_gives_the_binary_s_bytes() {
             record["source"]
         );
         let removals: Vec<(String, u64, u64)> = cleaned
-            .removals
+            .removals()
             .iter()
             .map(|r| {
                 (

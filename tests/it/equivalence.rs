@@ -26,7 +26,7 @@
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde_json::{json, Value};
 
@@ -454,7 +454,7 @@ fn outcome_of(cleaned: &dechaff_engine::Cleaned, rules: &dechaff_engine::RuleSet
     Outcome {
         kept: cleaned.text.clone(),
         removed: cleaned
-            .removals
+            .removals()
             .iter()
             .map(|r| Span {
                 start: r.bytes.start,
@@ -463,7 +463,7 @@ fn outcome_of(cleaned: &dechaff_engine::Cleaned, rules: &dechaff_engine::RuleSet
                 action: Some(rules.rules()[r.rule].action().to_string()),
             })
             .collect(),
-        whitespace: cleaned.whitespace.iter().map(|w| (w.start, w.end)).collect(),
+        whitespace: cleaned.whitespace().iter().map(|w| (w.start, w.end)).collect(),
     }
 }
 
@@ -479,7 +479,7 @@ fn library(docs: &[Doc]) -> Vec<Outcome> {
     docs.iter()
         .map(|doc| {
             seen.entry(doc.text.as_str())
-                .or_insert_with(|| outcome_of(cleaner.clean(&doc.text), &rules))
+                .or_insert_with(|| outcome_of(&cleaner.clean(&doc.text), &rules))
                 .clone()
         })
         .collect()
@@ -507,7 +507,7 @@ fn library_corpus(docs: &[Doc]) -> Vec<Outcome> {
     let counts = counter.finish();
     let evidence = counts.evidence(Some(group));
     docs.iter()
-        .map(|doc| outcome_of(cleaner.clean_with(&doc.text, &evidence), &rules))
+        .map(|doc| outcome_of(&cleaner.clean_with(&doc.text, &evidence), &rules))
         .collect()
 }
 
@@ -818,26 +818,30 @@ fn attributes(docs: &[Doc]) -> Vec<Outcome> {
 
 /// The run layer called in process, as the Python package and `eval` call
 /// it: text files planned and cleaned by `pipeline::run_into` into the
-/// in-memory sink, the spans taken from the records the reporter receives.
+/// in-memory sink, the spans taken from the provenance it writes (a
+/// worker logs them as it cleans, and the collector copies them in).
 fn in_process(docs: &[Doc], jobs: usize) -> Vec<Outcome> {
     use dechaff_run::pipeline::{run_into, FileReport};
     use dechaff_run::plan::{plan, RunConfig};
     use dechaff_run::sink::InMemory;
 
     let (dir, _) = write_text_tree(docs, "");
-    let mut config = RunConfig::new(vec![dir.path().join("in")], PathBuf::from("-"));
+    let out = dir.path().join("out");
+    let mut config = RunConfig::new(vec![dir.path().join("in")], out.clone());
     config.jobs = jobs;
     let cleaner = dechaff_engine::Cleaner::with_shipped_rules().expect("the cleaner builds");
     let sink = InMemory::new();
-    let mut records = Vec::new();
     let plan = plan(&config).expect("the inputs plan");
-    let summary = run_into(&plan, &config, &cleaner, &sink, &mut |report: &FileReport| {
-        records.push(serde_json::to_value(&report.record).expect("a record serialises"));
-    })
-    .expect("the run ends");
+    let summary = run_into(&plan, &config, &cleaner, &sink, &mut |_: &FileReport| {}).expect("the run ends");
     assert!(!summary.has_failures(), "{summary:?}");
     let texts = sink.into_texts();
     assert_eq!(texts.len(), docs.len(), "one text per document");
+    let records: Vec<Value> = fs::read_to_string(out.join("provenance.jsonl"))
+        .expect("the run writes provenance")
+        .lines()
+        .skip(1)
+        .map(|line| serde_json::from_str(line).expect("a record parses"))
+        .collect();
     texts
         .into_iter()
         .zip(&records)

@@ -246,7 +246,7 @@ fn a_thread_of_bylines_with_no_heading_goes_unless_comments_are_kept() {
         let rules = cleaner.shared_rules();
         let cleaned = cleaner.clean(&page);
         let ids: Vec<String> = cleaned
-            .removals
+            .removals()
             .iter()
             .map(|r| rules.rules()[r.rule].id.clone())
             .collect();

@@ -231,15 +231,12 @@ pub struct JudgedLine {
     pub score: f32,
 }
 
-/// The result of cleaning one document; borrowed from the cleaner until the next call.
-#[derive(Debug, Default, Clone)]
-pub struct Cleaned {
+/// What cleaning one document left: the kept text and its counts. Part of
+/// [`Cleaned`], which also gives the removals and whitespace spans.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct CleanSummary {
     /// The kept text.
     pub text: String,
-    /// What the rules removed, in input order.
-    pub removals: Vec<Removal>,
-    /// Byte ranges of the decoded input dropped by whitespace normalisation, in order.
-    pub whitespace: Vec<Range<usize>>,
     /// Lines in the input.
     pub input_lines: usize,
     /// Lines in the output.
@@ -259,6 +256,144 @@ pub struct Cleaned {
     /// True when the document was longer than [`MAX_DOCUMENT_BYTES`] and so
     /// was kept whole, uncleaned: keeping too much is the safe way to fail.
     pub too_long: bool,
+}
+
+/// The result of cleaning one document, borrowed from the cleaner (and the
+/// text) until the next call: the kept text and counts (through `Deref` to
+/// [`CleanSummary`]), and every removed byte, as rules' [`Removal`]s and
+/// whitespace spans.
+///
+/// The spans are not held but walked again from the cleaner's line table
+/// when asked for: a document of millions of lines that cannot merge into
+/// one span would otherwise cost tens of bytes a line. The `for_each_`
+/// methods hold nothing; [`Cleaned::removals`] and [`Cleaned::whitespace`]
+/// collect them.
+#[derive(Clone, Copy)]
+pub struct Cleaned<'a> {
+    summary: &'a CleanSummary,
+    /// `None` for a document kept whole ([`CleanSummary::too_long`]): it has no spans.
+    source: Option<SpanSource<'a>>,
+}
+
+impl std::ops::Deref for Cleaned<'_> {
+    type Target = CleanSummary;
+
+    fn deref(&self) -> &CleanSummary {
+        self.summary
+    }
+}
+
+impl std::fmt::Debug for Cleaned<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cleaned")
+            .field("summary", self.summary)
+            .field("removals", &self.removals())
+            .finish()
+    }
+}
+
+impl Cleaned<'_> {
+    /// The kept text and counts.
+    pub fn summary(&self) -> &CleanSummary {
+        self.summary
+    }
+
+    /// Calls `removal` with what the rules removed, in input order
+    /// (adjacent lines removed by one rule are one removal), and
+    /// `whitespace` with the byte ranges of the input dropped by whitespace
+    /// normalisation, in order (ranges that touch are one).
+    pub fn for_each_span(&self, removal: impl FnMut(Removal), whitespace: impl FnMut(Range<usize>)) {
+        if let Some(source) = &self.source {
+            source.for_each_span(removal, whitespace);
+        }
+    }
+
+    /// Calls `visit` with what the rules removed ([`Cleaned::for_each_span`]).
+    pub fn for_each_removal(&self, visit: impl FnMut(Removal)) {
+        self.for_each_span(visit, |_| {});
+    }
+
+    /// Calls `visit` with the whitespace spans ([`Cleaned::for_each_span`]).
+    pub fn for_each_whitespace(&self, visit: impl FnMut(Range<usize>)) {
+        self.for_each_span(|_| {}, visit);
+    }
+
+    /// What the rules removed, in input order ([`Cleaned::for_each_removal`], collected).
+    pub fn removals(&self) -> Vec<Removal> {
+        let mut removals = Vec::new();
+        self.for_each_removal(|removal| removals.push(removal));
+        removals
+    }
+
+    /// The whitespace spans, in order ([`Cleaned::for_each_whitespace`], collected).
+    pub fn whitespace(&self) -> Vec<Range<usize>> {
+        let mut spans = Vec::new();
+        self.for_each_whitespace(|span| spans.push(span));
+        spans
+    }
+}
+
+/// A [`Cleaned`] that no longer borrows the cleaner: its summary and its
+/// spans, collected. For callers that keep results across documents (the
+/// Python bindings, tests); a run streams the spans instead.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct OwnedCleaned {
+    /// The kept text and counts.
+    pub summary: CleanSummary,
+    /// What the rules removed, in input order.
+    pub removals: Vec<Removal>,
+    /// Byte ranges of the input dropped by whitespace normalisation, in order.
+    pub whitespace: Vec<Range<usize>>,
+}
+
+impl std::ops::Deref for OwnedCleaned {
+    type Target = CleanSummary;
+
+    fn deref(&self) -> &CleanSummary {
+        &self.summary
+    }
+}
+
+/// A cleaned document's summary and spans, borrowed ([`Cleaned`]) or owned
+/// ([`OwnedCleaned`]): what provenance is made from.
+pub trait CleanedSpans {
+    /// The kept text and counts.
+    fn summary(&self) -> &CleanSummary;
+    /// Calls `removal` with each removal and `whitespace` with each
+    /// whitespace span, each kind in input order.
+    fn each_span(&self, removal: &mut dyn FnMut(Removal), whitespace: &mut dyn FnMut(Range<usize>));
+}
+
+impl CleanedSpans for Cleaned<'_> {
+    fn summary(&self) -> &CleanSummary {
+        self.summary
+    }
+
+    fn each_span(&self, removal: &mut dyn FnMut(Removal), whitespace: &mut dyn FnMut(Range<usize>)) {
+        self.for_each_span(removal, whitespace);
+    }
+}
+
+impl CleanedSpans for OwnedCleaned {
+    fn summary(&self) -> &CleanSummary {
+        &self.summary
+    }
+
+    fn each_span(&self, removal: &mut dyn FnMut(Removal), whitespace: &mut dyn FnMut(Range<usize>)) {
+        self.removals.iter().cloned().for_each(removal);
+        self.whitespace.iter().cloned().for_each(whitespace);
+    }
+}
+
+impl Cleaned<'_> {
+    /// The summary and the spans, collected, no longer borrowed.
+    pub fn collect(self) -> OwnedCleaned {
+        OwnedCleaned {
+            summary: self.summary.clone(),
+            removals: self.removals(),
+            whitespace: self.whitespace(),
+        }
+    }
 }
 
 /// A reusable cleaner. Clone it once per thread: clones share the compiled
@@ -325,7 +460,7 @@ struct Scratch {
     /// One line's whole-line patterns and inline matches, on their way to the memo.
     line_patterns: Vec<u32>,
     line_inline: Vec<InlineMatch>,
-    cleaned: Cleaned,
+    cleaned: CleanSummary,
 }
 
 impl Scratch {
@@ -338,8 +473,6 @@ impl Scratch {
         release(&mut self.recurring);
         release(&mut self.line_hits);
         release(&mut self.inline_hits);
-        release(&mut self.cleaned.removals);
-        release(&mut self.cleaned.whitespace);
         release_string(&mut self.cleaned.text);
         release_string(&mut self.key);
         if let Some(heuristic) = self.heuristic.as_mut() {
@@ -363,7 +496,7 @@ impl Scratch {
             memo: LineMemo::default(),
             line_patterns: Vec::new(),
             line_inline: Vec::new(),
-            cleaned: Cleaned::default(),
+            cleaned: CleanSummary::default(),
         }
     }
 }
@@ -419,36 +552,43 @@ impl Cleaner {
     }
 
     /// Cleans one decoded document.
-    pub fn clean(&mut self, text: &str) -> &Cleaned {
+    pub fn clean<'a>(&'a mut self, text: &'a str) -> Cleaned<'a> {
         self.clean_with(text, &NoEvidence)
     }
 
     /// Cleans one decoded document, with what the rest of the corpus says
     /// about its lines (corpus mode: see [`crate::corpus`]).
-    pub fn clean_with(&mut self, text: &str, evidence: &dyn LineEvidence) -> &Cleaned {
+    pub fn clean_with<'a>(&'a mut self, text: &'a str, evidence: &dyn LineEvidence) -> Cleaned<'a> {
         let engine = &*self.engine;
         let scratch = self.scratch.get_or_insert_with(|| Scratch::new(engine));
         scratch.release_excess();
         if text.len() > MAX_DOCUMENT_BYTES {
             keep_whole(text, &mut scratch.cleaned);
-            return &scratch.cleaned;
+            return Cleaned {
+                summary: &scratch.cleaned,
+                source: None,
+            };
         }
         scratch.lines.split(text);
         find_hits(engine, text, scratch);
         decide(engine, text, scratch, evidence);
         emit(engine, text, scratch);
-        &scratch.cleaned
+        let scratch: &'a Scratch = scratch;
+        Cleaned {
+            summary: &scratch.cleaned,
+            source: Some(SpanSource::of(engine, text, scratch)),
+        }
     }
 }
 
 /// The result for a document too long for the line table: the text as it
 /// came, nothing removed.
-fn keep_whole(text: &str, cleaned: &mut Cleaned) {
-    *cleaned = Cleaned {
+fn keep_whole(text: &str, cleaned: &mut CleanSummary) {
+    *cleaned = CleanSummary {
         text: text.to_string(),
         input_lines: memchr::memchr_iter(b'\n', text.as_bytes()).count() + usize::from(!text.ends_with('\n')),
         too_long: true,
-        ..Cleaned::default()
+        ..CleanSummary::default()
     };
     cleaned.output_lines = cleaned.input_lines;
 }
@@ -866,155 +1006,26 @@ fn protect(engine: &Engine, scratch: &mut Scratch) {
 }
 
 fn emit(engine: &Engine, text: &str, scratch: &mut Scratch) {
-    let Scratch {
-        lines,
-        inline_hits,
-        cleaned,
-        recurrence,
-        comment_thread,
-        heuristic,
-        ..
-    } = scratch;
-    cleaned.text.clear();
-    cleaned.removals.clear();
-    cleaned.whitespace.clear();
-    cleaned.input_lines = lines.len();
-    let mut output_lines = 0;
-
-    let is_content = |i: usize| !lines.removed(i) && !lines.is_blank(i);
-    let first_content = (0..lines.len()).find(|&i| is_content(i));
-    let last_content = (0..lines.len()).rev().find(|&i| is_content(i));
-
-    let Cleaned {
-        text: output,
-        removals,
-        whitespace,
-        ..
-    } = cleaned;
-    let push_removal = |removals: &mut Vec<Removal>, rule: u32, bytes: Range<usize>, line: usize, score: f32| {
-        if bytes.is_empty() {
-            return;
-        }
-        let score = (!score.is_nan()).then_some(score);
-        if let Some(last) = removals.last_mut() {
-            // Adjacent lines removed by one rule are one span: most removals
-            // are runs of menu lines, and a span per line made provenance
-            // larger than the text. A merged span keeps its weakest line's
-            // score, so that a threshold applied to spans never removes a
-            // line that scored below it (`dechaff explain` gives each line's).
-            if last.rule == rule as usize && last.bytes.end == bytes.start && last.line_end + 1 >= line {
-                last.bytes.end = bytes.end;
-                last.line_end = line;
-                last.score = match (last.score, score) {
-                    (Some(a), Some(b)) => Some(a.min(b)),
-                    (a, b) => a.or(b),
-                };
-                return;
-            }
-        }
-        removals.push(Removal {
-            rule: rule as usize,
-            bytes,
-            line_start: line,
-            line_end: line,
-            score,
-        });
-    };
-
-    // A removed line's score is kept by the pass that removed it, not in a
-    // table of its own (four bytes a line): corpus mode's is the line's
-    // count, the comment-thread cut's its evidence, the classifier's in its
-    // judged lines, in order.
-    let corpus_rule = engine.corpus.map(|step| step.rule);
-    let score_of = |index: usize, rule: u32, judged: Option<usize>| match judged {
-        Some(k) => heuristic.as_ref().map_or(f32::NAN, |h| h.removal_score(k)),
-        None if Some(rule) == corpus_rule => recurrence[index] as f32,
-        None => match *comment_thread {
-            Some((thread_rule, evidence)) if thread_rule == rule => evidence,
-            _ => f32::NAN,
-        },
-    };
-    let mut judged = 0;
-
-    let mut previous_was_blank = true;
-    let mut inline_cursor = 0;
-    for (index, line) in lines.iter().enumerate() {
-        let number = index + 1;
-        let (content_end, end) = (line.content_end(text), line.end());
-        let judged_index = line.judged().then(|| {
-            judged += 1;
-            judged - 1
-        });
-        match line.rule() {
-            Some(rule) => push_removal(
-                removals,
-                rule,
-                line.start()..end,
-                number,
-                score_of(index, rule, judged_index),
-            ),
-            None if line.is_blank() => {
-                let inside = first_content.is_some_and(|f| index > f) && last_content.is_some_and(|l| index < l);
-                if inside && !previous_was_blank {
-                    push_span(whitespace, line.start()..content_end);
-                    output.push('\n');
-                    output_lines += 1;
-                    previous_was_blank = true;
-                } else {
-                    push_span(whitespace, line.start()..end);
-                }
-            }
-            None => {
-                // Found again from the text (see `lines`): only a kept line needs it.
-                let trimmed = line.trimmed(text);
-                push_span(whitespace, line.start()..trimmed.start);
-                let mut cursor = trimmed.start;
-                while inline_cursor < inline_hits.len() && inline_hits[inline_cursor].line() < index {
-                    inline_cursor += 1;
-                }
-                while inline_cursor < inline_hits.len() && inline_hits[inline_cursor].line() == index {
-                    let hit = &inline_hits[inline_cursor];
-                    let mut cut = hit.bytes();
-                    // Cutting a word out of a sentence leaves two spaces; take one with it,
-                    // unless the line's next cut starts at that space (matches side by side:
-                    // taking it would cut that byte twice).
-                    let next_cut = inline_hits
-                        .get(inline_cursor + 1)
-                        .filter(|next| next.line() == index)
-                        .map(|next| next.bytes().start);
-                    let space_before = cut.start > cursor && text.as_bytes()[cut.start - 1] == b' ';
-                    let space_after = cut.end < trimmed.end
-                        && text.as_bytes()[cut.end] == b' '
-                        && next_cut.is_none_or(|start| start > cut.end);
-                    if space_after && (space_before || cut.start == trimmed.start) {
-                        cut.end += 1;
-                    } else if space_before && cut.end == trimmed.end {
-                        cut.start -= 1;
-                    }
-                    output.push_str(&text[cursor..cut.start]);
-                    push_removal(removals, hit.rule, cut.clone(), number, f32::NAN);
-                    cursor = cut.end;
-                    inline_cursor += 1;
-                }
-                output.push_str(&text[cursor..trimmed.end]);
-                push_span(whitespace, trimmed.end..content_end);
-                if end > content_end {
-                    output.push('\n');
-                }
-                output_lines += 1;
-                previous_was_blank = false;
-            }
-        }
-    }
-    cleaned.output_lines = output_lines;
+    let mut output = std::mem::take(&mut scratch.cleaned.text);
+    output.clear();
+    let source = SpanSource::of(engine, text, scratch);
     let rules = engine.rules.rules();
     let (mut heuristic_bytes, mut removed_bytes) = (0, 0);
-    for removal in &cleaned.removals {
-        removed_bytes += removal.bytes.len();
-        if matches!(rules[removal.rule].kind, RuleKind::Heuristic | RuleKind::Corpus) {
-            heuristic_bytes += removal.bytes.len();
+    let output_lines = source.walk(|piece| match piece {
+        Piece::Kept(bytes) => output.push_str(&text[bytes]),
+        Piece::Newline => output.push('\n'),
+        Piece::Removed { rule, bytes, .. } => {
+            removed_bytes += bytes.len();
+            if matches!(rules[rule as usize].kind, RuleKind::Heuristic | RuleKind::Corpus) {
+                heuristic_bytes += bytes.len();
+            }
         }
-    }
+        Piece::Whitespace(_) => {}
+    });
+    let cleaned = &mut scratch.cleaned;
+    cleaned.text = output;
+    cleaned.input_lines = scratch.lines.len();
+    cleaned.output_lines = output_lines;
     cleaned.removed_bytes = removed_bytes;
     cleaned.heuristic_bytes = heuristic_bytes;
     cleaned.removed_share = if text.is_empty() {
@@ -1025,15 +1036,230 @@ fn emit(engine: &Engine, text: &str, scratch: &mut Scratch) {
     cleaned.over_budget = cleaned.removed_share > engine.config.removal_budget;
 }
 
-/// Appends `span` to ranges kept in order, merging it into the last one when
-/// they touch and dropping it when empty.
-fn push_span(spans: &mut Vec<Range<usize>>, span: Range<usize>) {
-    if span.is_empty() {
-        return;
+/// One piece of a cleaned document, in input order: what the output copies,
+/// what a rule removed (one line, or a cut inside one), what whitespace
+/// normalisation dropped.
+enum Piece {
+    /// Input bytes the output copies.
+    Kept(Range<usize>),
+    /// A newline the output holds where the input had one (a line ending
+    /// found again from its trimmed content, or the blank line kept between
+    /// paragraphs).
+    Newline,
+    /// Bytes a rule removed, on the 1-based `line`, with its score (NaN when the rule does not score).
+    Removed {
+        rule: u32,
+        bytes: Range<usize>,
+        line: usize,
+        score: f32,
+    },
+    /// Bytes whitespace normalisation dropped.
+    Whitespace(Range<usize>),
+}
+
+/// What a cleaned document's spans are made from: its line table and what
+/// the passes left beside it. The output, the removals and the whitespace
+/// spans are each one walk of it ([`SpanSource::walk`]), so they agree by
+/// construction, and no span is held: a document of millions of lines that
+/// cannot merge into one span would otherwise hold tens of bytes a line.
+#[derive(Clone, Copy)]
+struct SpanSource<'a> {
+    engine: &'a Engine,
+    text: &'a str,
+    lines: &'a LineTable,
+    inline_hits: &'a [InlineHit],
+    recurrence: &'a [u32],
+    comment_thread: Option<(u32, f32)>,
+    heuristic: Option<&'a HeuristicScratch>,
+}
+
+impl<'a> SpanSource<'a> {
+    fn of(engine: &'a Engine, text: &'a str, scratch: &'a Scratch) -> SpanSource<'a> {
+        SpanSource {
+            engine,
+            text,
+            lines: &scratch.lines,
+            inline_hits: &scratch.inline_hits,
+            recurrence: &scratch.recurrence,
+            comment_thread: scratch.comment_thread,
+            heuristic: scratch.heuristic.as_ref(),
+        }
     }
-    match spans.last_mut() {
-        Some(last) if last.end == span.start => last.end = span.end,
-        _ => spans.push(span),
+
+    /// Calls `visit` with every piece of the document, in input order;
+    /// returns the output's line count.
+    fn walk(&self, mut visit: impl FnMut(Piece)) -> usize {
+        let SpanSource {
+            engine,
+            text,
+            lines,
+            inline_hits,
+            recurrence,
+            comment_thread,
+            heuristic,
+        } = *self;
+        let mut output_lines = 0;
+        let is_content = |i: usize| !lines.removed(i) && !lines.is_blank(i);
+        let first_content = (0..lines.len()).find(|&i| is_content(i));
+        let last_content = (0..lines.len()).rev().find(|&i| is_content(i));
+
+        // A removed line's score is kept by the pass that removed it, not in a
+        // table of its own (four bytes a line): corpus mode's is the line's
+        // count, the comment-thread cut's its evidence, the classifier's in its
+        // judged lines, in order.
+        let corpus_rule = engine.corpus.map(|step| step.rule);
+        let score_of = |index: usize, rule: u32, judged: Option<usize>| match judged {
+            Some(k) => heuristic.map_or(f32::NAN, |h| h.removal_score(k)),
+            None if Some(rule) == corpus_rule => recurrence[index] as f32,
+            None => match comment_thread {
+                Some((thread_rule, evidence)) if thread_rule == rule => evidence,
+                _ => f32::NAN,
+            },
+        };
+        let mut judged = 0;
+
+        let mut previous_was_blank = true;
+        let mut inline_cursor = 0;
+        for (index, line) in lines.iter().enumerate() {
+            let number = index + 1;
+            let (content_end, end) = (line.content_end(text), line.end());
+            let judged_index = line.judged().then(|| {
+                judged += 1;
+                judged - 1
+            });
+            match line.rule() {
+                Some(rule) => visit(Piece::Removed {
+                    rule,
+                    bytes: line.start()..end,
+                    line: number,
+                    score: score_of(index, rule, judged_index),
+                }),
+                None if line.is_blank() => {
+                    let inside = first_content.is_some_and(|f| index > f) && last_content.is_some_and(|l| index < l);
+                    if inside && !previous_was_blank {
+                        visit(Piece::Whitespace(line.start()..content_end));
+                        visit(Piece::Newline);
+                        output_lines += 1;
+                        previous_was_blank = true;
+                    } else {
+                        visit(Piece::Whitespace(line.start()..end));
+                    }
+                }
+                None => {
+                    // Found again from the text (see `lines`): only a kept line needs it.
+                    let trimmed = line.trimmed(text);
+                    visit(Piece::Whitespace(line.start()..trimmed.start));
+                    let mut cursor = trimmed.start;
+                    while inline_cursor < inline_hits.len() && inline_hits[inline_cursor].line() < index {
+                        inline_cursor += 1;
+                    }
+                    while inline_cursor < inline_hits.len() && inline_hits[inline_cursor].line() == index {
+                        let hit = &inline_hits[inline_cursor];
+                        let mut cut = hit.bytes();
+                        // Cutting a word out of a sentence leaves two spaces; take one with it,
+                        // unless the line's next cut starts at that space (matches side by side:
+                        // taking it would cut that byte twice).
+                        let next_cut = inline_hits
+                            .get(inline_cursor + 1)
+                            .filter(|next| next.line() == index)
+                            .map(|next| next.bytes().start);
+                        let space_before = cut.start > cursor && text.as_bytes()[cut.start - 1] == b' ';
+                        let space_after = cut.end < trimmed.end
+                            && text.as_bytes()[cut.end] == b' '
+                            && next_cut.is_none_or(|start| start > cut.end);
+                        if space_after && (space_before || cut.start == trimmed.start) {
+                            cut.end += 1;
+                        } else if space_before && cut.end == trimmed.end {
+                            cut.start -= 1;
+                        }
+                        visit(Piece::Kept(cursor..cut.start));
+                        visit(Piece::Removed {
+                            rule: hit.rule,
+                            bytes: cut.clone(),
+                            line: number,
+                            score: f32::NAN,
+                        });
+                        cursor = cut.end;
+                        inline_cursor += 1;
+                    }
+                    visit(Piece::Kept(cursor..trimmed.end));
+                    visit(Piece::Whitespace(trimmed.end..content_end));
+                    if end > content_end {
+                        visit(Piece::Newline);
+                    }
+                    output_lines += 1;
+                    previous_was_blank = false;
+                }
+            }
+        }
+        output_lines
+    }
+
+    /// Calls `removal` with each removal in input order, adjacent lines
+    /// removed by one rule as one, and `whitespace` with each whitespace
+    /// span, spans that touch as one: one walk for both.
+    fn for_each_span(&self, mut removal: impl FnMut(Removal), mut whitespace: impl FnMut(Range<usize>)) {
+        let mut pending_removal: Option<Removal> = None;
+        let mut pending_space: Option<Range<usize>> = None;
+        self.walk(|piece| match piece {
+            Piece::Removed {
+                rule,
+                bytes,
+                line,
+                score,
+            } => {
+                if bytes.is_empty() {
+                    return;
+                }
+                let score = (!score.is_nan()).then_some(score);
+                if let Some(last) = pending_removal.as_mut() {
+                    // Adjacent lines removed by one rule are one span: most removals
+                    // are runs of menu lines, and a span per line made provenance
+                    // larger than the text. A merged span keeps its weakest line's
+                    // score, so that a threshold applied to spans never removes a
+                    // line that scored below it (`dechaff explain` gives each line's).
+                    if last.rule == rule as usize && last.bytes.end == bytes.start && last.line_end + 1 >= line {
+                        last.bytes.end = bytes.end;
+                        last.line_end = line;
+                        last.score = match (last.score, score) {
+                            (Some(a), Some(b)) => Some(a.min(b)),
+                            (a, b) => a.or(b),
+                        };
+                        return;
+                    }
+                }
+                let next = Removal {
+                    rule: rule as usize,
+                    bytes,
+                    line_start: line,
+                    line_end: line,
+                    score,
+                };
+                if let Some(done) = pending_removal.replace(next) {
+                    removal(done);
+                }
+            }
+            Piece::Whitespace(span) => {
+                if span.is_empty() {
+                    return;
+                }
+                match pending_space.as_mut() {
+                    Some(last) if last.end == span.start => last.end = span.end,
+                    _ => {
+                        if let Some(done) = pending_space.replace(span) {
+                            whitespace(done);
+                        }
+                    }
+                }
+            }
+            Piece::Kept(_) | Piece::Newline => {}
+        });
+        if let Some(done) = pending_removal {
+            removal(done);
+        }
+        if let Some(done) = pending_space {
+            whitespace(done);
+        }
     }
 }
 
@@ -1106,7 +1332,7 @@ literals = ["Leave a Reply"]
 "#;
 
     /// Rebuilds the input from the output, the removals and the whitespace spans.
-    fn rebuild(input: &str, cleaned: &Cleaned) -> String {
+    fn rebuild(input: &str, cleaned: &OwnedCleaned) -> String {
         let spans = cleaned
             .removals
             .iter()
@@ -1120,7 +1346,7 @@ literals = ["Leave a Reply"]
     fn every_byte_is_kept_or_accounted_for() {
         let input = "  Title \r\n\n\nBody with [email\u{a0}protected] inside.\nShare\u{a0}This\n\nSubscribe to X\n\nYou have successfully subscribed!\nMore body.\n\n\nLeave a Reply\nName";
         let mut cleaner = cleaner(PACK);
-        let cleaned = cleaner.clean(input).clone();
+        let cleaned = cleaner.clean(input).collect();
         assert_eq!(cleaned.text, "Title\n\nBody with inside.\n\nMore body.\n");
         assert_eq!(rebuild(input, &cleaned), input);
         let ids: Vec<&str> = cleaned
@@ -1142,7 +1368,7 @@ literals = ["Leave a Reply"]
     fn unterminated_block_removes_nothing() {
         let input = "a\nSubscribe to X\nb\nc\nd\ne\nf\nYou have successfully subscribed\n";
         let mut cleaner = cleaner(PACK);
-        assert!(cleaner.clean(input).removals.is_empty());
+        assert!(cleaner.clean(input).removals().is_empty());
     }
 
     /// Counts of a made-up group, by normalised line.
@@ -1179,7 +1405,7 @@ literals = ["Leave a Reply"]
             ("once elsewhere", 2),
         ]);
         let mut cleaner = corpus_cleaner(0.9);
-        let cleaned = cleaner.clean_with(input, &counts).clone();
+        let cleaned = cleaner.clean_with(input, &counts).collect();
         assert_eq!(cleaned.text, "A story of its own.\nOnce elsewhere\n");
         assert_eq!(rebuild(input, &cleaned), input);
         let rules = cleaner.rules();
@@ -1200,7 +1426,7 @@ literals = ["Leave a Reply"]
             ]
         );
         // Without evidence, corpus mode removes nothing.
-        assert_eq!(cleaner.clean(input).removals.len(), 1);
+        assert_eq!(cleaner.clean(input).removals().len(), 1);
     }
 
     #[test]
@@ -1245,7 +1471,7 @@ literals = ["Leave a Reply"]
     fn empty_and_blank_documents() {
         let mut cleaner = cleaner(PACK);
         assert_eq!(cleaner.clean("").text, "");
-        let cleaned = cleaner.clean(" \n\t\n").clone();
+        let cleaned = cleaner.clean(" \n\t\n").collect();
         assert_eq!(cleaned.text, "");
         assert_eq!(rebuild(" \n\t\n", &cleaned), " \n\t\n");
     }
@@ -1272,7 +1498,7 @@ pattern = '.....'
             "Body text with [email protected] inside.\n",
             "Title\n\nShare This\nLeave a Reply\nName\n",
         ] {
-            let cleaned = cleaner.clean(text).clone();
+            let cleaned = cleaner.clean(text).collect();
             let mut cuts: Vec<Range<usize>> = cleaned.removals.iter().map(|r| r.bytes.clone()).collect();
             cuts.extend(cleaned.whitespace.iter().cloned());
             cuts.sort_by_key(|r| r.start);

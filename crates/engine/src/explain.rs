@@ -21,9 +21,9 @@ const RESET: &str = "\x1b[0m";
 /// Renders `text` with the removals of `cleaned` marked.
 pub fn render(text: &str, cleaned: &Cleaned, rules: &RuleSet, colour: bool) -> String {
     let (red, dim, reset) = if colour { (RED, DIM, RESET) } else { ("", "", "") };
-    let mut out = String::with_capacity(text.len() + 64 * cleaned.removals.len());
+    let mut out = String::with_capacity(text.len() + 64 * cleaned.removals().len());
     let mut cursor = 0;
-    for removal in &cleaned.removals {
+    for removal in &cleaned.removals() {
         let rule = &rules.rules()[removal.rule];
         let label = match removal.score {
             Some(score) if score.fract() == 0.0 => format!("{} {score}", rule.id),

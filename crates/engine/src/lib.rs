@@ -20,7 +20,7 @@
 //! let page = "Haftar visits Moscow\n\nThe general met the minister on Tuesday.\n\nShare This\n";
 //! let cleaned = cleaner.clean(page);
 //! assert_eq!(cleaned.text, "Haftar visits Moscow\n\nThe general met the minister on Tuesday.\n");
-//! let rule = &rules.rules()[cleaned.removals[0].rule];
+//! let rule = &rules.rules()[cleaned.removals()[0].rule];
 //! assert_eq!(rule.id, "social.share-label");
 //! # Ok::<(), dechaff_engine::Error>(())
 //! ```
@@ -44,7 +44,9 @@ mod memo;
 pub mod rules;
 pub mod selftest;
 
-pub use clean::{CleanConfig, Cleaned, Cleaner, CleanerBuilder, Comments, Removal};
+pub use clean::{
+    CleanConfig, CleanSummary, Cleaned, CleanedSpans, Cleaner, CleanerBuilder, Comments, OwnedCleaned, Removal,
+};
 pub use corpus::{LineEvidence, NoEvidence};
 pub use error::{Error, ErrorKind, Result};
 pub use lines::MAX_DOCUMENT_BYTES;

@@ -59,7 +59,7 @@ fn run(rules: &RuleSet) -> Result<Vec<ExampleFailure>> {
                 }
             }
             for example in &rule.must_not_match {
-                if let Some(removal) = cleaner.clean(&example.text).removals.first() {
+                if let Some(removal) = cleaner.clean(&example.text).removals().first() {
                     let line = example.text.lines().nth(removal.line_start - 1).unwrap_or("");
                     fail(
                         example,
@@ -75,8 +75,8 @@ fn run(rules: &RuleSet) -> Result<Vec<ExampleFailure>> {
         for example in &rule.must_match {
             let cleaned = cleaner.clean(&example.text);
             let ok = match rule.kind {
-                RuleKind::Inline => !cleaned.removals.is_empty(),
-                _ => cleaned.text.trim().is_empty() && !cleaned.removals.is_empty(),
+                RuleKind::Inline => !cleaned.removals().is_empty(),
+                _ => cleaned.text.trim().is_empty() && !cleaned.removals().is_empty(),
             };
             if !ok {
                 let what = if rule.kind == RuleKind::Inline {
@@ -95,7 +95,7 @@ fn run(rules: &RuleSet) -> Result<Vec<ExampleFailure>> {
         }
         for example in &rule.must_not_match {
             let cleaned = cleaner.clean(&example.text);
-            if !cleaned.removals.is_empty() {
+            if !cleaned.removals().is_empty() {
                 fail(
                     example,
                     "must-not-match example: the rule removes text from it".to_string(),
@@ -122,7 +122,7 @@ fn check_marked_page(cleaner: &mut crate::Cleaner, marked: &str) -> Option<Strin
     }
     let cleaned = cleaner.clean(&page);
     let mut removed = vec![false; expected.len()];
-    for removal in &cleaned.removals {
+    for removal in &cleaned.removals() {
         for line in removal.line_start..=removal.line_end {
             removed[line - 1] = true;
         }

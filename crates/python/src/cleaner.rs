@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use dechaff_engine::corpus::{CorpusCounts, CorpusSettings, GroupBy, GroupKey};
 use dechaff_engine::hash::sha256_hex;
 use dechaff_engine::{CleanConfig, CleanerBuilder, RuleSet, RuleSetBuilder};
-use dechaff_run::provenance::{InputStats, Manifest, ProvenanceText, Record, RulesStamp};
+use dechaff_run::provenance::{InputStats, Manifest, ProvenanceText, Record, RulesStamp, SpanDestination};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString};
@@ -46,16 +46,16 @@ impl Shared {
     pub(crate) fn clean<'c>(
         &self,
         cleaner: &'c mut dechaff_engine::Cleaner,
-        text: &str,
+        text: &'c str,
         group: Option<&str>,
-    ) -> &'c dechaff_engine::Cleaned {
+    ) -> dechaff_engine::Cleaned<'c> {
         match &self.corpus {
             Some(counts) => cleaner.clean_with(text, &counts.evidence(group.map(GroupKey::of))),
             None => cleaner.clean(text),
         }
     }
 
-    pub(crate) fn warnings(&self, cleaned: &dechaff_engine::Cleaned) -> Vec<String> {
+    pub(crate) fn warnings(&self, cleaned: &dechaff_engine::CleanSummary) -> Vec<String> {
         if !cleaned.over_budget {
             return Vec::new();
         }
@@ -245,7 +245,7 @@ impl Cleaner {
         let shared = &self.shared;
         py.detach(|| {
             let mut lease = shared.checkout();
-            let cleaned = shared.clean(lease.cleaner(), &text, group.as_deref()).clone();
+            let cleaned = shared.clean(lease.cleaner(), &text, group.as_deref()).collect();
             Cleaned::new(Arc::clone(shared), text, cleaned)
         })
     }
@@ -283,7 +283,7 @@ impl Cleaner {
                         || shared.checkout(),
                         |lease, (i, text)| {
                             let group = groups.as_ref().and_then(|g| g[i].as_deref());
-                            let cleaned = shared.clean(lease.cleaner(), &text, group).clone();
+                            let cleaned = shared.clean(lease.cleaner(), &text, group).collect();
                             Cleaned::new(Arc::clone(shared), text, cleaned)
                         },
                     )
@@ -381,12 +381,12 @@ pub(crate) fn check_groups(texts: usize, groups: Option<&[Option<String>]>) -> P
 pub struct Cleaned {
     shared: Arc<Shared>,
     input: String,
-    cleaned: dechaff_engine::Cleaned,
+    cleaned: dechaff_engine::OwnedCleaned,
     warnings: Vec<String>,
 }
 
 impl Cleaned {
-    fn new(shared: Arc<Shared>, input: String, cleaned: dechaff_engine::Cleaned) -> Cleaned {
+    fn new(shared: Arc<Shared>, input: String, cleaned: dechaff_engine::OwnedCleaned) -> Cleaned {
         let warnings = shared.warnings(&cleaned);
         Cleaned {
             shared,
@@ -540,14 +540,17 @@ impl Cleaned {
         };
         let mut record = Record::new(source, &self.shared.stamp);
         let stored = InputStats::stored(self.input.len() as u64, sha256_hex(self.input.as_bytes()));
-        record.describe_cleaning(
-            stored,
-            &self.input,
-            (ENCODING, false),
-            &self.cleaned,
-            &self.shared.rules,
-            mode,
-        );
+        record
+            .describe_cleaning(
+                stored,
+                &self.input,
+                (ENCODING, false),
+                &self.cleaned,
+                &self.shared.rules,
+                mode,
+                SpanDestination::IN_RECORD,
+            )
+            .expect("spans held in the record write no file");
         record.warnings = self.warnings.clone();
         record.output = output;
         Ok(record.to_json_line())

@@ -9,7 +9,7 @@
 //! summed here and returned as one dict.
 
 use dechaff_engine::hash::sha256_hex;
-use dechaff_run::provenance::{InputStats, ProvenanceText, Record};
+use dechaff_run::provenance::{InputStats, ProvenanceText, Record, SpanDestination};
 use pyo3::exceptions::PyValueError;
 use pyo3::intern;
 use pyo3::prelude::*;
@@ -95,27 +95,30 @@ pub(crate) fn clean_documents<'py>(
                         let group = groups.as_ref().and_then(|g| g[i].as_deref());
                         let cleaned = shared.clean(lease.cleaner(), text, group);
                         let mut hits: Vec<(usize, usize)> = Vec::new();
-                        for removal in &cleaned.removals {
+                        cleaned.for_each_removal(|removal| {
                             match hits.iter_mut().find(|(rule, _)| *rule == removal.rule) {
                                 Some((_, n)) => *n += 1,
                                 None => hits.push((removal.rule, 1)),
                             }
-                        }
+                        });
                         let record = (annotation == Annotation::Record).then(|| {
                             let mut record = Record::new(source.clone(), &shared.stamp);
                             let stored = InputStats::stored(text.len() as u64, sha256_hex(text.as_bytes()));
-                            record.describe_cleaning(
-                                stored,
-                                text,
-                                (ENCODING, false),
-                                cleaned,
-                                &shared.rules,
-                                ProvenanceText::Excerpt,
-                            );
-                            record.warnings = shared.warnings(cleaned);
+                            record
+                                .describe_cleaning(
+                                    stored,
+                                    text,
+                                    (ENCODING, false),
+                                    &cleaned,
+                                    &shared.rules,
+                                    ProvenanceText::Excerpt,
+                                    SpanDestination::IN_RECORD,
+                                )
+                                .expect("spans held in the record write no file");
+                            record.warnings = shared.warnings(&cleaned);
                             record.to_json_line()
                         });
-                        let warnings = shared.warnings(cleaned);
+                        let warnings = shared.warnings(&cleaned);
                         Outcome {
                             kept: cleaned.text.clone(),
                             removed_bytes: cleaned.removed_bytes,

@@ -40,6 +40,7 @@ pub mod provenance;
 pub mod resume;
 pub mod select;
 pub mod sink;
+pub mod span_log;
 pub mod stats;
 
 pub use error::{Error, ErrorKind, Result};

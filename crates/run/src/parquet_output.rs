@@ -74,15 +74,11 @@ impl RowSummary {
         if metadata == Metadata::None {
             return None;
         }
-        let mut rules: Vec<String> = record.removed.iter().map(|span| span.rule.to_string()).collect();
+        let tally = record.tally();
+        let mut rules: Vec<String> = tally.rules.iter().map(|rule| rule.rule.to_string()).collect();
         rules.sort_unstable();
-        rules.dedup();
         Some(RowSummary {
-            removed_bytes: record
-                .removed
-                .iter()
-                .map(|span| (span.bytes.1 - span.bytes.0) as i64)
-                .sum(),
+            removed_bytes: tally.bytes as i64,
             rules,
             warnings: record.warnings.clone(),
             provenance: (metadata == Metadata::Full)

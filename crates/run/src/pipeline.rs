@@ -45,9 +45,12 @@ use crate::input::{
 use crate::lock;
 use crate::output::{Placement, StreamEncoder};
 use crate::plan::{Job, Plan, Problem, ProvenanceNames, RunConfig};
-use crate::provenance::{DocumentCounts, InputStats, Manifest, Record, RejectedBytes, RulesStamp, Status};
+use crate::provenance::{
+    DocumentCounts, InputStats, Manifest, Record, RejectedBytes, RulesStamp, SpanDestination, Status,
+};
 use crate::resume::{self, Previous};
 use crate::sink::{OutputTree, RecordOutput, RefusedRecord, Rendered, Shape, Sink};
+use crate::span_log::SPILL_BYTES;
 use crate::stats::{self, RunStats};
 
 /// A chunk holds at most this many bytes of records read (one larger record is a chunk alone).
@@ -61,10 +64,12 @@ pub const CHUNK_RECORDS: usize = 4096;
 pub const CHUNK_FILES_PER_WORKER: usize = 64;
 
 /// How one file or document went, reported in input order.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct FileReport {
     /// The record that was written to provenance. A JSONL or WARC input
     /// gives one per document (`record.document` set) and then one for the file.
+    /// Its spans went to provenance and are not kept (unless the sink read
+    /// them): [`Record::tally`] sums them up.
     pub record: Record,
 }
 
@@ -148,14 +153,13 @@ impl Collector<'_> {
 
     /// Writes `record`'s provenance line and, for a refused document, its
     /// reject line; counts it; reports it.
-    fn record(&mut self, record: Record) -> Result<()> {
+    fn record(&mut self, mut record: Record) -> Result<()> {
         if let Some((writer, path)) = &mut self.provenance {
             // Straight into the file's buffer: a record with a span per line
             // of a file of millions of lines is gigabytes as one string.
-            serde_json::to_writer(&mut *writer, &record)
-                .map_err(std::io::Error::from)
-                .and_then(|()| writer.write_all(b"\n"))
-                .map_err(|e| Error::io(&*path, e))?;
+            record.write_json_line(writer).map_err(|e| Error::io(&*path, e))?;
+            // Its spans are written: what stays is the tally.
+            record.span_log = None;
             if record.document.is_none() {
                 // A finished file is on disk before the next one starts.
                 writer.flush().map_err(|e| Error::io(&*path, e))?;
@@ -402,6 +406,7 @@ pub fn run_into(
         corpus: corpus.as_ref(),
         rules: &rules,
         sink,
+        span_log: (!to_stdout).then_some(plan.out.as_path()),
     };
     // One cleaner per worker, kept for the whole run so that their warmed-up
     // caches serve every input; a worker only ever locks its own.
@@ -663,6 +668,9 @@ struct Context<'a> {
     corpus: Option<&'a PlanCounts>,
     rules: &'a RuleSet,
     sink: &'a dyn Sink,
+    /// Where a worker's span logs spill (the provenance file's directory),
+    /// when provenance is written.
+    span_log: Option<&'a Path>,
 }
 
 impl Context<'_> {
@@ -792,19 +800,31 @@ fn clean_document(
     };
     let budget = cleaner.config().removal_budget;
     let started = Instant::now();
-    let cleaned: &Cleaned = match context.corpus {
+    let cleaned: Cleaned = match context.corpus {
         Some(corpus) => cleaner.clean_with(&document.text, &corpus.evidence_for(document)),
         None => cleaner.clean(&document.text),
     };
     let elapsed = started.elapsed();
-    record.describe_cleaning(
+    let spans = SpanDestination {
+        in_record: context.sink.reads_spans(shape),
+        log: context.span_log.map(|directory| (directory, SPILL_BYTES)),
+    };
+    let described = record.describe_cleaning(
         input,
         &document.text,
         (document.encoding, document.lossy),
-        cleaned,
+        &cleaned,
         context.rules,
         config.provenance_text,
+        spans,
     );
+    if let Err(e) = described {
+        let directory = context.span_log.map(|d| d.display().to_string()).unwrap_or_default();
+        return refuse(
+            record,
+            format!("its provenance could not be written to a temporary file in {directory}: {e}"),
+        );
+    }
     if let Some(limit) = config.doc_timeout.filter(|limit| elapsed > *limit) {
         let reason = BadRecordKind::TimedOut {
             seconds: elapsed.as_secs_f64(),
@@ -1021,7 +1041,7 @@ fn tally(summary: &mut Summary, record: &Record) {
         if !record.warnings.is_empty() {
             summary.warned += 1;
         }
-        summary.removed_spans += record.removed.len();
+        summary.removed_spans += record.tally().spans as usize;
         return;
     }
     match record.status {
@@ -1036,15 +1056,14 @@ fn tally(summary: &mut Summary, record: &Record) {
     }
     summary.bytes_in += record.input.as_ref().map_or(0, |i| i.bytes);
     summary.bytes_out += record.cleaned.as_ref().map_or(0, |c| c.bytes);
-    summary.removed_spans += record.removed.len();
+    summary.removed_spans += record.tally().spans as usize;
 }
 
 /// Marks `record` as not written, with `message`.
 pub(crate) fn fail(mut record: Record, status: Status, message: String) -> Record {
     record.status = status;
     record.error = Some(message);
-    record.removed.clear();
-    record.whitespace.clear();
+    record.clear_spans();
     record.cleaned = None;
     record.output = None;
     record

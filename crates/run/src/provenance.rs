@@ -21,13 +21,14 @@
 //! third of a record's size.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use dechaff_engine::clean::{interleave, CleanConfig, Cleaned, Comments};
+use dechaff_engine::clean::{interleave, CleanConfig, CleanedSpans, Comments};
+
+use crate::span_log::{push_element, SpanLog, SpanTally, SpillBuffer};
 use dechaff_engine::hash::sha256_hex;
 use dechaff_engine::rules::{PackVersion, RuleSet};
 
@@ -87,7 +88,7 @@ pub enum Status {
 }
 
 /// One provenance record.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct Record {
     /// [`SCHEMA`].
     pub schema: String,
@@ -127,6 +128,36 @@ pub struct Record {
     /// The fingerprint of the rules applied ([`RulesStamp::fingerprint`]):
     /// the run's [`Manifest`] says what they were.
     pub rules: String,
+    /// The spans as a run writes them, serialised as they were made, when
+    /// [`Record::describe_cleaning`] was asked for them: `removed` and
+    /// `whitespace` above are then empty unless also asked for, and
+    /// [`Record::write_json_line`] writes these in their place.
+    #[serde(skip)]
+    pub span_log: Option<SpanLog>,
+    /// The removed spans summed up, made with them by
+    /// [`Record::describe_cleaning`]; see [`Record::tally`].
+    #[serde(skip)]
+    pub span_tally: Option<SpanTally>,
+}
+
+/// Where [`Record::describe_cleaning`] puts a document's spans.
+#[derive(Debug, Clone, Copy)]
+pub struct SpanDestination<'a> {
+    /// In the record's `removed` and `whitespace` (what output formats that
+    /// carry spans read, and callers that keep records).
+    pub in_record: bool,
+    /// Serialised into a [`SpanLog`] spilling to this directory past this
+    /// many bytes an array: what a run writes to provenance, in bounded
+    /// memory. Ignored when `in_record` holds them.
+    pub log: Option<(&'a std::path::Path, usize)>,
+}
+
+impl SpanDestination<'_> {
+    /// The spans in the record only.
+    pub const IN_RECORD: SpanDestination<'static> = SpanDestination {
+        in_record: true,
+        log: None,
+    };
 }
 
 /// The first line of a provenance file: what every record of the run
@@ -438,76 +469,179 @@ impl Record {
             removed: Vec::new(),
             whitespace: Vec::new(),
             rules: rules.fingerprint.clone(),
+            span_log: None,
+            span_tally: None,
         }
     }
 
     /// Fills in what cleaning found: input stats, removals, whitespace,
     /// output stats. `stored` is the input's size and hash as read, `text`
-    /// the decoded text that was cleaned.
+    /// the decoded text that was cleaned; `spans` says where the spans go
+    /// (the tally is always made). Fails only when a span log could not
+    /// spill to its temporary file.
+    #[allow(clippy::too_many_arguments)]
     pub fn describe_cleaning(
         &mut self,
         stored: InputStats,
         text: &str,
         decoding: (&str, bool),
-        cleaned: &Cleaned,
+        cleaned: &dyn CleanedSpans,
         rules: &RuleSet,
         text_mode: ProvenanceText,
-    ) {
+        spans: SpanDestination<'_>,
+    ) -> std::io::Result<()> {
+        let summary = cleaned.summary();
         let (encoding, lossy) = decoding;
         self.input = Some(InputStats {
             encoding: Some(encoding.to_string()),
             lossy,
             decoded_bytes: Some(text.len() as u64),
-            lines: Some(cleaned.input_lines as u64),
+            lines: Some(summary.input_lines as u64),
             ..stored
         });
-        let mut ids: HashMap<usize, Arc<str>> = HashMap::new();
-        self.removed = cleaned
-            .removals
-            .iter()
-            .map(|removal| {
+        self.removed.clear();
+        self.whitespace.clear();
+        // Spans held in the record are written from it: a log beside them would be a second copy.
+        let (mut removed_log, mut whitespace_log) = match spans.log {
+            Some((directory, limit)) if !spans.in_record => (
+                Some(SpillBuffer::new(directory, limit)),
+                Some(SpillBuffer::new(directory, limit)),
+            ),
+            _ => (None, None),
+        };
+        let mut tally = SpanTally::new();
+        let (mut removed_failed, mut whitespace_failed): (Option<std::io::Error>, Option<std::io::Error>) =
+            (None, None);
+        // Each rule's id once per document, shared by its spans; a page names
+        // a handful of rules, so a scan beats hashing each span's rule.
+        let mut ids: Vec<(usize, Arc<str>)> = Vec::new();
+        let decoded = text.len() as u64;
+        let (removed, whitespace) = (&mut self.removed, &mut self.whitespace);
+        cleaned.each_span(
+            &mut |removal| {
                 let rule = &rules.rules()[removal.rule];
-                let removed = &text[removal.bytes.clone()];
-                RemovedSpan {
-                    rule: Arc::clone(ids.entry(removal.rule).or_insert_with(|| Arc::from(rule.id.as_str()))),
+                let text_removed = &text[removal.bytes.clone()];
+                let id = match ids.iter().find(|(index, _)| *index == removal.rule) {
+                    Some((_, id)) => Arc::clone(id),
+                    None => {
+                        let id: Arc<str> = Arc::from(rule.id.as_str());
+                        ids.push((removal.rule, Arc::clone(&id)));
+                        id
+                    }
+                };
+                let span = RemovedSpan {
+                    rule: id,
                     action: Cow::Borrowed(rule.action()),
                     lines: (removal.line_start, removal.line_end),
                     bytes: (removal.bytes.start, removal.bytes.end),
                     score: removal.score,
                     text: match text_mode {
-                        ProvenanceText::Full => removed.to_string(),
-                        ProvenanceText::Excerpt => excerpt(removed),
+                        ProvenanceText::Full => text_removed.to_string(),
+                        ProvenanceText::Excerpt => excerpt(text_removed),
                     },
+                };
+                tally.add(&span.rule, &span.action, span.bytes, span.lines, &span.text, decoded);
+                if let Some(log) = &mut removed_log {
+                    if removed_failed.is_none() {
+                        removed_failed = push_element(log, &span).err();
+                    }
                 }
-            })
-            .collect();
-        self.whitespace = cleaned
-            .whitespace
-            .iter()
-            .map(|span| match text_mode {
-                ProvenanceText::Full => WhitespaceSpan::WithText(span.start, span.end, text[span.clone()].to_string()),
-                ProvenanceText::Excerpt => WhitespaceSpan::Range(span.start, span.end),
-            })
-            .collect();
+                if spans.in_record {
+                    removed.push(span);
+                }
+            },
+            &mut |span| {
+                let span = match text_mode {
+                    ProvenanceText::Full => WhitespaceSpan::WithText(span.start, span.end, text[span].to_string()),
+                    ProvenanceText::Excerpt => WhitespaceSpan::Range(span.start, span.end),
+                };
+                if let Some(log) = &mut whitespace_log {
+                    if whitespace_failed.is_none() {
+                        whitespace_failed = push_element(log, &span).err();
+                    }
+                }
+                if spans.in_record {
+                    whitespace.push(span);
+                }
+            },
+        );
+        let failed = removed_failed.or(whitespace_failed);
+        self.span_log = removed_log
+            .zip(whitespace_log)
+            .map(|(removed, whitespace)| SpanLog { removed, whitespace });
+        self.span_tally = Some(tally);
         self.cleaned = Some(OutputStats {
-            bytes: cleaned.text.len() as u64,
-            lines: cleaned.output_lines as u64,
-            sha256: sha256_hex(cleaned.text.as_bytes()),
+            bytes: summary.text.len() as u64,
+            lines: summary.output_lines as u64,
+            sha256: sha256_hex(summary.text.as_bytes()),
         });
+        match failed {
+            Some(error) => Err(error),
+            None => Ok(()),
+        }
+    }
+
+    /// The removed spans summed up: the tally made with them, or, for a
+    /// record read back from provenance, one made from its `removed`.
+    pub fn tally(&self) -> Cow<'_, SpanTally> {
+        match &self.span_tally {
+            Some(tally) => Cow::Borrowed(tally),
+            None => {
+                let decoded = self.input.as_ref().and_then(|i| i.decoded_bytes).unwrap_or(0);
+                let mut tally = SpanTally::new();
+                for span in &self.removed {
+                    tally.add(&span.rule, &span.action, span.bytes, span.lines, &span.text, decoded);
+                }
+                Cow::Owned(tally)
+            }
+        }
+    }
+
+    /// Drops the spans, wherever they are held (a record that failed keeps none).
+    pub fn clear_spans(&mut self) {
+        self.removed.clear();
+        self.whitespace.clear();
+        self.span_log = None;
+        self.span_tally = None;
     }
 
     /// One JSON line, without the newline.
     pub fn to_json_line(&self) -> String {
+        assert!(
+            self.span_log.is_none(),
+            "a record with a span log is written with write_json_line"
+        );
         serde_json::to_string(self).expect("a record always serializes")
     }
 
-    /// [`Record::to_json_line`] and its newline, appended to `out`: the
-    /// collector serialises every record into one buffer it keeps, rather
-    /// than into a new `String` grown by doubling for each record (a
-    /// record with full text is as large as its file).
-    pub fn write_json_line(&self, out: &mut Vec<u8>) {
-        serde_json::to_writer(&mut *out, self).expect("a record always serializes");
-        out.push(b'\n');
+    /// The record as one JSON line and its newline, written to `out`; a
+    /// record with a [`SpanLog`] gets its logged spans copied in place of
+    /// its (empty) `removed` and `whitespace`, the same bytes as if they had
+    /// been held. Fails only if `out` (or reading a spilled log) does.
+    pub fn write_json_line(&mut self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        if self.span_log.is_none() {
+            serde_json::to_writer(&mut *out, &*self)?;
+            return out.write_all(b"\n");
+        }
+        // The fields after `cleaned`, as serde writes them with both arrays
+        // empty: the record's head is what comes before.
+        let rules = serde_json::to_string(&self.rules)?;
+        let tail = format!(",\"removed\":[],\"whitespace\":[],\"rules\":{rules}}}");
+        let spans = std::mem::take(&mut self.span_log);
+        let head = serde_json::to_vec(&*self)?;
+        self.span_log = spans;
+        let log = self.span_log.as_mut().expect("put back");
+        let head = head
+            .strip_suffix(tail.as_bytes())
+            .expect("the spans and the fingerprint close a record");
+        out.write_all(head)?;
+        out.write_all(b",\"removed\":[")?;
+        log.removed.copy_to(out)?;
+        out.write_all(b"],\"whitespace\":[")?;
+        log.whitespace.copy_to(out)?;
+        out.write_all(b"],\"rules\":")?;
+        out.write_all(rules.as_bytes())?;
+        out.write_all(b"}\n")
     }
 
     /// What the output record of this record's document carries under
@@ -540,13 +674,13 @@ impl Record {
         if metadata == Metadata::None {
             return None;
         }
-        let mut rules: Vec<&str> = self.removed.iter().map(|span| &*span.rule).collect();
+        let tally = self.tally();
+        let mut rules: Vec<&str> = tally.rules.iter().map(|rule| &*rule.rule).collect();
         rules.sort_unstable();
-        rules.dedup();
         let summary = Summary {
             schema: METADATA_SCHEMA,
             fingerprint: &self.rules,
-            removed_bytes: self.removed.iter().map(|span| span.bytes.1 - span.bytes.0).sum(),
+            removed_bytes: tally.bytes as usize,
             rules,
             warnings: &self.warnings,
         };
@@ -650,12 +784,56 @@ mod tests {
 
     #[test]
     fn a_json_line_is_the_record_and_a_newline() {
-        let record = Record::new(
+        let mut record = Record::new(
             "a.txt".into(),
             &RulesStamp::of(&RuleSet::shipped().unwrap(), CleanConfig::default()),
         );
         let mut out = b"earlier\n".to_vec();
-        record.write_json_line(&mut out);
+        record.write_json_line(&mut out).unwrap();
         assert_eq!(out, format!("earlier\n{}\n", record.to_json_line()).into_bytes());
+    }
+
+    /// The record of `text`, its spans held in the record or logged with `limit`.
+    fn record_line(text: &str, mode: ProvenanceText, log: Option<(&std::path::Path, usize)>) -> (Vec<u8>, bool) {
+        let mut cleaner = dechaff_engine::Cleaner::with_shipped_rules().unwrap();
+        let rules = cleaner.shared_rules();
+        let stamp = RulesStamp::of(&rules, cleaner.config());
+        let cleaned = cleaner.clean(text);
+        let mut record = Record::new("a.txt".into(), &stamp);
+        let spans = SpanDestination {
+            in_record: log.is_none(),
+            log,
+        };
+        let stored = InputStats::stored(text.len() as u64, sha256_hex(text.as_bytes()));
+        record
+            .describe_cleaning(stored, text, ("utf-8", false), &cleaned, &rules, mode, spans)
+            .unwrap();
+        let spilled = record.span_log.as_ref().is_some_and(|log| log.removed.spilled());
+        let mut out = Vec::new();
+        record.write_json_line(&mut out).unwrap();
+        (out, spilled)
+    }
+
+    #[test]
+    fn logged_spans_are_written_as_held_ones_are_in_memory_or_spilled() {
+        let directory = tempfile::tempdir().unwrap();
+        let text = "Story line one.\n  Share This  \n\n\n\nMenu\n|\nHome\n|\nThe story goes on, long enough to keep.\n"
+            .repeat(200);
+        for mode in [ProvenanceText::Excerpt, ProvenanceText::Full] {
+            let (held, _) = record_line(&text, mode, None);
+            let (in_memory, spilled) = record_line(&text, mode, Some((directory.path(), usize::MAX)));
+            assert!(!spilled);
+            assert_eq!(String::from_utf8_lossy(&in_memory), String::from_utf8_lossy(&held));
+            let (on_disk, spilled) = record_line(&text, mode, Some((directory.path(), 64)));
+            assert!(spilled, "a 64-byte limit spills");
+            assert_eq!(String::from_utf8_lossy(&on_disk), String::from_utf8_lossy(&held));
+            let record: Record = serde_json::from_slice(&held).unwrap();
+            assert!(
+                record.removed.len() >= 200 && record.whitespace.len() >= 200,
+                "{mode:?}"
+            );
+        }
+        // The temporary files had no name: nothing is left in the directory.
+        assert_eq!(std::fs::read_dir(directory.path()).unwrap().count(), 0);
     }
 }

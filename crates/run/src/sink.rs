@@ -85,6 +85,15 @@ pub trait Sink: Sync {
     /// The output name provenance gives the documents of `job`, if any.
     fn output_name(&self, job: &Job) -> Option<String>;
 
+    /// Whether [`Sink::render`] reads the spans (`removed`, `whitespace`)
+    /// of a record of `shape`: an attribute line and `--metadata full`
+    /// carry them. Otherwise a run keeps none, only their tally
+    /// ([`Record::tally`]).
+    fn reads_spans(&self, shape: Shape) -> bool {
+        let _ = shape;
+        false
+    }
+
     /// In input order: one rendered document of the input begun last (or a
     /// text input's document). An `Err` stops the run.
     fn accept(&self, rendered: Rendered) -> Result<()>;
@@ -131,6 +140,14 @@ pub enum RecordOutput {
 }
 
 impl RecordOutput {
+    /// Whether the records made carry each span.
+    pub fn reads_spans(&self) -> bool {
+        matches!(
+            self,
+            RecordOutput::Attributes(_) | RecordOutput::Documents(Metadata::Full)
+        )
+    }
+
     fn metadata(&self) -> Metadata {
         match self {
             RecordOutput::Documents(metadata) => *metadata,
@@ -239,6 +256,10 @@ impl Sink for OutputTree {
 
     fn render_refused(&self, _job: &Job, refused: RefusedRecord<'_>) -> Option<Rendered> {
         refused_attribute_line(&self.records, refused)
+    }
+
+    fn reads_spans(&self, shape: Shape) -> bool {
+        shape == Shape::Record && self.records.reads_spans()
     }
 
     fn begin(&self, job: &Job, stored: Compression) -> Result<(), String> {
@@ -375,6 +396,13 @@ impl<W: Write + Send> Sink for JsonLines<W> {
 
     fn render_refused(&self, _job: &Job, refused: RefusedRecord<'_>) -> Option<Rendered> {
         refused_attribute_line(&self.records, refused)
+    }
+
+    fn reads_spans(&self, shape: Shape) -> bool {
+        match shape {
+            Shape::WholeFile => RecordOutput::Documents(self.records.metadata()).reads_spans(),
+            Shape::Record => self.records.reads_spans(),
+        }
     }
 
     fn begin(&self, _job: &Job, _stored: Compression) -> Result<(), String> {

@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, ErrorKind, Result};
 use crate::plan::{RunConfig, ShardSpec};
 use crate::provenance::{Record, RulesStamp, Status, ToolStamp};
+use crate::span_log::RuleTally;
 
 /// The schema version written in every stats file. Bump it when a field changes meaning.
 pub const STATS_SCHEMA: &str = "dechaff.stats/1";
@@ -31,10 +32,7 @@ pub fn file_name(shard: Option<ShardSpec>) -> String {
 
 /// Bins of the histogram of the share removed per document: 5% each.
 pub const SHARE_BINS: usize = 20;
-/// Bins of removal by position: a tenth of the document each.
-pub const POSITION_BINS: usize = 10;
-/// Removed-text examples kept per rule.
-pub const EXAMPLES_PER_RULE: usize = 3;
+pub use crate::span_log::{EXAMPLES_PER_RULE, POSITION_BINS};
 /// Documents kept in the list of those that lost the most.
 pub const TOP_DOCUMENTS: usize = 25;
 
@@ -305,37 +303,36 @@ impl RunStats {
         let decoded = record.input.as_ref().and_then(|i| i.decoded_bytes).unwrap_or(0);
         self.documents.written += 1;
         self.documents.with_warnings += u64::from(!record.warnings.is_empty());
-        self.documents.changed += u64::from(!record.removed.is_empty());
+        let tally = record.tally();
+        self.documents.changed += u64::from(tally.spans > 0);
         self.bytes.decoded_in += decoded;
         self.bytes.cleaned_out += record.cleaned.as_ref().map_or(0, |c| c.bytes);
-        let mut removed_bytes = 0u64;
-        // Rules and actions seen in this document, each once, so that each
-        // counts the document once (a page names a handful; a list entry per
-        // span was 32 bytes a span on a page of millions of them).
+        let removed_bytes = tally.bytes;
+        // Actions seen in this document, each once, so that each counts the
+        // document once (the tally has each rule once already).
         let mut seen: Vec<&str> = Vec::new();
-        for span in &record.removed {
-            let bytes = (span.bytes.1 - span.bytes.0) as u64;
-            let lines = (span.lines.1 + 1).saturating_sub(span.lines.0) as u64;
-            removed_bytes += bytes;
-            if !self.rules.contains_key(&*span.rule) {
-                self.rules.insert(span.rule.to_string(), RuleStats::default());
+        for tallied in &tally.rules {
+            if !self.rules.contains_key(&*tallied.rule) {
+                self.rules.insert(tallied.rule.to_string(), RuleStats::default());
             }
-            let rule = self.rules.get_mut(&*span.rule).expect("just inserted");
+            let rule = self.rules.get_mut(&*tallied.rule).expect("just inserted");
             if rule.action.is_empty() {
-                rule.action = span.action.to_string();
+                rule.action = tallied.action.to_string();
             }
-            add_span(&mut rule.removal, first_sight(&mut seen, &span.rule), bytes, lines);
-            if rule.examples.len() < EXAMPLES_PER_RULE && !rule.examples.contains(&span.text) {
-                rule.examples.push(span.text.clone());
+            add_spans(&mut rule.removal, true, tallied);
+            for example in &tallied.examples {
+                if rule.examples.len() < EXAMPLES_PER_RULE && !rule.examples.contains(example) {
+                    rule.examples.push(example.clone());
+                }
             }
-            if !self.actions.contains_key(&*span.action) {
-                self.actions.insert(span.action.to_string(), Removal::default());
+            if !self.actions.contains_key(&*tallied.action) {
+                self.actions.insert(tallied.action.to_string(), Removal::default());
             }
-            let action = self.actions.get_mut(&*span.action).expect("just inserted");
-            add_span(action, first_sight(&mut seen, &span.action), bytes, lines);
-            if let Some(bin) = (span.bytes.0 as u64 * POSITION_BINS as u64).checked_div(decoded) {
-                self.removed_bytes_by_position[(bin as usize).min(POSITION_BINS - 1)] += bytes;
-            }
+            let action = self.actions.get_mut(&*tallied.action).expect("just inserted");
+            add_spans(action, first_sight(&mut seen, &tallied.action), tallied);
+        }
+        for (bin, bytes) in tally.by_position.iter().enumerate() {
+            self.removed_bytes_by_position[bin] += bytes;
         }
         self.bytes.removed_by_rules += removed_bytes;
         let share = if decoded == 0 {
@@ -352,7 +349,7 @@ impl RunStats {
                 id: record.document.as_ref().and_then(|d| d.id.clone()),
                 decoded_bytes: decoded,
                 removed_bytes,
-                spans: record.removed.len() as u64,
+                spans: tally.spans,
             });
         }
     }
@@ -474,11 +471,11 @@ pub fn share(part: u64, whole: u64) -> f64 {
     }
 }
 
-fn add_span(removal: &mut Removal, first_in_document: bool, bytes: u64, lines: u64) {
+fn add_spans(removal: &mut Removal, first_in_document: bool, tally: &RuleTally) {
     removal.documents += u64::from(first_in_document);
-    removal.spans += 1;
-    removal.bytes += bytes;
-    removal.lines += lines;
+    removal.spans += tally.spans;
+    removal.bytes += tally.bytes;
+    removal.lines += tally.lines;
 }
 
 fn merge_removal(ours: &mut Removal, theirs: &Removal) {
