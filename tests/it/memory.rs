@@ -148,3 +148,36 @@ fn whitespace_spans_cost_a_bounded_multiple_of_their_lines() {
     let (base, cost) = document_cost("trailing.txt", input.as_bytes());
     assert_cost_under("whitespace spans", base, cost, 8 * input.len() as u64 + MEMO_FULL_BYTES);
 }
+
+/// Regression: in corpus mode every line's count was held twice (4 bytes
+/// each), and each line that recurred across documents was a candidate
+/// entry of 8 bytes more, grown by doubling: one-byte lines that three
+/// documents share cost 30 bytes a line, 15 times their size. A line's count
+/// now takes 2 bytes and the candidates are summed by count: about 16 bytes
+/// a line in all (`bench/memory`'s figures); the bound leaves 6 for the
+/// allocator's slack.
+#[test]
+fn lines_that_recur_across_documents_cost_a_bounded_multiple_in_corpus_mode() {
+    let dir = temp_dir();
+    for k in 0..3 {
+        write(&dir.path().join(format!("tiny/{k}.txt")), "A line of its own.\n");
+    }
+    let (status, base) = peak_rss(
+        dir.path(),
+        &["clean", "tiny", "--out", "tiny-out", "-q", "-j1", "--corpus"],
+    );
+    assert!(status.success(), "{status}");
+    let lines = 2_000_000;
+    let page = "a\n".repeat(lines);
+    for k in 0..3 {
+        write(&dir.path().join(format!("pages/{k}.txt")), &page);
+    }
+    let (status, peak) = peak_rss(dir.path(), &["clean", "pages", "--out", "out", "-q", "-j1", "--corpus"]);
+    assert!(status.success(), "{status}");
+    assert_cost_under(
+        "recurring one-byte lines, corpus mode",
+        base,
+        peak.saturating_sub(base),
+        (BYTES_PER_ONE_BYTE_LINE + 6) * lines as u64,
+    );
+}

@@ -439,10 +439,17 @@ impl InlineHit {
 struct Scratch {
     /// The line table, each line's fate included.
     lines: LineTable,
-    /// Per line: documents of the group holding it (corpus mode; 0 otherwise).
-    recurrence: Vec<u32>,
-    /// Corpus mode's candidates: (documents holding the line, line index).
-    recurring: Vec<(u32, u32)>,
+    /// Per line: documents of the group holding it (corpus mode; 0
+    /// otherwise), saturating at `u16::MAX`: two bytes a line, as a page of
+    /// one-byte lines must not cost more than a few times its size.
+    recurrence: Vec<u16>,
+    /// (line, documents holding it) of each line whose count saturates
+    /// `recurrence`, in line order: the exact count, which is the score of
+    /// its removal.
+    recurrence_over: Vec<(u32, u32)>,
+    /// Corpus mode's levels: documents holding a line, and the bytes of the
+    /// page's lines held by that many (at least `--min-docs`).
+    recurrence_levels: Vec<(u32, usize)>,
     key: String,
     /// (line, pattern) of each whole-line pattern that matched, in line order.
     line_hits: Vec<(u32, u32)>,
@@ -470,7 +477,8 @@ impl Scratch {
     fn release_excess(&mut self) {
         self.lines.release_excess();
         release(&mut self.recurrence);
-        release(&mut self.recurring);
+        release(&mut self.recurrence_over);
+        release(&mut self.recurrence_levels);
         release(&mut self.line_hits);
         release(&mut self.inline_hits);
         release_string(&mut self.cleaned.text);
@@ -485,7 +493,8 @@ impl Scratch {
         Scratch {
             lines: LineTable::default(),
             recurrence: Vec::new(),
-            recurring: Vec::new(),
+            recurrence_over: Vec::new(),
+            recurrence_levels: Vec::new(),
             key: String::new(),
             line_hits: Vec::new(),
             inline_hits: Vec::new(),
@@ -918,12 +927,18 @@ fn remove_recurring(engine: &Engine, text: &str, scratch: &mut Scratch, evidence
     let Scratch {
         lines,
         recurrence,
-        recurring,
+        recurrence_over,
+        recurrence_levels,
         ..
     } = scratch;
     recurrence.clear();
     recurrence.resize(lines.len(), 0);
-    recurring.clear();
+    recurrence_over.clear();
+    recurrence_levels.clear();
+    // The bytes of each level, found without a list of the lines: a page of
+    // millions of recurring lines would hold one entry each. The levels are
+    // kept in order and searched: a page holds a few (each count needs that
+    // many documents), but a large group can give one thousands.
     let mut kept_bytes = 0usize;
     for (index, line) in lines.iter().enumerate() {
         if line.is_blank() || line.removed() {
@@ -932,27 +947,50 @@ fn remove_recurring(engine: &Engine, text: &str, scratch: &mut Scratch, evidence
         let content = line.content(text);
         kept_bytes += content.len();
         let count = evidence.recurrence(content);
-        recurrence[index] = count;
+        recurrence[index] = count.min(u16::MAX as u32) as u16;
+        if count >= u16::MAX as u32 {
+            recurrence_over.push((index as u32, count));
+        }
         if count >= step.min_docs {
-            recurring.push((count, index as u32));
+            match recurrence_levels.binary_search_by_key(&count, |&(level, _)| level) {
+                Ok(k) => recurrence_levels[k].1 += content.len(),
+                Err(k) => recurrence_levels.insert(k, (count, content.len())),
+            }
         }
     }
-    recurring.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
     let allowance = step.max_doc_share * kept_bytes as f64;
     let mut removed = 0usize;
-    for level in recurring.chunk_by(|a, b| a.0 == b.0) {
-        let bytes: usize = level
-            .iter()
-            .map(|&(_, i)| lines.get(i as usize).content(text).len())
-            .sum();
+    let mut lowest_removed = None;
+    // From the most widely shared level down.
+    for &(count, bytes) in recurrence_levels.iter().rev() {
         if (removed + bytes) as f64 > allowance {
             break;
         }
         removed += bytes;
-        // Each line's score is its count, `recurrence` keeps it.
-        for &(_, index) in level {
-            lines.remove(index as usize, step.rule);
+        lowest_removed = Some(count);
+    }
+    let Some(lowest_removed) = lowest_removed else {
+        return;
+    };
+    for index in 0..lines.len() {
+        if recurrence[index] != 0
+            && !lines.is_blank(index)
+            && !lines.removed(index)
+            && count_of(recurrence, recurrence_over, index) >= lowest_removed
+        {
+            lines.remove(index, step.rule);
         }
+    }
+}
+
+/// The documents holding line `index` (corpus mode): its `recurrence`, or,
+/// where that saturates, its exact count in `over`.
+fn count_of(recurrence: &[u16], over: &[(u32, u32)], index: usize) -> u32 {
+    match recurrence[index] {
+        u16::MAX => over
+            .binary_search_by_key(&(index as u32), |&(line, _)| line)
+            .map_or(u16::MAX as u32, |k| over[k].1),
+        count => count as u32,
     }
 }
 
@@ -968,10 +1006,11 @@ fn apply_heuristics(engine: &Engine, heuristics: &Heuristics, text: &str, scratc
         ..
     } = scratch;
     let heuristic = heuristic.as_mut().expect("scratch made for these heuristics");
-    // Corpus counts are one more feature of a line; without corpus mode they are all unknown.
+    // Corpus counts are one more feature of a line; without corpus mode they
+    // are all unknown. Lent to the classifier, not copied, and taken back below.
     heuristic.recurring.clear();
     if engine.corpus.is_some() {
-        heuristic.recurring.extend_from_slice(recurrence);
+        std::mem::swap(&mut heuristic.recurring, recurrence);
     }
     *comment_thread = None;
     if let Some((start, rule, evidence)) = heuristics.comment_thread(text, lines, heuristic) {
@@ -983,6 +1022,9 @@ fn apply_heuristics(engine: &Engine, heuristics: &Heuristics, text: &str, scratc
         }
     }
     heuristics.classify(text, lines, heuristic, memo);
+    if engine.corpus.is_some() {
+        std::mem::swap(&mut heuristic.recurring, recurrence);
+    }
 }
 
 /// Protected phrases: a line a heuristic or corpus mode removed goes back if
@@ -1068,7 +1110,9 @@ struct SpanSource<'a> {
     text: &'a str,
     lines: &'a LineTable,
     inline_hits: &'a [InlineHit],
-    recurrence: &'a [u32],
+    /// Corpus mode's counts, the scores of its removals ([`count_of`]).
+    recurrence: &'a [u16],
+    recurrence_over: &'a [(u32, u32)],
     comment_thread: Option<(u32, f32)>,
     heuristic: Option<&'a HeuristicScratch>,
 }
@@ -1081,6 +1125,7 @@ impl<'a> SpanSource<'a> {
             lines: &scratch.lines,
             inline_hits: &scratch.inline_hits,
             recurrence: &scratch.recurrence,
+            recurrence_over: &scratch.recurrence_over,
             comment_thread: scratch.comment_thread,
             heuristic: scratch.heuristic.as_ref(),
         }
@@ -1095,6 +1140,7 @@ impl<'a> SpanSource<'a> {
             lines,
             inline_hits,
             recurrence,
+            recurrence_over,
             comment_thread,
             heuristic,
         } = *self;
@@ -1110,7 +1156,7 @@ impl<'a> SpanSource<'a> {
         let corpus_rule = engine.corpus.map(|step| step.rule);
         let score_of = |index: usize, rule: u32, judged: Option<usize>| match judged {
             Some(k) => heuristic.map_or(f32::NAN, |h| h.removal_score(k)),
-            None if Some(rule) == corpus_rule => recurrence[index] as f32,
+            None if Some(rule) == corpus_rule => count_of(recurrence, recurrence_over, index) as f32,
             None => match comment_thread {
                 Some((thread_rule, evidence)) if thread_rule == rule => evidence,
                 _ => f32::NAN,

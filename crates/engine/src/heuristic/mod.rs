@@ -282,9 +282,11 @@ pub(crate) struct HeuristicScratch {
     /// Per candidate: the final score, log-odds of content (kept with `keep`).
     pub second: Vec<f32>,
     /// Per line of the document: how many documents of the page's group hold
-    /// the line (corpus mode); 0 or absent when unknown. The caller fills it
-    /// before [`Heuristics::classify`]; the classifier reads it as a feature.
-    pub recurring: Vec<u32>,
+    /// the line (corpus mode), saturating at 65,535 (its logarithm is the
+    /// feature: 11.1 there); 0 or absent when unknown. The caller fills it
+    /// before [`Heuristics::classify`]. Two bytes a line: on a page of
+    /// one-byte lines four would be two more times its size.
+    pub recurring: Vec<u16>,
     /// The stop-word languages of one line's words.
     line_words: Vec<u32>,
     /// Lines per line hash, sized by the distinct lines.
