@@ -271,3 +271,26 @@ fn a_thread_of_bylines_with_no_heading_goes_unless_comments_are_kept() {
         "the cut fired with --comments keep: {ids:?}"
     );
 }
+
+/// Comments under a counted heading whose bylines name the author and the
+/// day with no time ("written by Ann, October 18, 2012", as some comment
+/// systems print them): the byline is the thread's furniture, and the
+/// thread goes.
+#[test]
+fn a_thread_of_written_by_bylines_goes() {
+    let mut page = article();
+    let bodies = [
+        "My grandfather took his corn to that mill when he was a boy, and he always said that the bread from it was the best in the county.",
+        "We went along on Saturday with the children and watched the wheel turn for an hour, and the volunteers showed us how the stones are dressed.",
+        "Ten years of Saturdays spent on one building is a long time, and every one of the neighbours who gave them deserves our thanks for it.",
+    ];
+    page.push_str("Comments (3)\n");
+    for (author, body) in ["Ann Lee", "Bob Marsh", "Carla Moss"].iter().zip(bodies) {
+        page.push_str(&format!("written by {author}, October 18, 2012\n{body}\n"));
+    }
+    let output = clean(&page);
+    assert_all_kept(&output, &STORY);
+    for body in bodies {
+        assert!(!kept(&output, body), "kept the comment {body:?}:\n{output}");
+    }
+}
