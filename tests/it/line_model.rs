@@ -294,3 +294,27 @@ fn a_thread_of_written_by_bylines_goes() {
         assert!(!kept(&output, body), "kept the comment {body:?}:\n{output}");
     }
 }
+
+/// A comment count that carries its link's label on the same line ("2
+/// Comments | Leave a comment", "16 Comments (+add yours?)") heads the thread
+/// below it as a bare count does.
+#[test]
+fn a_comment_count_with_a_link_label_heads_its_thread() {
+    let bodies = [
+        "My grandfather took his corn to that mill when he was a boy, and he always said that the bread from it was the best in the county.",
+        "We went along on Saturday with the children and watched the wheel turn for an hour, and the volunteers showed us how the stones are dressed.",
+    ];
+    for heading in ["2 Comments | Leave a comment", "2 Comments (+add yours?)"] {
+        let mut page = article();
+        page.push_str(heading);
+        page.push('\n');
+        for (author, body) in ["Ann Lee", "Bob Marsh"].iter().zip(bodies) {
+            page.push_str(&format!("{author} says:\n{body}\n"));
+        }
+        let output = clean(&page);
+        assert_all_kept(&output, &STORY);
+        for body in bodies {
+            assert!(!kept(&output, body), "{heading:?}: kept the comment {body:?}:\n{output}");
+        }
+    }
+}
