@@ -318,3 +318,26 @@ fn a_comment_count_with_a_link_label_heads_its_thread() {
         }
     }
 }
+
+/// Comments headed only by their authors' links and names ("http://example.org
+/// Ann Lee", "Bob Marsh"), under no heading: the thread goes from its first
+/// link line.
+#[test]
+fn a_thread_of_commenter_links_with_no_heading_goes() {
+    let mut page = article();
+    let comments = [
+        ("http://twitter.com/annlee Ann Lee", "My grandfather took his corn to that mill when he was a boy, and he always said that the bread from it was the best in the county."),
+        ("Bob Marsh", "We went along on Saturday with the children and watched the wheel turn for an hour, and the volunteers showed us how the stones are dressed."),
+        ("http://example.org/ Carla Moss", "Ten years of Saturdays spent on one building is a long time, and every one of the neighbours who gave them deserves our thanks for it."),
+        ("Dev", "Will the mill be open to visitors on weekdays as well, or only at weekends when the volunteers are there to turn the wheel and show people round?"),
+        ("http://blog.example.net Eve Stone", "I walked past it this morning and the sound of the wheel in the river is something I did not expect to hear again in my lifetime."),
+    ];
+    for (author, body) in comments {
+        page.push_str(&format!("{author}\n{body}\n"));
+    }
+    let output = clean(&page);
+    assert_all_kept(&output, &STORY);
+    for (_, body) in comments {
+        assert!(!kept(&output, body), "kept the comment {body:?}:\n{output}");
+    }
+}
