@@ -347,3 +347,99 @@ fn resume_redoes_an_output_changed_without_changing_size() {
     assert_eq!(fs::read(out.join("c.jsonl")).unwrap(), c);
     assert_eq!(fs::read(out.join("provenance.jsonl")).unwrap(), before);
 }
+
+/// The system calls `strace` saw a run make, each as (thread, call), in
+/// order; `None` where `strace` is not installed and the test may skip
+/// (`.ci/run` installs it and sets `DECHAFF_TEST_NEEDS_STRACE`, so there it
+/// cannot).
+fn traced_calls(dir: &Path, args: &[&str]) -> Option<Vec<(String, String)>> {
+    let available = std::process::Command::new("strace")
+        .arg("-V")
+        .output()
+        .is_ok_and(|output| output.status.success());
+    if !available {
+        assert!(
+            std::env::var_os("DECHAFF_TEST_NEEDS_STRACE").is_none(),
+            "strace is needed (DECHAFF_TEST_NEEDS_STRACE is set) but does not run"
+        );
+        eprintln!("strace is not installed: skipped");
+        return None;
+    }
+    let log = dir.join("strace.log");
+    let status = std::process::Command::new("strace")
+        .args([
+            "-f",
+            "-qq",
+            "-e",
+            "trace=fsync,fdatasync,rename,renameat,renameat2",
+            "-o",
+        ])
+        .arg(&log)
+        .arg(env!("CARGO_BIN_EXE_dechaff"))
+        .args(args)
+        .current_dir(dir)
+        .status()
+        .unwrap();
+    assert!(status.success(), "{status}");
+    let text = fs::read_to_string(&log).unwrap();
+    fs::remove_file(&log).unwrap();
+    Some(
+        text.lines()
+            .filter_map(|line| line.split_once(' '))
+            .map(|(thread, call)| (thread.to_string(), call.trim().to_string()))
+            .collect(),
+    )
+}
+
+/// Outputs were renamed into place but never flushed to the disk, so a
+/// node's crash could leave empty files under final names, which `--resume`
+/// then trusted. With `--durable` each output's data is synced before its
+/// rename and its directory after, in the thread that writes it.
+#[cfg(target_os = "linux")]
+#[test]
+fn durable_outputs_are_synced_before_their_rename_and_their_directory_after() {
+    let dir = temp_dir();
+    for name in ["in/a.txt", "in/sub/b.txt", "in/sub/deeper/c.txt"] {
+        write(&dir.path().join(name), "A page about the harbour.\nShare This\n");
+    }
+    let renames_of_outputs = |calls: &[(String, String)]| -> Vec<usize> {
+        calls
+            .iter()
+            .enumerate()
+            .filter(|(_, (_, call))| call.starts_with("renameat") && call.contains(".txt\") = 0"))
+            .map(|(at, _)| at)
+            .collect()
+    };
+    let Some(calls) = traced_calls(dir.path(), &["clean", "in", "--out", "out", "-q", "-j1", "--durable"]) else {
+        return;
+    };
+    let renames = renames_of_outputs(&calls);
+    assert_eq!(renames.len(), 3, "{calls:#?}");
+    for &at in &renames {
+        let thread = &calls[at].0;
+        let before = calls[..at].iter().rev().find(|(t, _)| t == thread);
+        let after = calls[at + 1..].iter().find(|(t, _)| t == thread);
+        for (place, call) in [("before", before), ("after", after)] {
+            assert!(
+                call.is_some_and(|(_, call)| call.starts_with("fsync(")),
+                "no fsync {place} {}: {calls:#?}",
+                calls[at].1
+            );
+        }
+    }
+    // Without it, outputs are renamed unsynced: the check above can fail.
+    let plain = dir.path().join("plain");
+    fs::create_dir(&plain).unwrap();
+    fs::rename(dir.path().join("in"), plain.join("in")).unwrap();
+    let calls = traced_calls(&plain, &["clean", "in", "--out", "out", "-q", "-j1"]).unwrap();
+    let renames = renames_of_outputs(&calls);
+    assert_eq!(renames.len(), 3, "{calls:#?}");
+    for &at in &renames {
+        let thread = &calls[at].0;
+        let before = calls[..at].iter().rev().find(|(t, _)| t == thread);
+        assert!(
+            !before.is_some_and(|(_, call)| call.starts_with("fsync(")),
+            "{calls:#?}"
+        );
+    }
+}
