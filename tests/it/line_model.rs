@@ -314,7 +314,10 @@ fn a_comment_count_with_a_link_label_heads_its_thread() {
         let output = clean(&page);
         assert_all_kept(&output, &STORY);
         for body in bodies {
-            assert!(!kept(&output, body), "{heading:?}: kept the comment {body:?}:\n{output}");
+            assert!(
+                !kept(&output, body),
+                "{heading:?}: kept the comment {body:?}:\n{output}"
+            );
         }
     }
 }
