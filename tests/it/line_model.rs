@@ -344,3 +344,27 @@ fn a_thread_of_commenter_links_with_no_heading_goes() {
         assert!(!kept(&output, body), "kept the comment {body:?}:\n{output}");
     }
 }
+
+/// Comments headed by "Ann said..." (an ellipsis after the verb, as Blogger
+/// and other comment systems print the byline), each followed by its body and
+/// a time stamp, under no heading: the thread goes from its first byline, as
+/// it does for "Ann said,".
+#[test]
+fn a_thread_of_said_ellipsis_bylines_with_no_heading_goes() {
+    let mut page = article();
+    let comments = [
+        ("Ann Lee said...", "My grandfather took his corn to that mill when he was a boy, and he always said that the bread from it was the best in the county."),
+        ("Anonymous said...", "We went along on Saturday with the children and watched the wheel turn for an hour, and the volunteers showed us how the stones are dressed."),
+        ("Carla Moss said…", "Ten years of Saturdays spent on one building is a long time, and every one of the neighbours who gave them deserves our thanks for it."),
+        ("Dev said...", "Will the mill be open to visitors on weekdays as well, or only at weekends when the volunteers are there to turn the wheel?"),
+        ("Eve Stone said...", "I walked past it this morning and the sound of the wheel in the river is something I did not expect to hear again."),
+    ];
+    for (i, (byline, body)) in comments.iter().enumerate() {
+        page.push_str(&format!("{byline}\n{body}\nMay {}, 2012 at 10:4{i} AM\n", i + 3));
+    }
+    let output = clean(&page);
+    assert_all_kept(&output, &STORY);
+    for (_, body) in comments {
+        assert!(!kept(&output, body), "kept the comment {body:?}:\n{output}");
+    }
+}
