@@ -272,6 +272,17 @@ fn a_thread_of_bylines_with_no_heading_goes_unless_comments_are_kept() {
     );
 }
 
+/// Readers' comments, one per commenter, for the comment-cut tests: each a
+/// sentence of 20 words or more, which the line classifier never removes, so
+/// that only a cut can.
+const COMMENTS: [&str; 5] = [
+    "My grandfather took his corn to that mill when he was a boy, and he always said that the bread from it was the best in the county.",
+    "We went along on Saturday with the children and watched the wheel turn for an hour, and the volunteers showed us how the stones are dressed.",
+    "Ten years of Saturdays spent on one building is a long time, and every one of the neighbours who gave them deserves our thanks for it.",
+    "Will the mill be open to visitors on weekdays as well, or only at weekends when the volunteers are there to turn the wheel and show people round?",
+    "I walked past it this morning and the sound of the wheel in the river is something I did not expect to hear again in my lifetime.",
+];
+
 /// Comments under a counted heading whose bylines name the author and the
 /// day with no time ("written by Ann, October 18, 2012", as some comment
 /// systems print them): the byline is the thread's furniture, and the
@@ -279,11 +290,7 @@ fn a_thread_of_bylines_with_no_heading_goes_unless_comments_are_kept() {
 #[test]
 fn a_thread_of_written_by_bylines_goes() {
     let mut page = article();
-    let bodies = [
-        "My grandfather took his corn to that mill when he was a boy, and he always said that the bread from it was the best in the county.",
-        "We went along on Saturday with the children and watched the wheel turn for an hour, and the volunteers showed us how the stones are dressed.",
-        "Ten years of Saturdays spent on one building is a long time, and every one of the neighbours who gave them deserves our thanks for it.",
-    ];
+    let bodies = &COMMENTS[..3];
     page.push_str("Comments (3)\n");
     for (author, body) in ["Ann Lee", "Bob Marsh", "Carla Moss"].iter().zip(bodies) {
         page.push_str(&format!("written by {author}, October 18, 2012\n{body}\n"));
@@ -300,10 +307,7 @@ fn a_thread_of_written_by_bylines_goes() {
 /// below it as a bare count does.
 #[test]
 fn a_comment_count_with_a_link_label_heads_its_thread() {
-    let bodies = [
-        "My grandfather took his corn to that mill when he was a boy, and he always said that the bread from it was the best in the county.",
-        "We went along on Saturday with the children and watched the wheel turn for an hour, and the volunteers showed us how the stones are dressed.",
-    ];
+    let bodies = &COMMENTS[..2];
     for heading in ["2 Comments | Leave a comment", "2 Comments (+add yours?)"] {
         let mut page = article();
         page.push_str(heading);
@@ -328,19 +332,19 @@ fn a_comment_count_with_a_link_label_heads_its_thread() {
 #[test]
 fn a_thread_of_commenter_links_with_no_heading_goes() {
     let mut page = article();
-    let comments = [
-        ("http://twitter.com/annlee Ann Lee", "My grandfather took his corn to that mill when he was a boy, and he always said that the bread from it was the best in the county."),
-        ("Bob Marsh", "We went along on Saturday with the children and watched the wheel turn for an hour, and the volunteers showed us how the stones are dressed."),
-        ("http://example.org/ Carla Moss", "Ten years of Saturdays spent on one building is a long time, and every one of the neighbours who gave them deserves our thanks for it."),
-        ("Dev", "Will the mill be open to visitors on weekdays as well, or only at weekends when the volunteers are there to turn the wheel and show people round?"),
-        ("http://blog.example.net Eve Stone", "I walked past it this morning and the sound of the wheel in the river is something I did not expect to hear again in my lifetime."),
+    let authors = [
+        "http://twitter.com/annlee Ann Lee",
+        "Bob Marsh",
+        "http://example.org/ Carla Moss",
+        "Dev",
+        "http://blog.example.net Eve Stone",
     ];
-    for (author, body) in comments {
+    for (author, body) in authors.iter().zip(COMMENTS) {
         page.push_str(&format!("{author}\n{body}\n"));
     }
     let output = clean(&page);
     assert_all_kept(&output, &STORY);
-    for (_, body) in comments {
+    for body in COMMENTS {
         assert!(!kept(&output, body), "kept the comment {body:?}:\n{output}");
     }
 }
@@ -352,19 +356,19 @@ fn a_thread_of_commenter_links_with_no_heading_goes() {
 #[test]
 fn a_thread_of_said_ellipsis_bylines_with_no_heading_goes() {
     let mut page = article();
-    let comments = [
-        ("Ann Lee said...", "My grandfather took his corn to that mill when he was a boy, and he always said that the bread from it was the best in the county."),
-        ("Anonymous said...", "We went along on Saturday with the children and watched the wheel turn for an hour, and the volunteers showed us how the stones are dressed."),
-        ("Carla Moss said…", "Ten years of Saturdays spent on one building is a long time, and every one of the neighbours who gave them deserves our thanks for it."),
-        ("Dev said...", "Will the mill be open to visitors on weekdays as well, or only at weekends when the volunteers are there to turn the wheel?"),
-        ("Eve Stone said...", "I walked past it this morning and the sound of the wheel in the river is something I did not expect to hear again."),
+    let bylines = [
+        "Ann Lee said...",
+        "Anonymous said...",
+        "Carla Moss said…",
+        "Dev said...",
+        "Eve Stone said...",
     ];
-    for (i, (byline, body)) in comments.iter().enumerate() {
+    for (i, (byline, body)) in bylines.iter().zip(COMMENTS).enumerate() {
         page.push_str(&format!("{byline}\n{body}\nMay {}, 2012 at 10:4{i} AM\n", i + 3));
     }
     let output = clean(&page);
     assert_all_kept(&output, &STORY);
-    for (_, body) in comments {
+    for body in COMMENTS {
         assert!(!kept(&output, body), "kept the comment {body:?}:\n{output}");
     }
 }
