@@ -283,6 +283,16 @@ const COMMENTS: [&str; 5] = [
     "I walked past it this morning and the sound of the wheel in the river is something I did not expect to hear again in my lifetime.",
 ];
 
+/// Cleans `page`, an article with a comment thread below it: the story
+/// stays whole and every comment in `bodies` goes.
+fn assert_the_thread_goes(page: &str, bodies: &[&str]) {
+    let output = clean(page);
+    assert_all_kept(&output, &STORY);
+    for body in bodies {
+        assert!(!kept(&output, body), "kept the comment {body:?}:\n{output}");
+    }
+}
+
 /// Comments under a counted heading whose bylines name the author and the
 /// day with no time ("written by Ann, October 18, 2012", as some comment
 /// systems print them): the byline is the thread's furniture, and the
@@ -295,11 +305,7 @@ fn a_thread_of_written_by_bylines_goes() {
     for (author, body) in ["Ann Lee", "Bob Marsh", "Carla Moss"].iter().zip(bodies) {
         page.push_str(&format!("written by {author}, October 18, 2012\n{body}\n"));
     }
-    let output = clean(&page);
-    assert_all_kept(&output, &STORY);
-    for body in bodies {
-        assert!(!kept(&output, body), "kept the comment {body:?}:\n{output}");
-    }
+    assert_the_thread_goes(&page, bodies);
 }
 
 /// A comment count that carries its link's label on the same line ("2
@@ -315,14 +321,7 @@ fn a_comment_count_with_a_link_label_heads_its_thread() {
         for (author, body) in ["Ann Lee", "Bob Marsh"].iter().zip(bodies) {
             page.push_str(&format!("{author} says:\n{body}\n"));
         }
-        let output = clean(&page);
-        assert_all_kept(&output, &STORY);
-        for body in bodies {
-            assert!(
-                !kept(&output, body),
-                "{heading:?}: kept the comment {body:?}:\n{output}"
-            );
-        }
+        assert_the_thread_goes(&page, bodies);
     }
 }
 
@@ -342,11 +341,7 @@ fn a_thread_of_commenter_links_with_no_heading_goes() {
     for (author, body) in authors.iter().zip(COMMENTS) {
         page.push_str(&format!("{author}\n{body}\n"));
     }
-    let output = clean(&page);
-    assert_all_kept(&output, &STORY);
-    for body in COMMENTS {
-        assert!(!kept(&output, body), "kept the comment {body:?}:\n{output}");
-    }
+    assert_the_thread_goes(&page, &COMMENTS);
 }
 
 /// Comments headed by "Ann said..." (an ellipsis after the verb, as Blogger
@@ -366,9 +361,5 @@ fn a_thread_of_said_ellipsis_bylines_with_no_heading_goes() {
     for (i, (byline, body)) in bylines.iter().zip(COMMENTS).enumerate() {
         page.push_str(&format!("{byline}\n{body}\nMay {}, 2012 at 10:4{i} AM\n", i + 3));
     }
-    let output = clean(&page);
-    assert_all_kept(&output, &STORY);
-    for body in COMMENTS {
-        assert!(!kept(&output, body), "kept the comment {body:?}:\n{output}");
-    }
+    assert_the_thread_goes(&page, &COMMENTS);
 }
