@@ -121,7 +121,7 @@ pub fn record_of(document: &Document, cleaned: &OwnedCleaned, cleaner: &Cleaner)
             cleaned,
             cleaner.rules(),
             ProvenanceText::Full,
-            SpanDestination::IN_RECORD,
+            SpanDestination::Record,
         )
         .expect("spans held in the record write no file");
     record

@@ -28,11 +28,11 @@ pub fn clean_and_check(cleaner: &mut Cleaner, raw: &[u8], decoded: &dechaff_run:
             .expect("the temporary directory takes a span log");
         record
     };
-    let mut record = describe(SpanDestination::IN_RECORD);
+    let mut record = describe(SpanDestination::Record);
     let temporary = std::env::temp_dir();
-    let mut logged = describe(SpanDestination {
-        in_record: false,
-        log: Some((&temporary, 256)),
+    let mut logged = describe(SpanDestination::Log {
+        directory: &temporary,
+        spill_bytes: 256,
     });
     let (mut held_line, mut logged_line) = (Vec::new(), Vec::new());
     record.write_json_line(&mut held_line).unwrap();

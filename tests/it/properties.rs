@@ -125,7 +125,7 @@ fn clean_with_record(cleaner: &mut Cleaner, raw: &[u8], text: &str) -> (String, 
             &cleaned,
             &rules,
             ProvenanceText::Full,
-            SpanDestination::IN_RECORD,
+            SpanDestination::Record,
         )
         .unwrap();
     (cleaned.text.clone(), record)

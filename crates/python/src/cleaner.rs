@@ -548,7 +548,7 @@ impl Cleaned {
                 &self.cleaned,
                 &self.shared.rules,
                 mode,
-                SpanDestination::IN_RECORD,
+                SpanDestination::Record,
             )
             .expect("spans held in the record write no file");
         record.warnings = self.warnings.clone();

@@ -112,7 +112,7 @@ pub(crate) fn clean_documents<'py>(
                                     &cleaned,
                                     &shared.rules,
                                     ProvenanceText::Excerpt,
-                                    SpanDestination::IN_RECORD,
+                                    SpanDestination::Record,
                                 )
                                 .expect("spans held in the record write no file");
                             record.warnings = shared.warnings(&cleaned);

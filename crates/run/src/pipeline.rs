@@ -805,9 +805,15 @@ fn clean_document(
         None => cleaner.clean(&document.text),
     };
     let elapsed = started.elapsed();
-    let spans = SpanDestination {
-        in_record: context.sink.reads_spans(shape),
-        log: context.span_log.map(|directory| (directory, SPILL_BYTES)),
+    // Spans held in the record are written from it: a log beside them
+    // would be a second copy.
+    let spans = match context.span_log {
+        _ if context.sink.reads_spans(shape) => SpanDestination::Record,
+        Some(directory) => SpanDestination::Log {
+            directory,
+            spill_bytes: SPILL_BYTES,
+        },
+        None => SpanDestination::Nowhere,
     };
     let described = record.describe_cleaning(
         input,

@@ -140,24 +140,24 @@ pub struct Record {
     pub span_tally: Option<SpanTally>,
 }
 
-/// Where [`Record::describe_cleaning`] puts a document's spans.
+/// Where [`Record::describe_cleaning`] puts a document's spans (their
+/// tally is always made).
 #[derive(Debug, Clone, Copy)]
-pub struct SpanDestination<'a> {
+pub enum SpanDestination<'a> {
     /// In the record's `removed` and `whitespace` (what output formats that
     /// carry spans read, and callers that keep records).
-    pub in_record: bool,
-    /// Serialised into a [`SpanLog`] spilling to this directory past this
-    /// many bytes an array: what a run writes to provenance, in bounded
-    /// memory. Ignored when `in_record` holds them.
-    pub log: Option<(&'a std::path::Path, usize)>,
-}
-
-impl SpanDestination<'_> {
-    /// The spans in the record only.
-    pub const IN_RECORD: SpanDestination<'static> = SpanDestination {
-        in_record: true,
-        log: None,
-    };
+    Record,
+    /// Serialised into a [`SpanLog`] spilling to `directory` past
+    /// `spill_bytes` an array: what a run writes to provenance, in bounded
+    /// memory.
+    Log {
+        /// Where a spilled log's unnamed temporary file is made.
+        directory: &'a std::path::Path,
+        /// Bytes an array holds in memory before it spills.
+        spill_bytes: usize,
+    },
+    /// Nowhere: only the tally is kept (no provenance is written).
+    Nowhere,
 }
 
 /// The first line of a provenance file: what every record of the run
@@ -501,14 +501,14 @@ impl Record {
         });
         self.removed.clear();
         self.whitespace.clear();
-        // Spans held in the record are written from it: a log beside them would be a second copy.
-        let (mut removed_log, mut whitespace_log) = match spans.log {
-            Some((directory, limit)) if !spans.in_record => (
-                Some(SpillBuffer::new(directory, limit)),
-                Some(SpillBuffer::new(directory, limit)),
+        let (mut removed_log, mut whitespace_log) = match spans {
+            SpanDestination::Log { directory, spill_bytes } => (
+                Some(SpillBuffer::new(directory, spill_bytes)),
+                Some(SpillBuffer::new(directory, spill_bytes)),
             ),
-            _ => (None, None),
+            SpanDestination::Record | SpanDestination::Nowhere => (None, None),
         };
+        let in_record = matches!(spans, SpanDestination::Record);
         let mut tally = SpanTally::new();
         let (mut removed_failed, mut whitespace_failed): (Option<std::io::Error>, Option<std::io::Error>) =
             (None, None);
@@ -546,7 +546,7 @@ impl Record {
                         removed_failed = push_element(log, &span).err();
                     }
                 }
-                if spans.in_record {
+                if in_record {
                     removed.push(span);
                 }
             },
@@ -560,7 +560,7 @@ impl Record {
                         whitespace_failed = push_element(log, &span).err();
                     }
                 }
-                if spans.in_record {
+                if in_record {
                     whitespace.push(span);
                 }
             },
@@ -800,9 +800,9 @@ mod tests {
         let stamp = RulesStamp::of(&rules, cleaner.config());
         let cleaned = cleaner.clean(text);
         let mut record = Record::new("a.txt".into(), &stamp);
-        let spans = SpanDestination {
-            in_record: log.is_none(),
-            log,
+        let spans = match log {
+            Some((directory, spill_bytes)) => SpanDestination::Log { directory, spill_bytes },
+            None => SpanDestination::Record,
         };
         let stored = InputStats::stored(text.len() as u64, sha256_hex(text.as_bytes()));
         record
