@@ -184,6 +184,32 @@ proptest! {
             prop_assert_eq!(&again.whitespace(), &expected[i].whitespace);
         }
     }
+
+    /// Cleaners of one engine (a cleaner and its clones, the pipeline's
+    /// workers) share what they learn of lines; taking another's answer for
+    /// a line gives each document what a cleaner on its own gives it.
+    #[test]
+    fn cleaners_that_share_what_they_learn_give_the_same_in_any_order(
+        docs in prop::collection::vec(document(), 1..8),
+        seed in any::<u64>(),
+    ) {
+        // An engine of its own, cleaning one document at a time: nothing shared.
+        static ALONE: OnceLock<Cleaner> = OnceLock::new();
+        static SHARING: OnceLock<Cleaner> = OnceLock::new();
+        let build = || CleanerBuilder::new().build(RuleSetBuilder::new().add_text("it.toml", TEST_PACK).build().unwrap()).unwrap();
+        let alone = ALONE.get_or_init(build);
+        let expected: Vec<_> = docs.iter().map(|doc| alone.clone().clean(doc).collect()).collect();
+        // Two workers of another engine, taking the documents in turn; what
+        // they learnt in earlier cases is shared too.
+        let sharing = SHARING.get_or_init(build);
+        let mut workers = [sharing.clone(), sharing.clone()];
+        for (turn, i) in shuffle((0..docs.len()).collect(), seed).into_iter().enumerate() {
+            let again = workers[turn % 2].clean(&docs[i]);
+            prop_assert_eq!(&again.text, &expected[i].text);
+            prop_assert_eq!(&again.removals(), &expected[i].removals);
+            prop_assert_eq!(&again.whitespace(), &expected[i].whitespace);
+        }
+    }
 }
 
 /// `items` in an order picked by `seed` (Fisher-Yates with an LCG).

@@ -33,8 +33,8 @@ use regex_automata::Input;
 use crate::corpus::{LineEvidence, NoEvidence};
 use crate::error::{Error, ErrorKind, Result};
 use crate::fold;
-use crate::heuristic::LineMemo;
 use crate::heuristic::{Heuristic, HeuristicScratch, Heuristics};
+use crate::heuristic::{LineMemo, SharedMemo};
 use crate::lines::{release, release_string, LineTable, MAX_DOCUMENT_BYTES, MAX_RULES};
 use crate::matcher::{LineAutomaton, LineCache, Matcher, Role};
 use crate::memo::InlineMatch;
@@ -175,6 +175,7 @@ impl CleanerBuilder {
             heuristics,
             config: self.config,
             ignore_positions: self.ignore_positions,
+            shared_memo: SharedMemo::default(),
         });
         Ok(Cleaner { engine, scratch: None })
     }
@@ -190,6 +191,9 @@ struct Engine {
     ignore_positions: bool,
     /// Present when the rules hold corpus mode's synthetic rule.
     corpus: Option<CorpusStep>,
+    /// What the cleaners of this engine (a cleaner and its clones) learn of
+    /// lines, shared among them.
+    shared_memo: SharedMemo,
 }
 
 /// Corpus mode's part of the decide pass.
@@ -417,6 +421,26 @@ impl Clone for Cleaner {
     }
 }
 
+impl Drop for Cleaner {
+    fn drop(&mut self) {
+        if self.scratch.is_some() {
+            self.engine.shared_memo.leave();
+        }
+    }
+}
+
+impl Cleaner {
+    /// The cleaner's scratch, made on first use; a cleaner that has one
+    /// shares what it learns with the engine's other cleaners.
+    fn scratch(&mut self) -> &mut Scratch {
+        let engine = &*self.engine;
+        self.scratch.get_or_insert_with(|| {
+            engine.shared_memo.join();
+            Scratch::new(engine)
+        })
+    }
+}
+
 /// An inline rule's match on a line; 16 bytes, offsets `u32` as in the line table.
 #[derive(Debug)]
 struct InlineHit {
@@ -535,8 +559,7 @@ impl Cleaner {
     /// classifier saw of each line, for [`Cleaner::judged_lines`]. Off by
     /// default: the features take about 200 bytes a line.
     pub fn keep_judged_lines(&mut self, keep: bool) {
-        let engine = &*self.engine;
-        let scratch = self.scratch.get_or_insert_with(|| Scratch::new(engine));
+        let scratch = self.scratch();
         if let Some(heuristic) = scratch.heuristic.as_mut() {
             heuristic.keep = keep;
         }
@@ -568,8 +591,9 @@ impl Cleaner {
     /// Cleans one decoded document, with what the rest of the corpus says
     /// about its lines (corpus mode: see [`crate::corpus`]).
     pub fn clean_with<'a>(&'a mut self, text: &'a str, evidence: &dyn LineEvidence) -> Cleaned<'a> {
+        self.scratch();
         let engine = &*self.engine;
-        let scratch = self.scratch.get_or_insert_with(|| Scratch::new(engine));
+        let scratch = self.scratch.as_mut().expect("made just above");
         scratch.release_excess();
         if text.len() > MAX_DOCUMENT_BYTES {
             keep_whole(text, &mut scratch.cleaned);
@@ -582,6 +606,7 @@ impl Cleaner {
         find_hits(engine, text, scratch);
         decide(engine, text, scratch, evidence);
         emit(engine, text, scratch);
+        scratch.memo.teach(&engine.shared_memo);
         let scratch: &'a Scratch = scratch;
         Cleaned {
             summary: &scratch.cleaned,
@@ -619,6 +644,13 @@ fn find_hits(engine: &Engine, text: &str, scratch: &mut Scratch) {
     line_hits.clear();
     inline_hits.clear();
     memo.begin_document(lines.len());
+    memo.learn_from(
+        &engine.shared_memo,
+        (0..lines.len()).filter_map(|index| {
+            let line = lines.get(index);
+            (!line.is_blank()).then(|| (index, line.content(text)))
+        }),
+    );
     if matcher.line.is_empty() && matcher.inline_regex.is_none() {
         return;
     }

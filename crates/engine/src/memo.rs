@@ -22,10 +22,21 @@
 //! entry is kept (4 bytes a line, for documents up to [`MEMO_DOCUMENT_LINES`]
 //! lines), so that the classifier finds what the matching pass learnt
 //! without looking the line up again.
+//!
+//! Workers also share what they learn ([`SharedMemo`], one per engine):
+//! each worker's memo answers a line first seen by another worker, so that
+//! two workers do not each pay for every line's first sight. A worker looks
+//! its document's new lines up in the shared table under one read lock when
+//! the document begins, and adds what it learnt under one write lock when
+//! it ends. The shared table holds answers computed the same way, so it too
+//! changes only the time. It is used only while two or more cleaners of one
+//! engine clean; bounded like a worker's memo, and emptied when full.
 
 use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
 use std::ops::Range;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::RwLock;
 
 use crate::corpus::PrehashedKey;
 use crate::lines::line_hash;
@@ -62,6 +73,7 @@ pub(crate) struct InlineMatch {
 /// A remembered line. Ranges index the memo's arenas.
 #[derive(Debug, Clone)]
 struct Entry<Traits> {
+    hash: u64,
     text: (u32, u32),
     /// Whole-line pattern indices that match, sorted, once searched.
     patterns: Option<(u32, u32)>,
@@ -72,19 +84,37 @@ struct Entry<Traits> {
     traits: Option<(Traits, (u32, u32))>,
 }
 
-/// A per-worker memo of line answers; see the module's documentation.
-/// `Traits` is what the line classifier counts of a line by itself.
+/// Remembered lines and their answers: the storage of a worker's memo and
+/// of the shared one. `Traits` is what the line classifier counts of a line
+/// by itself.
 #[derive(Debug)]
-pub(crate) struct LineMemo<Traits> {
+struct MemoTable<Traits> {
     index: HashMap<u64, u32, BuildHasherDefault<PrehashedKey>>,
     entries: Vec<Entry<Traits>>,
     text: Vec<u8>,
     patterns: Vec<u32>,
     inline: Vec<InlineMatch>,
     words: Vec<u32>,
+}
+
+/// A per-worker memo of line answers; see the module's documentation.
+#[derive(Debug)]
+pub(crate) struct LineMemo<Traits> {
+    table: MemoTable<Traits>,
     /// Per line of the document being cleaned: its entry, [`NOT_LOOKED_UP`]
     /// or [`NOT_REMEMBERED`]; empty for a document of over [`MEMO_DOCUMENT_LINES`].
     line_entries: Vec<u32>,
+    /// Entries below this were offered to the shared memo or came from it.
+    offered: usize,
+}
+
+/// What the workers of one engine learn of lines, shared; see the module's
+/// documentation.
+#[derive(Debug)]
+pub(crate) struct SharedMemo<Traits> {
+    table: RwLock<MemoTable<Traits>>,
+    /// Cleaners of the engine that have cleaned and still exist.
+    cleaners: AtomicUsize,
 }
 
 /// An entry of the memo, valid until the next document begins (which may
@@ -103,17 +133,108 @@ fn push_all<T: Copy>(arena: &mut Vec<T>, items: &[T]) -> (u32, u32) {
     (start, arena.len() as u32)
 }
 
-impl<Traits> Default for LineMemo<Traits> {
+impl<Traits> Default for MemoTable<Traits> {
     fn default() -> Self {
-        LineMemo {
+        MemoTable {
             index: HashMap::default(),
             entries: Vec::new(),
             text: Vec::new(),
             patterns: Vec::new(),
             inline: Vec::new(),
             words: Vec::new(),
-            line_entries: Vec::new(),
         }
+    }
+}
+
+impl<Traits> Default for LineMemo<Traits> {
+    fn default() -> Self {
+        LineMemo {
+            table: MemoTable::default(),
+            line_entries: Vec::new(),
+            offered: 0,
+        }
+    }
+}
+
+impl<Traits> Default for SharedMemo<Traits> {
+    fn default() -> Self {
+        SharedMemo {
+            table: RwLock::new(MemoTable::default()),
+            cleaners: AtomicUsize::new(0),
+        }
+    }
+}
+
+impl<Traits> SharedMemo<Traits> {
+    /// A cleaner of the engine begins to clean.
+    pub fn join(&self) {
+        self.cleaners.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A cleaner that had cleaned is gone.
+    pub fn leave(&self) {
+        self.cleaners.fetch_sub(1, Ordering::Relaxed);
+    }
+
+    /// Whether sharing can pay: with one cleaner, whatever it would put in
+    /// the shared table it already holds itself.
+    fn in_use(&self) -> bool {
+        self.cleaners.load(Ordering::Relaxed) > 1
+    }
+}
+
+impl<Traits: Copy> MemoTable<Traits> {
+    /// The entry of `line` (whose hash is `hash`), if remembered.
+    fn find(&self, hash: u64, line: &[u8]) -> Option<u32> {
+        let &id = self.index.get(&hash)?;
+        (&self.text[range(self.entries[id as usize].text)] == line).then_some(id)
+    }
+
+    /// Whether one more line of `bytes` bytes fits.
+    fn has_room(&self, bytes: usize) -> bool {
+        self.entries.len() < MEMO_ENTRIES && self.text.len() + bytes <= MEMO_TEXT_BYTES
+    }
+
+    fn clear(&mut self) {
+        self.index.clear();
+        self.entries.clear();
+        self.text.clear();
+        self.patterns.clear();
+        self.inline.clear();
+        self.words.clear();
+    }
+
+    /// A new entry for `line`, with no answers yet. The caller checked that
+    /// the hash is not taken and that there is room.
+    fn push(&mut self, hash: u64, line: &[u8]) -> u32 {
+        let id = self.entries.len() as u32;
+        self.entries.push(Entry {
+            hash,
+            text: push_all(&mut self.text, line),
+            patterns: None,
+            inline: None,
+            traits: None,
+        });
+        self.index.insert(hash, id);
+        id
+    }
+
+    /// Copies the answers of `from`'s entry `from_id` into entry `id`.
+    fn copy_answers(&mut self, id: u32, from: &MemoTable<Traits>, from_id: u32) {
+        let source = &from.entries[from_id as usize];
+        let patterns = source
+            .patterns
+            .map(|r| push_all(&mut self.patterns, &from.patterns[range(r)]));
+        let inline = source
+            .inline
+            .map(|r| push_all(&mut self.inline, &from.inline[range(r)]));
+        let traits = source
+            .traits
+            .map(|(traits, words)| (traits, push_all(&mut self.words, &from.words[range(words)])));
+        let entry = &mut self.entries[id as usize];
+        entry.patterns = patterns;
+        entry.inline = inline;
+        entry.traits = traits;
     }
 }
 
@@ -127,6 +248,56 @@ impl<Traits: Copy> LineMemo<Traits> {
         self.line_entries.clear();
         if lines <= MEMO_DOCUMENT_LINES {
             self.line_entries.resize(lines, NOT_LOOKED_UP);
+        }
+    }
+
+    /// Looks the document's lines (`(index, text)`, as
+    /// [`LineMemo::line_entry`] takes them) up at once, and those that are
+    /// new to this memo in `shared` too, under one read lock, taking what it
+    /// holds of them.
+    pub fn learn_from<'t>(&mut self, shared: &SharedMemo<Traits>, lines: impl Iterator<Item = (usize, &'t str)>) {
+        if !shared.in_use() {
+            return;
+        }
+        let Ok(table) = shared.table.read() else {
+            return;
+        };
+        for (index, line) in lines {
+            if self.line_entries.get(index) == Some(&NOT_LOOKED_UP) {
+                let found = self.entry_from(line, Some(&table));
+                self.line_entries[index] = found.map_or(NOT_REMEMBERED, |id| id.0);
+            }
+        }
+    }
+
+    /// Adds to `shared`, under one write lock, the lines this memo learnt
+    /// since it last did (or since it began, if it has not); a shared table
+    /// without room for them is emptied first. Lines the shared table holds
+    /// already, those this memo took from it among them, are passed over.
+    pub fn teach(&mut self, shared: &SharedMemo<Traits>) {
+        // Alone, a cleaner keeps what it learns to offer once another joins.
+        if !shared.in_use() || self.offered == self.table.entries.len() {
+            return;
+        }
+        let Ok(mut table) = shared.table.write() else {
+            return;
+        };
+        let new = self.offered..self.table.entries.len();
+        self.offered = self.table.entries.len();
+        let bytes: usize = self.table.entries[new.clone()]
+            .iter()
+            .map(|e| (e.text.1 - e.text.0) as usize)
+            .sum();
+        if table.entries.len() + new.len() > MEMO_ENTRIES || table.text.len() + bytes > MEMO_TEXT_BYTES {
+            table.clear();
+        }
+        for id in new {
+            let entry = &self.table.entries[id];
+            if table.index.contains_key(&entry.hash) || !table.has_room(0) {
+                continue;
+            }
+            let shared_id = table.push(entry.hash, &self.table.text[range(entry.text)]);
+            table.copy_answers(shared_id, &self.table, id as u32);
         }
     }
 
@@ -149,69 +320,73 @@ impl<Traits: Copy> LineMemo<Traits> {
     /// that is not remembered (too long, its hash taken by another line, or
     /// new to a full memo).
     fn entry(&mut self, line: &str) -> Option<EntryId> {
+        self.entry_from(line, None)
+    }
+
+    /// [`LineMemo::entry`]; a new entry takes what `shared` knows of the line.
+    fn entry_from(&mut self, line: &str, shared: Option<&MemoTable<Traits>>) -> Option<EntryId> {
         if line.len() > MEMO_LINE_BYTES {
             return None;
         }
         let hash = line_hash(line.as_bytes());
-        if let Some(&id) = self.index.get(&hash) {
-            let entry = &self.entries[id as usize];
-            return (&self.text[range(entry.text)] == line.as_bytes()).then_some(EntryId(id));
+        if self.table.index.contains_key(&hash) {
+            return self.table.find(hash, line.as_bytes()).map(EntryId);
         }
         if !self.has_room(line.len()) {
             return None;
         }
-        let id = self.entries.len() as u32;
-        self.entries.push(Entry {
-            text: push_all(&mut self.text, line.as_bytes()),
-            patterns: None,
-            inline: None,
-            traits: None,
-        });
-        self.index.insert(hash, id);
+        let id = self.table.push(hash, line.as_bytes());
+        if let Some(shared) = shared {
+            if let Some(from) = shared.find(hash, line.as_bytes()) {
+                self.table.copy_answers(id, shared, from);
+            }
+        }
         Some(EntryId(id))
     }
 
     /// Whether one more line of `bytes` bytes fits.
     fn has_room(&self, bytes: usize) -> bool {
-        self.entries.len() < MEMO_ENTRIES && self.text.len() + bytes <= MEMO_TEXT_BYTES
+        self.table.has_room(bytes)
     }
 
     fn clear(&mut self) {
-        self.index.clear();
-        self.entries.clear();
-        self.text.clear();
-        self.patterns.clear();
-        self.inline.clear();
-        self.words.clear();
+        self.table.clear();
+        self.offered = 0;
     }
 
     /// The whole-line patterns that match the entry's line, if searched.
     pub fn patterns(&self, id: EntryId) -> Option<&[u32]> {
-        self.entries[id.0 as usize].patterns.map(|r| &self.patterns[range(r)])
+        let table = &self.table;
+        table.entries[id.0 as usize].patterns.map(|r| &table.patterns[range(r)])
     }
 
     pub fn set_patterns(&mut self, id: EntryId, patterns: &[u32]) {
-        self.entries[id.0 as usize].patterns = Some(push_all(&mut self.patterns, patterns));
+        let table = &mut self.table;
+        table.entries[id.0 as usize].patterns = Some(push_all(&mut table.patterns, patterns));
     }
 
     /// The inline matches on the entry's line, if searched.
     pub fn inline(&self, id: EntryId) -> Option<&[InlineMatch]> {
-        self.entries[id.0 as usize].inline.map(|r| &self.inline[range(r)])
+        let table = &self.table;
+        table.entries[id.0 as usize].inline.map(|r| &table.inline[range(r)])
     }
 
     pub fn set_inline(&mut self, id: EntryId, matches: &[InlineMatch]) {
-        self.entries[id.0 as usize].inline = Some(push_all(&mut self.inline, matches));
+        let table = &mut self.table;
+        table.entries[id.0 as usize].inline = Some(push_all(&mut table.inline, matches));
     }
 
     /// The entry's line traits and its words' stop-word languages, if counted.
     pub fn traits(&self, id: EntryId) -> Option<(Traits, &[u32])> {
-        self.entries[id.0 as usize]
+        let table = &self.table;
+        table.entries[id.0 as usize]
             .traits
-            .map(|(traits, words)| (traits, &self.words[range(words)]))
+            .map(|(traits, words)| (traits, &table.words[range(words)]))
     }
 
     pub fn set_traits(&mut self, id: EntryId, traits: Traits, words: &[u32]) {
-        self.entries[id.0 as usize].traits = Some((traits, push_all(&mut self.words, words)));
+        let table = &mut self.table;
+        table.entries[id.0 as usize].traits = Some((traits, push_all(&mut table.words, words)));
     }
 }
 
@@ -246,6 +421,64 @@ mod tests {
         memo.begin_document(0);
         let id = memo.entry("line 7").expect("learnt again");
         assert_eq!(memo.patterns(id), None);
+    }
+
+    #[test]
+    fn a_worker_finds_what_another_learnt_once_two_clean() {
+        let shared = SharedMemo::<u8>::default();
+        let (mut first, mut second) = (LineMemo::<u8>::default(), LineMemo::<u8>::default());
+        let lines = ["Share this", "Prices rose by 3%."];
+        let learn = |memo: &mut LineMemo<u8>, shared: &SharedMemo<u8>| {
+            memo.begin_document(lines.len());
+            memo.learn_from(shared, lines.iter().copied().enumerate());
+        };
+
+        // One cleaner alone: nothing goes to the shared table.
+        shared.join();
+        learn(&mut first, &shared);
+        let share = first.line_entry(0, lines[0]).expect("short enough");
+        first.set_patterns(share, &[3, 7]);
+        first.set_traits(share, 5, &[1, 2]);
+        first.teach(&shared);
+        assert!(shared.table.read().unwrap().entries.is_empty());
+
+        // A second one: what the first learns from now on is shared.
+        shared.join();
+        learn(&mut first, &shared);
+        let prices = first.line_entry(1, lines[1]).expect("short enough");
+        first.set_inline(
+            prices,
+            &[InlineMatch {
+                rule: 4,
+                start: 0,
+                end: 6,
+            }],
+        );
+        first.teach(&shared);
+        learn(&mut second, &shared);
+        let found = second.line_entry(1, lines[1]).expect("taken from the shared table");
+        assert_eq!(
+            second.inline(found),
+            Some(
+                &[InlineMatch {
+                    rule: 4,
+                    start: 0,
+                    end: 6
+                }][..]
+            )
+        );
+        assert_eq!(second.patterns(found), None);
+        // Learnt before sharing began, offered with the next document: the
+        // first line is shared too.
+        let share = second.line_entry(0, lines[0]).expect("taken from the shared table");
+        assert_eq!(second.patterns(share), Some(&[3, 7][..]));
+        assert_eq!(second.traits(share), Some((5, &[1, 2][..])));
+
+        // One of them gone: each is on its own again.
+        shared.leave();
+        let mut third = LineMemo::<u8>::default();
+        learn(&mut third, &shared);
+        assert_eq!(third.line_entry(1, lines[1]).and_then(|id| third.inline(id)), None);
     }
 
     #[test]

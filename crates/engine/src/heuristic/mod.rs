@@ -166,6 +166,9 @@ use crate::memo;
 /// The memo of line answers, with what the classifier counts of a line.
 pub(crate) type LineMemo = memo::LineMemo<LineTraits>;
 
+/// What the workers of one engine share of it.
+pub(crate) type SharedMemo = memo::SharedMemo<LineTraits>;
+
 /// The line classifier's threshold and its two models.
 type Classifier = (f32, LinearModel, LinearModel);
 
