@@ -28,15 +28,19 @@
 //! two workers do not each pay for every line's first sight. A worker looks
 //! its document's new lines up in the shared table under one read lock when
 //! the document begins, and adds what it learnt under one write lock when
-//! it ends. The shared table holds answers computed the same way, so it too
-//! changes only the time. It is used only while two or more cleaners of one
-//! engine clean; bounded like a worker's memo, and emptied when full.
+//! it ends. Neither waits for the other: a document that begins while the
+//! table is being added to makes do with the worker's own memo, and a
+//! worker that finds the table busy adds its lines after a later document
+//! (it waits only once many are waiting). The shared table holds answers
+//! computed the same way, so it too changes only the time. It is used only
+//! while two or more cleaners of one engine clean; bounded like a worker's
+//! memo, and emptied when full.
 
 use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
 use std::ops::Range;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::RwLock;
+use std::sync::{RwLock, TryLockError};
 
 use crate::corpus::PrehashedKey;
 use crate::lines::line_hash;
@@ -56,6 +60,10 @@ const MEMO_ENTRIES: usize = 192 << 10;
 /// The longest document, in lines, whose lines' entries are kept while it
 /// is cleaned; a longer one looks its lines up again.
 const MEMO_DOCUMENT_LINES: usize = 1 << 20;
+
+/// Lines a worker may have learnt and not yet added to the shared memo
+/// before it waits for the table to be free.
+const TEACH_WITHOUT_WAITING: usize = 16 << 10;
 
 /// In [`LineMemo::line_entries`]: a line not looked up yet, and one that is
 /// not remembered.
@@ -259,7 +267,9 @@ impl<Traits: Copy> LineMemo<Traits> {
         if !shared.in_use() {
             return;
         }
-        let Ok(table) = shared.table.read() else {
+        // Never waits: while another worker adds to the table, this document
+        // makes do with the worker's own memo.
+        let Ok(table) = shared.table.try_read() else {
             return;
         };
         for (index, line) in lines {
@@ -276,10 +286,18 @@ impl<Traits: Copy> LineMemo<Traits> {
     /// already, those this memo took from it among them, are passed over.
     pub fn teach(&mut self, shared: &SharedMemo<Traits>) {
         // Alone, a cleaner keeps what it learns to offer once another joins.
-        if !shared.in_use() || self.offered == self.table.entries.len() {
+        let waiting = self.table.entries.len() - self.offered;
+        if !shared.in_use() || waiting == 0 {
             return;
         }
-        let Ok(mut table) = shared.table.write() else {
+        // Waits only when much is waiting: with many workers the table is
+        // seldom free of readers, and what is not added now is added next time.
+        let table = match shared.table.try_write() {
+            Ok(table) => Ok(table),
+            Err(TryLockError::WouldBlock) if waiting < TEACH_WITHOUT_WAITING => return,
+            Err(_) => shared.table.write(),
+        };
+        let Ok(mut table) = table else {
             return;
         };
         let new = self.offered..self.table.entries.len();
@@ -479,6 +497,34 @@ mod tests {
         let mut third = LineMemo::<u8>::default();
         learn(&mut third, &shared);
         assert_eq!(third.line_entry(1, lines[1]).and_then(|id| third.inline(id)), None);
+    }
+
+    #[test]
+    fn a_busy_shared_table_is_not_waited_for() {
+        let shared = SharedMemo::<u8>::default();
+        shared.join();
+        shared.join();
+        let mut memo = LineMemo::<u8>::default();
+        memo.begin_document(1);
+        let id = memo.line_entry(0, "Share this").expect("short enough");
+        memo.set_patterns(id, &[3]);
+        {
+            // Another worker reads: the line waits for a later document.
+            let _reading = shared.table.read().unwrap();
+            memo.teach(&shared);
+        }
+        assert!(shared.table.read().unwrap().entries.is_empty());
+        memo.teach(&shared);
+        assert_eq!(shared.table.read().unwrap().entries.len(), 1);
+
+        // Another worker writes: the document goes on with its own memo.
+        let mut other = LineMemo::<u8>::default();
+        other.begin_document(1);
+        {
+            let _writing = shared.table.write().unwrap();
+            other.learn_from(&shared, std::iter::once((0, "Share this")));
+        }
+        assert_eq!(other.line_entry(0, "Share this").and_then(|id| other.patterns(id)), None);
     }
 
     #[test]
