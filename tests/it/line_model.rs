@@ -363,3 +363,33 @@ fn a_thread_of_said_ellipsis_bylines_with_no_heading_goes() {
     }
     assert_the_thread_goes(&page, &COMMENTS);
 }
+
+/// The footer a blog platform prints under a post (the post's filing and
+/// time, "Bookmark the permalink") and the links to its neighbouring posts
+/// with their titles, above the post and below it: page furniture, though
+/// the first footer is a sentence of 20 words and more, which the classifier
+/// never removes, and the links read as headlines next to the story.
+#[test]
+fn a_blog_post_footer_and_its_neighbour_links_go() {
+    let links = "« Bus fares to rise in April | Main | Village shop saved by its customers »";
+    let footers = [
+        "This entry was posted on Saturday, May 5th, 2012 at 9:15 am and is filed under Local, Heritage. You can follow any responses to this entry through the RSS 2.0 feed.",
+        "This entry was posted in Local, Heritage and tagged mill, river by Ann Lee. Bookmark the permalink.",
+    ];
+    let neighbours = [
+        "Previous post: Bus fares to rise in April",
+        "Next post: Village shop saved by its customers",
+    ];
+    let mut page = format!("Our Town Blog\n\n{links}\n\n{}", article());
+    for footer in footers {
+        page.push_str(footer);
+        page.push_str("\n\n");
+    }
+    page.push_str(&neighbours.join("\n"));
+    page.push('\n');
+    let output = clean(&page);
+    assert_all_kept(&output, &STORY);
+    for line in footers.iter().chain(&neighbours).chain([&links]) {
+        assert!(!kept(&output, line), "kept {line:?}:\n{output}");
+    }
+}
