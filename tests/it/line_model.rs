@@ -393,3 +393,23 @@ fn a_blog_post_footer_and_its_neighbour_links_go() {
         assert!(!kept(&output, line), "kept {line:?}:\n{output}");
     }
 }
+
+/// Comments under a count that carries its form's label ("3 Comments Post a
+/// comment"), each headed by its author's name and its day on lines of their
+/// own, with no time: the names and the bare dates are the thread's
+/// furniture, and the thread goes.
+#[test]
+fn a_counted_thread_of_names_and_days_goes() {
+    let mut page = article();
+    let bodies = &COMMENTS[..3];
+    page.push_str("3 Comments Post a comment\n");
+    let heads = [
+        ("Ann Lee", "May 3 2012"),
+        ("Bob Marsh", "May 3 2012"),
+        ("Carla", "May 4 2012"),
+    ];
+    for ((author, day), body) in heads.iter().zip(bodies) {
+        page.push_str(&format!("{author}\n{day}\n\n{body}\n\n"));
+    }
+    assert_the_thread_goes(&page, bodies);
+}
