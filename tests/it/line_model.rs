@@ -413,3 +413,33 @@ fn a_counted_thread_of_names_and_days_goes() {
     }
     assert_the_thread_goes(&page, bodies);
 }
+
+/// A blog platform that prints the post a second time below it (under its
+/// comment heading, or as the preview a feed widget left in the text): the
+/// page keeps one copy of the post. A paragraph printed twice in a row is
+/// no passage, and both copies stay.
+#[test]
+fn a_post_printed_twice_keeps_one_copy() {
+    let more = [
+        "The wheel is made of oak and iron, and it took the volunteers two winters to shape its forty-eight paddles by hand.",
+        "On open days the mill will grind flour again, and the bakery next door has promised to bake it into bread for the visitors.",
+    ];
+    let mut post = article();
+    for paragraph in more {
+        post.push_str(paragraph);
+        post.push_str("\n\n");
+    }
+    let page = format!("{post}Posted at 08:37 PM | Permalink\n\nComments\n\n{post}Subscribe\nArchives\n");
+    let output = clean(&page);
+    let copies = |line: &str| output.lines().filter(|l| l.trim() == line).count();
+    for paragraph in STORY.iter().chain(&more) {
+        assert_eq!(copies(paragraph), 1, "{paragraph:?}:\n{output}");
+    }
+    let twice = format!("{}{}\n\n", article(), STORY[2]);
+    let output = clean(&twice);
+    assert_eq!(
+        output.lines().filter(|l| l.trim() == STORY[2]).count(),
+        2,
+        "a paragraph printed twice in a row:\n{output}"
+    );
+}
