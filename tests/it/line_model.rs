@@ -443,3 +443,26 @@ fn a_post_printed_twice_keeps_one_copy() {
         "a paragraph printed twice in a row:\n{output}"
     );
 }
+
+/// A web video player's controls and dialogs, as they land in the text
+/// between a story's paragraphs: labels, and a dialog's notice that is a
+/// sentence of 20 words, which the classifier never removes.
+#[test]
+fn a_video_players_labels_go() {
+    let labels = [
+        "captions settings, opens captions settings dialog",
+        "captions off, selected",
+        "This is a modal window.",
+        "This is a modal window. This modal can be closed by pressing the Escape key or activating the close button.",
+    ];
+    let mut page = format!("Mill turns again after sixty years\n\n{}\n\n", STORY[0]);
+    for line in labels.iter().chain(&STORY[1..]) {
+        page.push_str(line);
+        page.push_str("\n\n");
+    }
+    let output = clean(&page);
+    assert_all_kept(&output, &STORY);
+    for label in labels {
+        assert!(!kept(&output, label), "kept {label:?}:\n{output}");
+    }
+}
