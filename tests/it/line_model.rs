@@ -466,3 +466,66 @@ fn a_video_players_labels_go() {
         assert!(!kept(&output, label), "kept {label:?}:\n{output}");
     }
 }
+
+/// A paragraph of 20 words or more, different for every `k`: filler for
+/// the pages below that need many lines of prose.
+fn paragraph(k: usize) -> String {
+    format!(
+        "On day {k} of the works the volunteers cleaned another part of the wheel, and by the evening they had written up what was left to do."
+    )
+}
+
+/// An "Add a Comment" box between a story's standfirst and its body, and a
+/// list of other stories with their time stamps below the story: the box's
+/// first furniture stands more than 30 lines below it, so it heads no
+/// thread, and the story stays.
+#[test]
+fn a_comment_box_far_above_any_furniture_keeps_the_story() {
+    let mut page = String::from("Mill turns again after sixty years\n\n");
+    page.push_str("Neighbours who bought a ruined mill for one pound have brought its wheel back to life after ten years of work.\n\n");
+    page.push_str(
+        "The mill, built in 1820, ground flour for the town for well over a century before it closed for good.\n\n",
+    );
+    page.push_str("Add a Comment\n\n");
+    let story: Vec<String> = (1..=16).map(paragraph).collect();
+    for line in &story {
+        page.push_str(line);
+        page.push_str("\n\n");
+    }
+    page.push_str("Most popular\nBridge to close for a year\nMay 3, 2012 11:00 AM Ann Lee\n");
+    page.push_str("Bus fares to rise in April\nMay 2, 2012 5:00 AM Bob Marsh\n");
+    page.push_str("Village shop saved by its customers\nMay 1, 2012 11:44 AM Carla Moss\n");
+    let output = clean(&page);
+    for line in &story {
+        assert!(kept(&output, line), "lost {line:?}:\n{output}");
+    }
+}
+
+/// Comments whose bodies come before their bylines ("Posted by: Ann at May
+/// 3, 2012 05:23 PM"), long enough that the second byline stands more than
+/// 40 lines below the heading: the thread is still read to its second
+/// comment, and goes.
+#[test]
+fn a_thread_of_long_comments_with_their_bylines_below_goes() {
+    let mut page = article();
+    page.push_str("Comments\n\n");
+    let bodies: Vec<String> = (1..=24).map(paragraph).collect();
+    let bylines = [
+        "Posted by: Ann Lee at May 3, 2012 05:23 PM",
+        "Posted by: Bob Marsh at May 3, 2012 06:10 PM",
+        "Posted by: Carla at May 4, 2012 09:02 AM",
+    ];
+    for (comment, byline) in [&bodies[..3], &bodies[3..21], &bodies[21..]].iter().zip(bylines) {
+        for line in comment.iter() {
+            page.push_str(line);
+            page.push_str("\n\n");
+        }
+        page.push_str(byline);
+        page.push_str("\n\n");
+    }
+    let output = clean(&page);
+    assert_all_kept(&output, &STORY);
+    for body in &bodies {
+        assert!(!kept(&output, body), "kept the comment {body:?}:\n{output}");
+    }
+}

@@ -901,11 +901,18 @@ fn a_thread_heading(heading: &str, text: &str, below: impl Iterator<Item = Line>
         .any(|line| shape(line).eq(shape(heading)) && !line.eq_ignore_ascii_case(heading))
 }
 
+/// How many lines below a comment heading its thread's first furniture line
+/// must stand: a thread may be read further down (long comments put their
+/// bylines far apart), but a heading whose first furniture is further off
+/// is a link above the article, and the furniture another list's.
+const FIRST_FURNITURE_LINES: usize = 30;
+
 /// Reads the first `window` lines of `below` (blank lines skipped) for a comment
 /// thread's structure: returns how many lines are furniture and how many
 /// comments they make, a comment being a run of furniture lines (an author
 /// line, a time stamp, "Reply") with a body line after it. One count or
-/// label followed by prose is not a thread; two comments are.
+/// label followed by prose is not a thread; two comments are; nor is
+/// anything whose first furniture stands past [`FIRST_FURNITURE_LINES`].
 fn thread_structure(
     text: &str,
     below: impl Iterator<Item = Line>,
@@ -916,7 +923,10 @@ fn thread_structure(
     // Whether the last line was furniture, and whether a furniture run is
     // still waiting for its body.
     let mut waiting = false;
-    for line in below.take(window).filter(|l| !l.is_blank()) {
+    for (read, line) in below.take(window).enumerate().filter(|(_, l)| !l.is_blank()) {
+        if found == 0 && read >= FIRST_FURNITURE_LINES {
+            return (0, 0);
+        }
         if is_furniture(line.content(text)) {
             found += 1;
             waiting = true;
