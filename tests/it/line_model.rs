@@ -529,3 +529,29 @@ fn a_thread_of_long_comments_with_their_bylines_below_goes() {
         assert!(!kept(&output, body), "kept the comment {body:?}:\n{output}");
     }
 }
+
+/// Comments headed by their authors' links and names, each of three
+/// paragraphs, under no heading: the fifth author stands more than 30 lines
+/// below the first, and the thread still goes from its first link line.
+#[test]
+fn a_thread_of_long_comments_under_commenter_links_goes() {
+    let mut page = article();
+    let authors = [
+        "http://twitter.com/annlee Ann Lee",
+        "Bob Marsh",
+        "http://example.org/ Carla Moss",
+        "Dev",
+        "http://blog.example.net Eve Stone",
+    ];
+    let bodies: Vec<String> = (1..=15).map(paragraph).collect();
+    for (author, comment) in authors.iter().zip(bodies.chunks(3)) {
+        page.push_str(author);
+        page.push_str("\n\n");
+        for line in comment {
+            page.push_str(line);
+            page.push_str("\n\n");
+        }
+    }
+    let bodies: Vec<&str> = bodies.iter().map(String::as_str).collect();
+    assert_the_thread_goes(&page, &bodies);
+}
