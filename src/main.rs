@@ -879,6 +879,7 @@ fn describe_heuristic(heuristic: &dechaff_engine::heuristic::Heuristic) -> Strin
         } => out.push_str(&format!(
             "  start: {header}\n  pattern: {furniture}\n  max-lines: {window}\n  min-count: {min_count}\n"
         )),
+        Heuristic::RepeatedPassage { min_lines } => out.push_str(&format!("  min-count: {min_lines}\n")),
     }
     out
 }

@@ -615,7 +615,18 @@ fn over_budget_with_strict_fails_and_writes_nothing_for_it() {
 fn heuristic_rule_without_its_name() {
     assert_rule_file_error(
         &HEAD.replace("description = \"d\"\n", "kind = \"heuristic\"\ndescription = \"d\"\n"),
-        "8:8: rule x.y: a heuristic rule needs 'heuristic' (line-classifier or comment-thread)",
+        "8:8: rule x.y: a heuristic rule needs 'heuristic' (line-classifier, comment-thread or repeated-passage)",
+    );
+}
+
+#[test]
+fn repeated_passage_of_one_line() {
+    assert_rule_file_error(
+        &format!(
+            "{}heuristic = \"repeated-passage\"\nmin-count = 1\n",
+            HEAD.replace("description = \"d\"\n", "kind = \"heuristic\"\ndescription = \"d\"\n")
+        ),
+        "11:13: rule x.y: min-count 1 is outside 2..=200",
     );
 }
 

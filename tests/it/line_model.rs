@@ -363,3 +363,195 @@ fn a_thread_of_said_ellipsis_bylines_with_no_heading_goes() {
     }
     assert_the_thread_goes(&page, &COMMENTS);
 }
+
+/// The footer a blog platform prints under a post (the post's filing and
+/// time, "Bookmark the permalink") and the links to its neighbouring posts
+/// with their titles, above the post and below it: page furniture, though
+/// the first footer is a sentence of 20 words and more, which the classifier
+/// never removes, and the links read as headlines next to the story.
+#[test]
+fn a_blog_post_footer_and_its_neighbour_links_go() {
+    let links = "« Bus fares to rise in April | Main | Village shop saved by its customers »";
+    let footers = [
+        "This entry was posted on Saturday, May 5th, 2012 at 9:15 am and is filed under Local, Heritage. You can follow any responses to this entry through the RSS 2.0 feed.",
+        "This entry was posted in Local, Heritage and tagged mill, river by Ann Lee. Bookmark the permalink.",
+    ];
+    let neighbours = [
+        "Previous post: Bus fares to rise in April",
+        "Next post: Village shop saved by its customers",
+    ];
+    let mut page = format!("Our Town Blog\n\n{links}\n\n{}", article());
+    for footer in footers {
+        page.push_str(footer);
+        page.push_str("\n\n");
+    }
+    page.push_str(&neighbours.join("\n"));
+    page.push('\n');
+    let output = clean(&page);
+    assert_all_kept(&output, &STORY);
+    for line in footers.iter().chain(&neighbours).chain([&links]) {
+        assert!(!kept(&output, line), "kept {line:?}:\n{output}");
+    }
+}
+
+/// Comments under a count that carries its form's label ("3 Comments Post a
+/// comment"), each headed by its author's name and its day on lines of their
+/// own, with no time: the names and the bare dates are the thread's
+/// furniture, and the thread goes.
+#[test]
+fn a_counted_thread_of_names_and_days_goes() {
+    let mut page = article();
+    let bodies = &COMMENTS[..3];
+    page.push_str("3 Comments Post a comment\n");
+    let heads = [
+        ("Ann Lee", "May 3 2012"),
+        ("Bob Marsh", "May 3 2012"),
+        ("Carla", "May 4 2012"),
+    ];
+    for ((author, day), body) in heads.iter().zip(bodies) {
+        page.push_str(&format!("{author}\n{day}\n\n{body}\n\n"));
+    }
+    assert_the_thread_goes(&page, bodies);
+}
+
+/// A blog platform that prints the post a second time below it (under its
+/// comment heading, or as the preview a feed widget left in the text): the
+/// page keeps one copy of the post. A paragraph printed twice in a row is
+/// no passage, and both copies stay.
+#[test]
+fn a_post_printed_twice_keeps_one_copy() {
+    let more = [
+        "The wheel is made of oak and iron, and it took the volunteers two winters to shape its forty-eight paddles by hand.",
+        "On open days the mill will grind flour again, and the bakery next door has promised to bake it into bread for the visitors.",
+    ];
+    let mut post = article();
+    for paragraph in more {
+        post.push_str(paragraph);
+        post.push_str("\n\n");
+    }
+    let page = format!("{post}Posted at 08:37 PM | Permalink\n\nComments\n\n{post}Subscribe\nArchives\n");
+    let output = clean(&page);
+    let copies = |line: &str| output.lines().filter(|l| l.trim() == line).count();
+    for paragraph in STORY.iter().chain(&more) {
+        assert_eq!(copies(paragraph), 1, "{paragraph:?}:\n{output}");
+    }
+    let twice = format!("{}{}\n\n", article(), STORY[2]);
+    let output = clean(&twice);
+    assert_eq!(
+        output.lines().filter(|l| l.trim() == STORY[2]).count(),
+        2,
+        "a paragraph printed twice in a row:\n{output}"
+    );
+}
+
+/// A web video player's controls and dialogs, as they land in the text
+/// between a story's paragraphs: labels, and a dialog's notice that is a
+/// sentence of 20 words, which the classifier never removes.
+#[test]
+fn a_video_players_labels_go() {
+    let labels = [
+        "captions settings, opens captions settings dialog",
+        "captions off, selected",
+        "This is a modal window.",
+        "This is a modal window. This modal can be closed by pressing the Escape key or activating the close button.",
+    ];
+    let mut page = format!("Mill turns again after sixty years\n\n{}\n\n", STORY[0]);
+    for line in labels.iter().chain(&STORY[1..]) {
+        page.push_str(line);
+        page.push_str("\n\n");
+    }
+    let output = clean(&page);
+    assert_all_kept(&output, &STORY);
+    for label in labels {
+        assert!(!kept(&output, label), "kept {label:?}:\n{output}");
+    }
+}
+
+/// A paragraph of 20 words or more, different for every `k`: filler for
+/// the pages below that need many lines of prose.
+fn paragraph(k: usize) -> String {
+    format!(
+        "On day {k} of the works the volunteers cleaned another part of the wheel, and by the evening they had written up what was left to do."
+    )
+}
+
+/// An "Add a Comment" box between a story's standfirst and its body, and a
+/// list of other stories with their time stamps below the story: the box's
+/// first furniture stands more than 30 lines below it, so it heads no
+/// thread, and the story stays.
+#[test]
+fn a_comment_box_far_above_any_furniture_keeps_the_story() {
+    let mut page = String::from("Mill turns again after sixty years\n\n");
+    page.push_str("Neighbours who bought a ruined mill for one pound have brought its wheel back to life after ten years of work.\n\n");
+    page.push_str(
+        "The mill, built in 1820, ground flour for the town for well over a century before it closed for good.\n\n",
+    );
+    page.push_str("Add a Comment\n\n");
+    let story: Vec<String> = (1..=16).map(paragraph).collect();
+    for line in &story {
+        page.push_str(line);
+        page.push_str("\n\n");
+    }
+    page.push_str("Most popular\nBridge to close for a year\nMay 3, 2012 11:00 AM Ann Lee\n");
+    page.push_str("Bus fares to rise in April\nMay 2, 2012 5:00 AM Bob Marsh\n");
+    page.push_str("Village shop saved by its customers\nMay 1, 2012 11:44 AM Carla Moss\n");
+    let output = clean(&page);
+    for line in &story {
+        assert!(kept(&output, line), "lost {line:?}:\n{output}");
+    }
+}
+
+/// Comments whose bodies come before their bylines ("Posted by: Ann at May
+/// 3, 2012 05:23 PM"), long enough that the second byline stands more than
+/// 40 lines below the heading: the thread is still read to its second
+/// comment, and goes.
+#[test]
+fn a_thread_of_long_comments_with_their_bylines_below_goes() {
+    let mut page = article();
+    page.push_str("Comments\n\n");
+    let bodies: Vec<String> = (1..=24).map(paragraph).collect();
+    let bylines = [
+        "Posted by: Ann Lee at May 3, 2012 05:23 PM",
+        "Posted by: Bob Marsh at May 3, 2012 06:10 PM",
+        "Posted by: Carla at May 4, 2012 09:02 AM",
+    ];
+    for (comment, byline) in [&bodies[..3], &bodies[3..21], &bodies[21..]].iter().zip(bylines) {
+        for line in comment.iter() {
+            page.push_str(line);
+            page.push_str("\n\n");
+        }
+        page.push_str(byline);
+        page.push_str("\n\n");
+    }
+    let output = clean(&page);
+    assert_all_kept(&output, &STORY);
+    for body in &bodies {
+        assert!(!kept(&output, body), "kept the comment {body:?}:\n{output}");
+    }
+}
+
+/// Comments headed by their authors' links and names, each of three
+/// paragraphs, under no heading: the fifth author stands more than 30 lines
+/// below the first, and the thread still goes from its first link line.
+#[test]
+fn a_thread_of_long_comments_under_commenter_links_goes() {
+    let mut page = article();
+    let authors = [
+        "http://twitter.com/annlee Ann Lee",
+        "Bob Marsh",
+        "http://example.org/ Carla Moss",
+        "Dev",
+        "http://blog.example.net Eve Stone",
+    ];
+    let bodies: Vec<String> = (1..=15).map(paragraph).collect();
+    for (author, comment) in authors.iter().zip(bodies.chunks(3)) {
+        page.push_str(author);
+        page.push_str("\n\n");
+        for line in comment {
+            page.push_str(line);
+            page.push_str("\n\n");
+        }
+    }
+    let bodies: Vec<&str> = bodies.iter().map(String::as_str).collect();
+    assert_the_thread_goes(&page, &bodies);
+}

@@ -1054,6 +1054,7 @@ fn apply_heuristics(engine: &Engine, heuristics: &Heuristics, text: &str, scratc
         }
     }
     heuristics.classify(text, lines, heuristic, memo);
+    heuristics.repeated_passages(text, lines, heuristic);
     if engine.corpus.is_some() {
         std::mem::swap(&mut heuristic.recurring, recurrence);
     }

@@ -2,7 +2,7 @@
 //!
 //! Phrase rules catch the boilerplate people have written down; most of a
 //! scraped page's chaff is a site's own menu, footer and link lists, which
-//! only their shape gives away. This module holds the two heuristics that
+//! only their shape gives away. This module holds the heuristics that
 //! `kind = "heuristic"` rules configure, run after the phrase rules on what
 //! they left:
 //!
@@ -18,13 +18,16 @@
 //!   the largest total content score. Short lines inside the region (headings,
 //!   captions) are carried by the good lines around them, and short runs at
 //!   the edges go. A line whose second score is at or below the threshold is
-//!   removed, and provenance records its probability of being boilerplate.
+//!   removed, and provenance records its probability of being boilerplate;
+//! - **repeated-passage**: a passage the page prints a second time (a post
+//!   again under its comments) goes the second time.
 //!
 //! Both models' weights are data, fitted by `tools/fit-heuristics.py`. The
 //! classifier never empties a page: when it would leave no line of prose,
 //! it keeps the main region instead (see [`crate::clean`]).
 
 pub(crate) mod features;
+mod repeated;
 mod stopwords;
 
 use std::collections::VecDeque;
@@ -136,6 +139,11 @@ pub enum Heuristic {
         /// How many furniture lines confirm the heading.
         min_count: usize,
     },
+    /// The repeated-passage cut.
+    RepeatedPassage {
+        /// How many lines, kept in both copies, a repeated run must hold.
+        min_lines: usize,
+    },
 }
 
 impl Heuristic {
@@ -144,6 +152,7 @@ impl Heuristic {
         match self {
             Heuristic::LineClassifier { .. } => "line-classifier",
             Heuristic::CommentThread { .. } => "comment-thread",
+            Heuristic::RepeatedPassage { .. } => "repeated-passage",
         }
     }
 }
@@ -181,6 +190,8 @@ pub(crate) struct Heuristics {
     classifier: Option<(u32, Box<Classifier>)>,
     /// `(rule index, header, furniture, window, min count)` of each comment cut.
     comment_threads: Vec<(u32, Regex, Regex, usize, usize)>,
+    /// `(rule index, min lines)` of the repeated-passage cut, if one is in force.
+    repeated: Option<(u32, usize)>,
 }
 
 fn compile(pattern: &str, anchored_line: bool) -> Result<Regex> {
@@ -202,6 +213,7 @@ impl Heuristics {
     pub(crate) fn compile<'a>(rules: impl Iterator<Item = (u32, &'a Heuristic)>) -> Result<Option<Heuristics>> {
         let mut classifier = None;
         let mut comment_threads = Vec::new();
+        let mut repeated = None;
         for (index, heuristic) in rules {
             match heuristic {
                 Heuristic::LineClassifier {
@@ -227,9 +239,13 @@ impl Heuristics {
                     *window,
                     *min_count,
                 )),
+                // One cut removes a copy once; a second would find none left.
+                Heuristic::RepeatedPassage { min_lines } => {
+                    repeated.get_or_insert((index, *min_lines));
+                }
             }
         }
-        if classifier.is_none() && comment_threads.is_empty() {
+        if classifier.is_none() && comment_threads.is_empty() && repeated.is_none() {
             return Ok(None);
         }
         let shapes: Vec<String> = features::SHAPES
@@ -253,6 +269,7 @@ impl Heuristics {
             shapes,
             classifier,
             comment_threads,
+            repeated,
         }))
     }
 }
@@ -299,6 +316,8 @@ pub(crate) struct HeuristicScratch {
     word_languages: Vec<u32>,
     /// The page's language, as the bit of its stop-word list.
     language: u32,
+    /// The first line of each distinct prose line, for the repeated-passage cut.
+    first_lines: repeated::FirstLines,
 }
 
 /// What is kept of a candidate line once its line features are scored.
@@ -411,6 +430,7 @@ impl HeuristicScratch {
         release(&mut self.hash_counts.hashes);
         release(&mut self.hash_counts.counts);
         release(&mut self.word_languages);
+        self.first_lines.release_excess();
     }
 
     pub(crate) fn new(heuristics: &Heuristics) -> HeuristicScratch {
@@ -433,6 +453,7 @@ impl HeuristicScratch {
             hash_counts: HashCounts::default(),
             word_languages: Vec::new(),
             language: 0,
+            first_lines: repeated::FirstLines::default(),
         }
     }
 }
@@ -511,6 +532,14 @@ impl Heuristics {
             }
         }
         None
+    }
+
+    /// Removes the later copy of every passage the page prints twice (see
+    /// the `repeated` module); run on what the other heuristics left.
+    pub(crate) fn repeated_passages(&self, text: &str, lines: &mut LineTable, scratch: &mut HeuristicScratch) {
+        if let Some((rule, min_lines)) = self.repeated {
+            repeated::remove_repeated_passages(text, lines, rule, min_lines, &mut scratch.first_lines);
+        }
     }
 
     /// Scores every non-blank line that is not removed yet, marks it
@@ -875,11 +904,18 @@ fn a_thread_heading(heading: &str, text: &str, below: impl Iterator<Item = Line>
         .any(|line| shape(line).eq(shape(heading)) && !line.eq_ignore_ascii_case(heading))
 }
 
+/// How many lines below a comment heading its thread's first furniture line
+/// must stand: a thread may be read further down (long comments put their
+/// bylines far apart), but a heading whose first furniture is further off
+/// is a link above the article, and the furniture another list's.
+const FIRST_FURNITURE_LINES: usize = 30;
+
 /// Reads the first `window` lines of `below` (blank lines skipped) for a comment
 /// thread's structure: returns how many lines are furniture and how many
 /// comments they make, a comment being a run of furniture lines (an author
 /// line, a time stamp, "Reply") with a body line after it. One count or
-/// label followed by prose is not a thread; two comments are.
+/// label followed by prose is not a thread; two comments are; nor is
+/// anything whose first furniture stands past [`FIRST_FURNITURE_LINES`].
 fn thread_structure(
     text: &str,
     below: impl Iterator<Item = Line>,
@@ -890,7 +926,10 @@ fn thread_structure(
     // Whether the last line was furniture, and whether a furniture run is
     // still waiting for its body.
     let mut waiting = false;
-    for line in below.take(window).filter(|l| !l.is_blank()) {
+    for (read, line) in below.take(window).enumerate().filter(|(_, l)| !l.is_blank()) {
+        if found == 0 && read >= FIRST_FURNITURE_LINES {
+            return (0, 0);
+        }
         if is_furniture(line.content(text)) {
             found += 1;
             waiting = true;

@@ -52,6 +52,7 @@ enum KindName {
 enum HeuristicName {
     LineClassifier,
     CommentThread,
+    RepeatedPassage,
 }
 
 /// `[name, mean, scale, weight]`, one feature of a linear model.
@@ -423,7 +424,7 @@ fn validate_heuristic(
     let Some(name) = &spec.heuristic else {
         return Err(err(
             kind_at,
-            "a heuristic rule needs 'heuristic' (line-classifier or comment-thread)".into(),
+            "a heuristic rule needs 'heuristic' (line-classifier, comment-thread or repeated-passage)".into(),
         ));
     };
     let not_for = |field: &str, offset: usize| {
@@ -434,6 +435,7 @@ fn validate_heuristic(
                 match name.get_ref() {
                     HeuristicName::LineClassifier => "line-classifier",
                     HeuristicName::CommentThread => "comment-thread",
+                    HeuristicName::RepeatedPassage => "repeated-passage",
                 }
             ),
         )
@@ -516,6 +518,27 @@ fn validate_heuristic(
                 window,
                 min_count,
             }
+        }
+        HeuristicName::RepeatedPassage => {
+            forbid(&[
+                ("pattern", span(&spec.pattern)),
+                ("start", span(&spec.start)),
+                ("max-lines", spec.max_lines.as_ref().map(|v| v.span().start)),
+                ("threshold", spec.threshold.as_ref().map(|v| v.span().start)),
+                ("weights", spec.weights.as_ref().map(|v| v.span().start)),
+                ("context-weights", spec.context_weights.as_ref().map(|v| v.span().start)),
+            ])?;
+            let min_lines = match &spec.min_count {
+                Some(count) if *count.get_ref() < 2 || *count.get_ref() > 200 => {
+                    return Err(err(
+                        count.span().start,
+                        format!("min-count {} is outside 2..=200", count.get_ref()),
+                    ))
+                }
+                Some(count) => *count.get_ref(),
+                None => 5,
+            };
+            Heuristic::RepeatedPassage { min_lines }
         }
     };
     Ok((RuleKind::Heuristic, Trigger::Heuristic(Box::new(heuristic))))

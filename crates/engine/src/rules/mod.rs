@@ -163,10 +163,12 @@ pub struct Rule {
 
 impl Rule {
     /// The action recorded in provenance for a removal by this rule: its
-    /// kind's, except that a comment-thread heuristic cuts a tail.
+    /// kind's, except that a comment-thread heuristic cuts a tail and the
+    /// repeated-passage cut drops lines.
     pub fn action(&self) -> &'static str {
         match &self.trigger {
             Trigger::Heuristic(h) if matches!(**h, crate::heuristic::Heuristic::CommentThread { .. }) => "drop-tail",
+            Trigger::Heuristic(h) if matches!(**h, crate::heuristic::Heuristic::RepeatedPassage { .. }) => "drop-line",
             _ => self.kind.action(),
         }
     }
