@@ -1,8 +1,12 @@
 //! The command line: clap's raw arguments, turned into validated settings.
 //!
-//! Nothing here reaches the engine as clap types: [`RuleArgs::rule_set`] and
-//! [`CleanArgs::run_config`] produce the library's own config types, and every
-//! range or label is checked here so that the engine sees only valid values.
+//! Nothing here reaches the engine as clap types:
+//! [`RuleArgs::rule_set_with_corpus`] and [`CleanArgs::run_config`] produce
+//! the library's own config types, and every range or label is checked here
+//! so that the engine sees only valid values.
+
+// The fields' doc comments are the `--help` text, where `<id>` is meant as written.
+#![allow(rustdoc::invalid_html_tags)]
 
 use std::path::PathBuf;
 

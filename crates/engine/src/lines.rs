@@ -18,7 +18,7 @@ use crate::fold;
 
 /// The longest document the cleaner cleans, in bytes of decoded text: line
 /// offsets are kept as `u32`. A longer text is kept whole (see
-/// [`crate::Cleaned::too_long`]); the run layer refuses such documents
+/// [`crate::CleanSummary::too_long`]); the run layer refuses such documents
 /// before they are read, through its document size limit.
 pub const MAX_DOCUMENT_BYTES: usize = u32::MAX as usize;
 

@@ -524,7 +524,10 @@ mod tests {
             let _writing = shared.table.write().unwrap();
             other.learn_from(&shared, std::iter::once((0, "Share this")));
         }
-        assert_eq!(other.line_entry(0, "Share this").and_then(|id| other.patterns(id)), None);
+        assert_eq!(
+            other.line_entry(0, "Share this").and_then(|id| other.patterns(id)),
+            None
+        );
     }
 
     #[test]

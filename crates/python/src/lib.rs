@@ -2,7 +2,7 @@
 //!
 //! The Python package (`python/dechaff/`) re-exports these classes. The
 //! design follows the engine's own rule: build once, reuse per thread. A
-//! [`cleaner::Cleaner`] compiles the rules once and keeps a pool of idle
+//! `cleaner::Cleaner` compiles the rules once and keeps a pool of idle
 //! engine cleaners, each owning its scratch buffers; a call takes one from
 //! the pool (or clones a fresh one) and gives it back, so one Python object
 //! serves any number of Python threads and `clean_batch` workers without a

@@ -13,7 +13,7 @@
 //! every byte written is in input order, whatever `--jobs` is.
 //!
 //! Every document, from a text file or a record, is cleaned by one function,
-//! [`clean_document`], and goes out through a [`Sink`]: the output tree,
+//! `clean_document`, and goes out through a [`Sink`]: the output tree,
 //! JSON lines on standard output, attribute files, or memory. Provenance
 //! records and reject lines are written by one [`Collector`].
 //!

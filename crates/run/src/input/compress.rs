@@ -3,7 +3,7 @@
 //! Every input is read once, front to back. The stored (possibly compressed)
 //! bytes pass through a [`StoredTally`] on their way to the decompressor, so
 //! the file's size and SHA-256, which provenance and `--resume` compare, cost
-//! no second read. Gzip input is read member after member ([`GzipMembers`]),
+//! no second read. Gzip input is read member after member (`GzipMembers`),
 //! because Common Crawl writes one gzip member per record and a plain decoder
 //! would stop after the first; zstd input may likewise hold several frames.
 
