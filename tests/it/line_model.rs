@@ -5,7 +5,7 @@
 //! above the article. They pin behaviour (what must stay, what must go), not
 //! weights: any model that does its job passes them.
 
-use dechaff_engine::{CleanConfig, Cleaner, CleanerBuilder, Comments, RuleSet};
+use dechaff_engine::{CleanConfig, Cleaner, CleanerBuilder, Comments, RuleSet, RuleSetBuilder};
 
 fn cleaner(comments: Comments) -> Cleaner {
     let config = CleanConfig {
@@ -434,6 +434,16 @@ fn a_post_printed_twice_keeps_one_copy() {
     let copies = |line: &str| output.lines().filter(|l| l.trim() == line).count();
     for paragraph in STORY.iter().chain(&more) {
         assert_eq!(copies(paragraph), 1, "{paragraph:?}:\n{output}");
+    }
+    // Without the line classifier, the pass counts the page's lines itself.
+    let rules = RuleSetBuilder::new()
+        .disable("heuristics.boilerplate-line")
+        .build()
+        .unwrap();
+    let alone = CleanerBuilder::new().build(rules).unwrap().clean(&page).text.clone();
+    for paragraph in STORY.iter().chain(&more) {
+        let copies = alone.lines().filter(|l| l.trim() == *paragraph).count();
+        assert_eq!(copies, 1, "no classifier, {paragraph:?}:\n{alone}");
     }
     let twice = format!("{}{}\n\n", article(), STORY[2]);
     let output = clean(&twice);

@@ -164,15 +164,16 @@ fn is_closer(c: char) -> bool {
 
 /// How many whitespace-separated words `line` holds, counting no further
 /// than `limit`: `line.split_whitespace().take(limit).count()`, byte by byte
-/// when the line is ASCII (where `char::is_whitespace` is 9 to 13 and the
-/// space), as most lines are.
+/// while the line is ASCII (where `char::is_whitespace` is 9 to 13 and the
+/// space), as most lines are. A paragraph is read only as far as its
+/// `limit`-th word, not checked whole for ASCII first.
 pub(crate) fn count_words(line: &str, limit: usize) -> usize {
-    if !line.is_ascii() {
-        return line.split_whitespace().take(limit).count();
-    }
     let mut words = 0;
     let mut in_word = false;
     for &b in line.as_bytes() {
+        if !b.is_ascii() {
+            return line.split_whitespace().take(limit).count();
+        }
         let blank = matches!(b, b' ' | b'\t'..=b'\r');
         if !blank && !in_word {
             if words == limit {
@@ -432,6 +433,30 @@ mod tests {
             true
         });
         languages
+    }
+
+    #[test]
+    fn count_words_is_split_whitespace_taken_to_its_limit() {
+        let lines = [
+            "",
+            "   ",
+            "one",
+            " two  words ",
+            "tab\tand\u{0b}vertical\u{0c}feed\rreturn",
+            "ascii words, then Ünïcode ones",
+            "non-breaking\u{a0}space and\u{2003}em space",
+            "é first",
+            "words words words words words words words words words words words words",
+        ];
+        for line in lines {
+            for limit in [0, 1, 2, 3, 5, 20, usize::MAX] {
+                assert_eq!(
+                    count_words(line, limit),
+                    line.split_whitespace().take(limit).count(),
+                    "{line:?} {limit}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -538,7 +538,19 @@ impl Heuristics {
     /// the `repeated` module); run on what the other heuristics left.
     pub(crate) fn repeated_passages(&self, text: &str, lines: &mut LineTable, scratch: &mut HeuristicScratch) {
         if let Some((rule, min_lines)) = self.repeated {
-            repeated::remove_repeated_passages(text, lines, rule, min_lines, &mut scratch.first_lines);
+            // The classifier has counted the page's line hashes; without it
+            // they are counted here.
+            if self.classifier.is_none() {
+                count_line_hashes(text, lines, &mut scratch.hash_counts);
+            }
+            repeated::remove_repeated_passages(
+                text,
+                lines,
+                rule,
+                min_lines,
+                &scratch.hash_counts,
+                &mut scratch.first_lines,
+            );
         }
     }
 

@@ -17,7 +17,7 @@
 //! quotes a few lines of another, is shorter than a passage and stays.
 
 use super::features::count_words;
-use super::{LineTable, PROSE_WORDS};
+use super::{HashCounts, LineTable, PROSE_WORDS};
 use crate::lines::line_hash;
 
 /// How many words a repeated run must hold, counted over the lines kept in
@@ -117,6 +117,7 @@ pub(crate) fn remove_repeated_passages(
     lines: &mut LineTable,
     rule: u32,
     min_lines: usize,
+    copies: &HashCounts,
     table: &mut FirstLines,
 ) {
     table.reset();
@@ -133,11 +134,19 @@ pub(crate) fn remove_repeated_passages(
         }
         let line = content(lines, index);
         let prose = PROSE_WORDS as usize;
-        if count_words(line, prose) < prose {
+        // Only a line the page holds twice can anchor a copy (`copies`
+        // counts every line's hash), and `prose` words need `prose - 1`
+        // blanks between them: most lines are not counted.
+        if line.len() < 2 * prose - 1 {
             index += 1;
             continue;
         }
-        let half = (line_hash(line.as_bytes()) >> 32) as u32;
+        let hash = line_hash(line.as_bytes());
+        if copies.copies(hash) < 2 || count_words(line, prose) < prose {
+            index += 1;
+            continue;
+        }
+        let half = (hash >> 32) as u32;
         let Some(first) = table.first_or_insert(half, index, &mut distinct) else {
             index += 1;
             continue;
