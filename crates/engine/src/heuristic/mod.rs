@@ -427,8 +427,7 @@ impl HeuristicScratch {
         release(&mut self.second);
         release(&mut self.recurring);
         release(&mut self.line_words);
-        release(&mut self.hash_counts.hashes);
-        release(&mut self.hash_counts.counts);
+        self.hash_counts.release_excess();
         release(&mut self.word_languages);
         self.first_lines.release_excess();
     }
@@ -810,60 +809,103 @@ impl Heuristics {
     }
 }
 
-/// Lines per hash: an open-addressing table, a power of two long and at
-/// most half full, in two arrays (hashes, counts) rather than one of pairs:
-/// twelve bytes a slot, not sixteen, on a page of millions of distinct lines.
+/// An open-addressing table from a line hash (or half of one) to a `u32`
+/// that is never 0 in a used slot: a power of two long and at most half
+/// full, grown by doubling, in two arrays rather than one of pairs (twelve
+/// bytes a slot, not sixteen, on a page of millions of distinct lines).
 #[derive(Debug, Default)]
-struct HashCounts {
-    hashes: Vec<u64>,
-    /// Lines with the slot's hash; 0 marks a free slot.
-    counts: Vec<u32>,
+pub(crate) struct HashSlots<K> {
+    keys: Vec<K>,
+    /// The slot's value; 0 marks a free slot.
+    values: Vec<u32>,
+    used: usize,
 }
 
-impl HashCounts {
-    /// The slot of hash `h`: its own, or the free one where it goes.
-    fn slot(&self, h: u64) -> usize {
-        let bits = self.hashes.len().trailing_zeros();
-        let mut slot = (h >> (64 - bits)) as usize;
-        while self.counts[slot] != 0 && self.hashes[slot] != h {
-            slot = (slot + 1) & (self.hashes.len() - 1);
+/// A key of [`HashSlots`]: a hash, whose top bits pick its first slot.
+pub(crate) trait SlotKey: Copy + Default + Eq {
+    fn home(self, bits: u32) -> usize;
+}
+
+impl SlotKey for u64 {
+    fn home(self, bits: u32) -> usize {
+        (self >> (64 - bits)) as usize
+    }
+}
+
+impl SlotKey for u32 {
+    fn home(self, bits: u32) -> usize {
+        (self >> (32 - bits)) as usize
+    }
+}
+
+impl<K: SlotKey> HashSlots<K> {
+    /// Empties the table, `slots` long (a power of two).
+    pub(crate) fn reset(&mut self, slots: usize) {
+        self.keys.clear();
+        self.keys.resize(slots, K::default());
+        self.values.clear();
+        self.values.resize(slots, 0);
+        self.used = 0;
+    }
+
+    /// The slot of `key`: its own, or the free one where it goes.
+    fn slot(&self, key: K) -> usize {
+        let mut slot = key.home(self.keys.len().trailing_zeros());
+        while self.values[slot] != 0 && self.keys[slot] != key {
+            slot = (slot + 1) & (self.keys.len() - 1);
         }
         slot
     }
 
+    /// The value of `key`; 0 when it has none.
+    pub(crate) fn get(&self, key: K) -> u32 {
+        self.values[self.slot(key)]
+    }
+
+    /// The value of `key`, to set: 0 for a key new to the table, which the
+    /// caller must set to something else.
+    pub(crate) fn value_mut(&mut self, key: K) -> &mut u32 {
+        let mut slot = self.slot(key);
+        if self.values[slot] == 0 {
+            self.used += 1;
+            if self.used * 2 > self.keys.len() {
+                let size = self.keys.len() * 2;
+                let keys = std::mem::replace(&mut self.keys, vec![K::default(); size]);
+                let values = std::mem::replace(&mut self.values, vec![0; size]);
+                for (key, value) in keys.into_iter().zip(values).filter(|&(_, value)| value != 0) {
+                    let free = self.slot(key);
+                    self.keys[free] = key;
+                    self.values[free] = value;
+                }
+                slot = self.slot(key);
+            }
+            self.keys[slot] = key;
+        }
+        &mut self.values[slot]
+    }
+
+    /// Gives back what a long document grew (see [`crate::lines::release`]).
+    pub(crate) fn release_excess(&mut self) {
+        crate::lines::release(&mut self.keys);
+        crate::lines::release(&mut self.values);
+    }
+}
+
+/// Lines per hash, for every non-blank line of the page.
+pub(crate) type HashCounts = HashSlots<u64>;
+
+impl HashCounts {
     /// How many lines have hash `h`.
-    fn copies(&self, h: u64) -> u32 {
-        self.counts[self.slot(h)]
+    pub(crate) fn copies(&self, h: u64) -> u32 {
+        self.get(h)
     }
 }
 
 /// Counts every non-blank line's hash into `table`.
 fn count_line_hashes(text: &str, lines: &LineTable, table: &mut HashCounts) {
-    const START: usize = 1024;
-    table.hashes.clear();
-    table.hashes.resize(START, 0);
-    table.counts.clear();
-    table.counts.resize(START, 0);
-    let mut distinct = 0usize;
+    table.reset(1024);
     for line in lines.iter().filter(|l| !l.is_blank()) {
-        let h = line_hash(line.content(text).as_bytes());
-        let mut slot = table.slot(h);
-        if table.counts[slot] == 0 {
-            distinct += 1;
-            if distinct * 2 > table.hashes.len() {
-                let size = table.hashes.len() * 2;
-                let hashes = std::mem::replace(&mut table.hashes, vec![0; size]);
-                let counts = std::mem::replace(&mut table.counts, vec![0; size]);
-                for (hash, count) in hashes.into_iter().zip(counts).filter(|&(_, count)| count != 0) {
-                    let free = table.slot(hash);
-                    table.hashes[free] = hash;
-                    table.counts[free] = count;
-                }
-                slot = table.slot(h);
-            }
-        }
-        table.hashes[slot] = h;
-        table.counts[slot] += 1;
+        *table.value_mut(line_hash(line.content(text).as_bytes())) += 1;
     }
 }
 

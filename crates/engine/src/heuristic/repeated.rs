@@ -17,7 +17,7 @@
 //! quotes a few lines of another, is shorter than a passage and stays.
 
 use super::features::count_words;
-use super::{HashCounts, LineTable, PROSE_WORDS};
+use super::{HashCounts, HashSlots, LineTable, PROSE_WORDS};
 use crate::lines::line_hash;
 
 /// How many words a repeated run must hold, counted over the lines kept in
@@ -28,66 +28,20 @@ pub(crate) const PASSAGE_WORDS: usize = 100;
 /// title and dateline over a post's first paragraph.
 const REACH_BACK: usize = 8;
 
-/// The first line holding each distinct prose line's hash: an
-/// open-addressing table, a power of two long and at most half full.
-#[derive(Debug, Default)]
-pub(crate) struct FirstLines {
-    /// The high half of each line's hash.
-    hashes: Vec<u32>,
-    /// The line's index plus one; 0 marks a free slot.
-    first: Vec<u32>,
-}
+/// The first line holding each distinct prose line's hash: the high half
+/// of its hash to its index plus one.
+pub(crate) type FirstLines = HashSlots<u32>;
 
 impl FirstLines {
-    const START: usize = 64;
-
-    fn reset(&mut self) {
-        self.hashes.clear();
-        self.hashes.resize(FirstLines::START, 0);
-        self.first.clear();
-        self.first.resize(FirstLines::START, 0);
-    }
-
-    /// The slot of hash `h`: its own, or the free one where it goes.
-    fn slot(&self, h: u32) -> usize {
-        let bits = self.hashes.len().trailing_zeros();
-        let mut slot = (h >> (32 - bits)) as usize;
-        while self.first[slot] != 0 && self.hashes[slot] != h {
-            slot = (slot + 1) & (self.hashes.len() - 1);
-        }
-        slot
-    }
-
     /// The first line with hash `h`, or `None` after recording `index` as it.
-    fn first_or_insert(&mut self, h: u32, index: usize, distinct: &mut usize) -> Option<usize> {
-        let slot = self.slot(h);
-        if self.first[slot] != 0 {
-            return Some(self.first[slot] as usize - 1);
+    fn first_or_insert(&mut self, h: u32, index: usize) -> Option<usize> {
+        let value = u32::try_from(index + 1).ok()?;
+        let first = self.value_mut(h);
+        if *first != 0 {
+            return Some(*first as usize - 1);
         }
-        let Ok(value) = u32::try_from(index + 1) else {
-            return None;
-        };
-        *distinct += 1;
-        if *distinct * 2 > self.hashes.len() {
-            let size = self.hashes.len() * 2;
-            let hashes = std::mem::replace(&mut self.hashes, vec![0; size]);
-            let first = std::mem::replace(&mut self.first, vec![0; size]);
-            for (hash, line) in hashes.into_iter().zip(first).filter(|&(_, line)| line != 0) {
-                let free = self.slot(hash);
-                self.hashes[free] = hash;
-                self.first[free] = line;
-            }
-        }
-        let slot = self.slot(h);
-        self.hashes[slot] = h;
-        self.first[slot] = value;
+        *first = value;
         None
-    }
-
-    /// Gives back what a long document grew (see [`crate::lines::release`]).
-    pub(crate) fn release_excess(&mut self) {
-        crate::lines::release(&mut self.hashes);
-        crate::lines::release(&mut self.first);
     }
 }
 
@@ -120,8 +74,7 @@ pub(crate) fn remove_repeated_passages(
     copies: &HashCounts,
     table: &mut FirstLines,
 ) {
-    table.reset();
-    let mut distinct = 0;
+    table.reset(64);
     let content = |lines: &LineTable, i: usize| lines.get(i).content(text);
     let kept_words = |lines: &LineTable, a: usize, b: usize| {
         (!lines.removed(a) && !lines.removed(b)).then(|| count_words(content(lines, a), usize::MAX))
@@ -147,7 +100,7 @@ pub(crate) fn remove_repeated_passages(
             continue;
         }
         let half = (hash >> 32) as u32;
-        let Some(first) = table.first_or_insert(half, index, &mut distinct) else {
+        let Some(first) = table.first_or_insert(half, index) else {
             index += 1;
             continue;
         };
